@@ -1,0 +1,174 @@
+#include "app/server_app.h"
+
+#include <csignal>
+#include <iostream>
+#include <memory>
+#include <stdexcept>
+
+#include <nlohmann/json.hpp>
+#include <pthread.h>
+#include <sys/stat.h>
+
+#include "audit/service.h"
+#include "clients/routes.h"
+#include "clients/service.h"
+#include "platform/assets.h"
+#include "platform/clock.h"
+#include "platform/db.h"
+#include "platform/errors.h"
+#include "platform/http/server.h"
+#include "platform/log.h"
+#include "platform/page.h"
+#include "platform/templates.h"
+#include "staff/routes.h"
+#include "staff/service.h"
+
+namespace opsmerge::app {
+
+namespace {
+
+std::unique_ptr<db::Database> OpenDatabase(const Config& config) {
+  if (mkdir(config.data_dir.c_str(), 0700) != 0 && errno != EEXIST) {
+    throw std::runtime_error("cannot create data directory " + config.data_dir);
+  }
+  auto db = db::Database::OpenSqlite(config.data_dir + "/opsmerge.db",
+                                     static_cast<size_t>(std::max(config.threads, 2)));
+  db->Migrate();
+  return db;
+}
+
+std::string ContentType(const std::string& path) {
+  auto ends = [&](const char* ext) {
+    std::string e(ext);
+    return path.size() >= e.size() && path.compare(path.size() - e.size(), e.size(), e) == 0;
+  };
+  if (ends(".css")) return "text/css; charset=utf-8";
+  if (ends(".js")) return "text/javascript; charset=utf-8";
+  if (ends(".svg")) return "image/svg+xml";
+  if (ends(".png")) return "image/png";
+  if (ends(".woff2")) return "font/woff2";
+  return "application/octet-stream";
+}
+
+void RegisterStatic(http::Router& router) {
+  router.Add(
+      "GET", "/static/{file}",
+      [](http::Request& req) {
+        std::string name = "static/" + req.params[0];
+        auto data = assets::Find(name);
+        if (!data || req.params[0].find("..") != std::string::npos) throw NotFound("File");
+        http::Response r;
+        r.content_type = ContentType(name);
+        r.body = std::string(*data);
+        r.SetHeader("Cache-Control", "public, max-age=3600");
+        return r;
+      },
+      http::Access::kPublic);
+  router.Add(
+      "GET", "/healthz", [](http::Request&) { return http::Response::Text("ok\n"); },
+      http::Access::kPublic);
+}
+
+std::pair<std::string, uint16_t> SplitListen(const std::string& listen) {
+  size_t colon = listen.rfind(':');
+  if (colon == std::string::npos) throw std::runtime_error("--listen must be HOST:PORT");
+  int port = std::stoi(listen.substr(colon + 1));
+  if (port < 0 || port > 65535) throw std::runtime_error("--listen port out of range");
+  return {listen.substr(0, colon), static_cast<uint16_t>(port)};
+}
+
+}  // namespace
+
+int Serve(const Config& config) {
+  // Block the stop signals before any thread starts, so only sigwait sees them.
+  sigset_t stop;
+  sigemptyset(&stop);
+  sigaddset(&stop, SIGINT);
+  sigaddset(&stop, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop, nullptr);
+
+  log::SetAccessLog(config.access_log);
+  SystemClock clock;
+  auto db = OpenDatabase(config);
+  Templates templates = Templates::Load();
+  audit::AuditLog audit(clock);
+  staff::StaffService staff(*db, audit, clock);
+  clients::ClientService clients(*db, audit, clock);
+
+  http::Router router;
+  RegisterStatic(router);
+  staff::RegisterPages(router, staff, templates);
+  clients::RegisterPages(router, clients, templates);
+  clients::RegisterApi(router, clients);
+
+  auto error_page = [&templates](int status, const std::string& message, const http::Request& req) {
+    static const std::map<int, std::string> kHeadings = {
+        {401, "Please sign in"},    {403, "Not allowed"},         {404, "Not found"},
+        {405, "Not allowed"},       {409, "Can't do that"},       {422, "Please check your input"},
+        {429, "Too many attempts"}, {500, "Something went wrong"}};
+    auto it = kHeadings.find(status);
+    nlohmann::json view = {{"heading", it != kHeadings.end() ? it->second : "Error"},
+                           {"message", message}};
+    return RenderPage(templates, req, "layout/error", view, {"Error", "", status}).body;
+  };
+
+  auto [host, port] = SplitListen(config.listen);
+  http::ServerOptions options;
+  options.host = host;
+  options.port = port;
+  options.threads = config.threads;
+  options.trust_proxy = config.trust_proxy;
+  http::Server server(options, router, staff, error_page);
+  server.Start();
+  std::string base = "http://" + host + ":" + std::to_string(server.port());
+  std::cout << "OpsMerge listening on " << base << std::endl;
+  if (staff.CountUsers() == 0) {
+    std::string token = staff.IssueSetupToken();
+    std::cout << "No staff account yet. Create the first administrator at:\n  " << base
+              << "/setup?token=" << token << "\n(valid 24 hours, once)" << std::endl;
+  }
+  staff.PurgeExpiredSessions();
+
+  int sig = 0;
+  sigwait(&stop, &sig);
+  log::Info("stopping on signal " + std::to_string(sig));
+  server.Stop();
+  return 0;
+}
+
+int Migrate(const Config& config) {
+  SystemClock clock;
+  if (mkdir(config.data_dir.c_str(), 0700) != 0 && errno != EEXIST) {
+    throw std::runtime_error("cannot create data directory " + config.data_dir);
+  }
+  auto db = db::Database::OpenSqlite(config.data_dir + "/opsmerge.db", 1);
+  auto applied = db->Migrate();
+  for (const auto& m : applied) std::cout << "applied " << m << "\n";
+  std::cout << (applied.empty() ? "database is up to date\n" : "done\n");
+  return 0;
+}
+
+int AddUser(const Config& config, const std::string& email, const std::string& name,
+            const std::string& role, const std::string& password) {
+  SystemClock clock;
+  auto db = OpenDatabase(config);
+  audit::AuditLog audit(clock);
+  staff::StaffService staff(*db, audit, clock);
+  staff::User u = staff.CreateUser(staff::Actor::System(), email, name, role, password);
+  std::cout << "added " << staff::RoleName(u.role) << " " << u.email << " (id " << u.id << ")\n";
+  return 0;
+}
+
+int CreateApiKey(const Config& config, const std::string& email, const std::string& label) {
+  SystemClock clock;
+  auto db = OpenDatabase(config);
+  audit::AuditLog audit(clock);
+  staff::StaffService staff(*db, audit, clock);
+  staff::IssuedApiKey key = staff.CreateApiKey(staff::Actor::System(), email, label);
+  std::cout << key.secret << std::endl;
+  std::cerr << "API key \"" << key.key.label << "\" for " << key.key.owner_email
+            << " created. It is shown this once: store it now." << std::endl;
+  return 0;
+}
+
+}  // namespace opsmerge::app

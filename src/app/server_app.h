@@ -1,0 +1,24 @@
+#pragma once
+
+#include <string>
+
+// Wiring: builds every service from the configuration and runs one command.
+// The only place concrete types are constructed.
+namespace opsmerge::app {
+
+struct Config {
+  std::string data_dir = "./data";
+  std::string listen = "127.0.0.1:8080";
+  int threads = 16;
+  bool trust_proxy = false;
+  bool access_log = true;
+};
+
+// Each returns the process exit code.
+int Serve(const Config& config);
+int Migrate(const Config& config);
+int AddUser(const Config& config, const std::string& email, const std::string& name,
+            const std::string& role, const std::string& password);
+int CreateApiKey(const Config& config, const std::string& email, const std::string& label);
+
+}  // namespace opsmerge::app

@@ -1,0 +1,66 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "platform/clock.h"
+
+namespace soci {
+class session;
+}
+
+// The audit log (U2): who did what, when, with the record before and after.
+// Writers pass the session of their own transaction, so the audit row commits or
+// rolls back with the change it describes. Thread-safe (holds no mutable state).
+namespace opsmerge::audit {
+
+struct Who {
+  std::optional<int64_t> user_id;  // empty for the system / command line
+  std::string name;
+};
+
+struct Entry {
+  std::string action;       // "create", "update", "delete", "archive", "merge", "link" ...
+  std::string entity_type;  // "client", "contact", "site", "client_link", "staff_user" ...
+  std::optional<int64_t> entity_id;
+  std::optional<int64_t> client_id;  // the client whose History tab shows it
+  std::string summary;               // one line for people: "Created client Acme Ltd"
+  std::string before_json;           // empty when there was no "before"
+  std::string after_json;
+};
+
+struct Row {
+  int64_t id = 0;
+  std::string at;
+  std::optional<int64_t> actor_id;
+  std::string actor_name;
+  std::string action;
+  std::string entity_type;
+  std::optional<int64_t> entity_id;
+  std::optional<int64_t> client_id;
+  std::string summary;
+  std::string before_json;
+  std::string after_json;
+};
+
+class AuditLog {
+ public:
+  explicit AuditLog(const Clock& clock) : clock_(clock) {}
+
+  void Write(soci::session& sql, const Who& who, const Entry& entry) const;
+
+  // Newest first.
+  std::vector<Row> ListForClient(soci::session& sql, int64_t client_id, int64_t offset,
+                                 int64_t limit) const;
+  int64_t CountForClient(soci::session& sql, int64_t client_id) const;
+
+  // Re-points the history of a merged client to its survivor.
+  void MoveClient(soci::session& sql, int64_t from_client_id, int64_t to_client_id) const;
+
+ private:
+  const Clock& clock_;
+};
+
+}  // namespace opsmerge::audit

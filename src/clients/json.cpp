@@ -1,0 +1,64 @@
+#include "clients/json.h"
+
+namespace opsmerge::clients {
+
+namespace {
+nlohmann::json OrNull(const std::string& s) {
+  return s.empty() ? nlohmann::json() : nlohmann::json(s);
+}
+}  // namespace
+
+nlohmann::json LinkJson(const ClientLink& link) {
+  return {{"id", link.id},
+          {"client_id", link.other_client_id},
+          {"name", link.other_name},
+          {"label", link.label}};
+}
+
+nlohmann::json ClientJson(const Client& c, const std::vector<ClientLink>& links,
+                          const ClientCounts& counts) {
+  nlohmann::json l = nlohmann::json::array();
+  for (const auto& link : links) l.push_back(LinkJson(link));
+  return {{"id", c.id},
+          {"name", c.name},
+          {"domain", OrNull(c.domain)},
+          {"domains", c.domains},
+          {"contact_email", OrNull(c.contact_email)},
+          {"notes", c.notes},
+          {"archived", c.archived()},
+          {"archived_at", OrNull(c.archived_at)},
+          {"created_at", c.created_at},
+          {"updated_at", c.updated_at},
+          {"links", l},
+          {"counts",
+           {{"contacts", counts.contacts},
+            {"sites", counts.sites},
+            {"endpoints", counts.endpoints},
+            {"tickets", counts.tickets},
+            {"invoices", counts.invoices}}}};
+}
+
+nlohmann::json ClientJson(const ClientDetail& d) { return ClientJson(d.client, d.links, d.counts); }
+
+nlohmann::json ContactJson(const Contact& c) {
+  return {{"id", c.id},
+          {"client_id", c.client_id},
+          {"name", c.name},
+          {"email", c.email},
+          {"phone", c.phone},
+          {"job_title", c.job_title},
+          {"vip", c.roles.vip},
+          {"portal_user", c.roles.portal_user},
+          {"billing_recipient", c.roles.billing_recipient},
+          {"primary_technical", c.roles.primary_technical}};
+}
+
+nlohmann::json SiteJson(const Site& s) {
+  return {{"id", s.id},
+          {"client_id", s.client_id},
+          {"name", s.name},
+          {"address", s.address},
+          {"notes", s.notes}};
+}
+
+}  // namespace opsmerge::clients

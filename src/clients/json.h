@@ -1,0 +1,19 @@
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include "clients/model.h"
+
+// The JSON shapes of the API (v1) for clients, contacts, sites and links. The
+// same shapes are stored as the audit log's before/after, so history shows what
+// an integration would have seen. Pure functions.
+namespace opsmerge::clients {
+
+nlohmann::json ClientJson(const Client& client, const std::vector<ClientLink>& links,
+                          const ClientCounts& counts);
+nlohmann::json ClientJson(const ClientDetail& detail);
+nlohmann::json LinkJson(const ClientLink& link);
+nlohmann::json ContactJson(const Contact& contact);
+nlohmann::json SiteJson(const Site& site);
+
+}  // namespace opsmerge::clients

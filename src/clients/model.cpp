@@ -1,0 +1,316 @@
+#include "clients/model.h"
+
+#include <algorithm>
+#include <cctype>
+#include <set>
+
+#include "platform/errors.h"
+#include "platform/text.h"
+
+namespace opsmerge::clients {
+
+namespace {
+
+// Trimmed text of at most `max` characters, valid UTF-8, no control characters
+// (new lines allowed only where `multiline`).
+std::string CleanText(const std::string& field, const std::string& label, std::string_view value,
+                      size_t max, bool multiline) {
+  std::string v = multiline ? text::Trim(value) : text::CollapseWhitespace(value);
+  if (!text::IsValidUtf8(v)) throw ValidationError(field, label + " is not valid text");
+  if (text::HasControlCharacters(v)) {
+    throw ValidationError(field, label + " contains control characters");
+  }
+  if (text::Utf8Length(v) > max) {
+    throw ValidationError(field, label + " must be at most " + std::to_string(max) + " characters");
+  }
+  return v;
+}
+
+std::string CleanDomain(const std::string& field, std::string_view value) {
+  std::string v = text::Trim(value);
+  if (v.empty()) return "";
+  auto d = text::NormalizeDomain(v);
+  if (!d) {
+    if (v.find("://") != std::string::npos || v.find('/') != std::string::npos ||
+        v.find('@') != std::string::npos) {
+      throw ValidationError(field, "Enter just the domain, like acmecorp.co.uk");
+    }
+    throw ValidationError(field, "\"" + v + "\" is not a valid domain name");
+  }
+  return *d;
+}
+
+const std::set<std::string>& FillerWords() {
+  static const std::set<std::string> words = {
+      "the",     "ltd",   "limited",  "inc", "incorporated", "corp", "corporation", "co",
+      "company", "llc",   "llp",      "plc", "gmbh",         "ag",   "sa",          "bv",
+      "pty",     "group", "holdings", "and", "services",     "uk",   "cic"};
+  return words;
+}
+
+}  // namespace
+
+std::string CleanName(std::string_view name) { return text::CollapseWhitespace(name); }
+
+std::string NameKey(std::string_view name) {
+  return text::FoldCase(text::CollapseWhitespace(name));
+}
+
+std::string NameCore(std::string_view name) {
+  std::string key = NameKey(name);
+  std::string spaced;
+  for (char c : key) {
+    unsigned char u = static_cast<unsigned char>(c);
+    if (c == '&') {
+      spaced += " and ";
+    } else if (u >= 0x80 || std::isalnum(u)) {
+      spaced += c;
+    } else if (c == '.' || c == '\'') {
+      // "Co." -> "co", "O'Neil" -> "oneil"
+    } else {
+      spaced += ' ';
+    }
+  }
+  std::string core;
+  std::string word;
+  auto flush = [&]() {
+    if (!word.empty() && !FillerWords().count(word)) core += word;
+    word.clear();
+  };
+  for (char c : spaced) {
+    if (c == ' ') {
+      flush();
+    } else {
+      word += c;
+    }
+  }
+  flush();
+  // A name made only of filler words ("The Company Ltd") keeps its plain key.
+  if (core.empty()) {
+    for (char c : spaced) {
+      if (c != ' ') core += c;
+    }
+  }
+  return core;
+}
+
+MatchReason Match(const ClientKeys& a, const ClientKeys& b) {
+  for (const auto& da : a.domains) {
+    if (std::find(b.domains.begin(), b.domains.end(), da) != b.domains.end()) {
+      return MatchReason::kDomain;
+    }
+  }
+  if (!a.name_key.empty() && a.name_key == b.name_key) return MatchReason::kName;
+  return MatchReason::kNone;
+}
+
+CleanClient ValidateClient(const ClientInput& input, const Client* existing) {
+  CleanClient out;
+  if (existing) {
+    out.name = existing->name;
+    out.domain = existing->domain;
+    out.domains = existing->domains;
+    out.contact_email = existing->contact_email;
+    out.notes = existing->notes;
+  }
+  if (input.name || !existing) {
+    out.name = CleanText("name", "Name", input.name.value_or(""), kMaxName, false);
+    if (out.name.empty()) throw ValidationError("name", "Name is required");
+  }
+  if (input.domain) out.domain = CleanDomain("domain", *input.domain);
+  if (input.contact_email) {
+    std::string e = text::Trim(*input.contact_email);
+    if (e.empty()) {
+      out.contact_email.clear();
+    } else {
+      auto n = text::NormalizeEmail(e);
+      if (!n || e.size() > kMaxShort) {
+        throw ValidationError("contact_email",
+                              "Enter a valid email address, like it@acmecorp.co.uk");
+      }
+      out.contact_email = *n;
+    }
+  }
+  if (input.domains) {
+    if (input.domains->size() > kMaxDomains) {
+      throw ValidationError(
+          "domains", "A client can have at most " + std::to_string(kMaxDomains) + " extra domains");
+    }
+    out.domains.clear();
+    for (const auto& d : *input.domains) {
+      std::string clean = CleanDomain("domains", d);
+      if (!clean.empty()) out.domains.push_back(clean);
+    }
+  }
+  if (input.notes) out.notes = CleanText("notes", "Notes", *input.notes, kMaxNotes, true);
+  // Extra domains never repeat each other or the primary.
+  std::vector<std::string> unique;
+  for (const auto& d : out.domains) {
+    if (d != out.domain && std::find(unique.begin(), unique.end(), d) == unique.end()) {
+      unique.push_back(d);
+    }
+  }
+  out.domains = std::move(unique);
+  return out;
+}
+
+void ValidateMergeRequest(int64_t survivor_id, const std::vector<int64_t>& merged_ids) {
+  if (survivor_id <= 0) throw ValidationError("survivor_id", "Choose the client to keep");
+  if (merged_ids.empty()) {
+    throw ValidationError("merged_ids", "Choose at least one other client to merge into it");
+  }
+  std::set<int64_t> seen;
+  for (int64_t id : merged_ids) {
+    if (id == survivor_id) {
+      throw ValidationError("merged_ids", "The client to keep cannot also be merged away");
+    }
+    if (id <= 0 || !seen.insert(id).second) {
+      throw ValidationError("merged_ids", "Each client to merge must be listed once");
+    }
+  }
+}
+
+ContactMergePlan PlanContactMerge(int64_t survivor_id, const std::vector<MergeContact>& contacts) {
+  ContactMergePlan plan;
+  std::map<std::string, int64_t> kept_by_email;
+  std::map<int64_t, ContactRoles> roles;
+  bool have_primary = false;
+  // The survivor's own contacts stay as they are and win email clashes.
+  for (const auto& c : contacts) {
+    if (c.client_id != survivor_id) continue;
+    kept_by_email[c.email_key] = c.id;
+    roles[c.id] = c.roles;
+    have_primary = have_primary || c.roles.primary_technical;
+  }
+  for (const auto& c : contacts) {
+    if (c.client_id == survivor_id) continue;
+    ContactRoles r = c.roles;
+    auto it = kept_by_email.find(c.email_key);
+    int64_t kept = c.id;
+    if (it != kept_by_email.end()) {
+      kept = it->second;
+      plan.fold_into[c.id] = kept;
+      ContactRoles& k = roles[kept];
+      k.vip = k.vip || r.vip;
+      k.portal_user = k.portal_user || r.portal_user;
+      k.billing_recipient = k.billing_recipient || r.billing_recipient;
+      if (r.primary_technical && !have_primary) {
+        k.primary_technical = true;
+        have_primary = true;
+      }
+    } else {
+      plan.move.push_back(c.id);
+      kept_by_email[c.email_key] = c.id;
+      if (r.primary_technical) {
+        if (have_primary) r.primary_technical = false;
+        have_primary = true;
+      }
+      roles[c.id] = r;
+    }
+  }
+  for (const auto& c : contacts) {
+    auto it = roles.find(c.id);
+    if (it == roles.end()) continue;
+    const ContactRoles& now = it->second;
+    if (now.vip != c.roles.vip || now.portal_user != c.roles.portal_user ||
+        now.billing_recipient != c.roles.billing_recipient ||
+        now.primary_technical != c.roles.primary_technical) {
+      plan.new_roles[c.id] = now;
+    }
+  }
+  return plan;
+}
+
+Contact ValidateContact(const ContactInput& input, const Contact* existing) {
+  Contact c;
+  if (existing) c = *existing;
+  if (input.name || !existing) {
+    c.name = CleanText("name", "Name", input.name.value_or(""), kMaxName, false);
+    if (c.name.empty()) throw ValidationError("name", "Name is required");
+  }
+  if (input.email || !existing) {
+    std::string e = text::Trim(input.email.value_or(""));
+    if (e.empty()) throw ValidationError("email", "Email is required");
+    auto n = text::NormalizeEmail(e);
+    if (!n || e.size() > kMaxShort) {
+      throw ValidationError("email", "Enter a valid email address, like jo@acmecorp.co.uk");
+    }
+    c.email = *n;
+  }
+  if (input.phone) c.phone = CleanText("phone", "Phone", *input.phone, 50, false);
+  if (input.job_title) {
+    c.job_title = CleanText("job_title", "Job title", *input.job_title, kMaxName, false);
+  }
+  if (input.vip) c.roles.vip = *input.vip;
+  if (input.portal_user) c.roles.portal_user = *input.portal_user;
+  if (input.billing_recipient) c.roles.billing_recipient = *input.billing_recipient;
+  if (input.primary_technical) c.roles.primary_technical = *input.primary_technical;
+  return c;
+}
+
+Site ValidateSite(const SiteInput& input, const Site* existing) {
+  Site s;
+  if (existing) s = *existing;
+  if (input.name || !existing) {
+    s.name = CleanText("name", "Name", input.name.value_or(""), kMaxName, false);
+    if (s.name.empty()) throw ValidationError("name", "Name is required");
+  }
+  if (input.address) s.address = CleanText("address", "Address", *input.address, kMaxAddress, true);
+  if (input.notes) s.notes = CleanText("notes", "Notes", *input.notes, kMaxNotes, true);
+  return s;
+}
+
+std::vector<DuplicateGroup> FindDuplicates(const std::vector<DuplicateCandidate>& clients) {
+  std::map<std::string, std::vector<const DuplicateCandidate*>> by_name, by_core, by_domain;
+  for (const auto& c : clients) {
+    by_name[c.name_key].push_back(&c);
+    by_core[c.name_core].push_back(&c);
+    for (const auto& d : c.domains) by_domain[d].push_back(&c);
+  }
+  std::vector<DuplicateGroup> groups;
+  auto emit = [&](const std::string& reason,
+                  const std::vector<const DuplicateCandidate*>& members) {
+    if (members.size() < 2) return;
+    bool any_active = false;
+    DuplicateGroup g{reason, {}};
+    for (const auto* m : members) {
+      any_active = any_active || !m->archived;
+      if (std::find(g.client_ids.begin(), g.client_ids.end(), m->id) == g.client_ids.end()) {
+        g.client_ids.push_back(m->id);
+      }
+    }
+    if (!any_active || g.client_ids.size() < 2) return;
+    std::sort(g.client_ids.begin(), g.client_ids.end());
+    groups.push_back(std::move(g));
+  };
+  for (const auto& [key, members] : by_name) emit("same_name", members);
+  for (const auto& [domain, members] : by_domain) emit("same_domain", members);
+  for (const auto& [core, members] : by_core) {
+    std::set<std::string> names;
+    for (const auto* m : members) names.insert(m->name_key);
+    if (names.size() > 1 && !core.empty()) emit("similar_name", members);
+  }
+  std::sort(groups.begin(), groups.end(), [](const DuplicateGroup& a, const DuplicateGroup& b) {
+    return a.client_ids.front() != b.client_ids.front()
+               ? a.client_ids.front() < b.client_ids.front()
+               : a.reason < b.reason;
+  });
+  return groups;
+}
+
+std::optional<ArchivedFilter> ParseArchivedFilter(std::string_view text) {
+  if (text.empty() || text == "false" || text == "active") return ArchivedFilter::kActive;
+  if (text == "true" || text == "archived") return ArchivedFilter::kArchived;
+  if (text == "all") return ArchivedFilter::kAll;
+  return std::nullopt;
+}
+
+std::optional<ClientSort> ParseClientSort(std::string_view text) {
+  if (text.empty() || text == "name") return ClientSort::kName;
+  if (text == "created") return ClientSort::kCreated;
+  if (text == "updated") return ClientSort::kUpdated;
+  if (text == "domain") return ClientSort::kDomain;
+  return std::nullopt;
+}
+
+}  // namespace opsmerge::clients

@@ -1,0 +1,225 @@
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+// Clients, contacts and sites: the types and the pure rules (C1-C7, P1-P2, S1).
+// No I/O; everything here is unit-tested directly.
+namespace opsmerge::clients {
+
+// ---- Clients ----------------------------------------------------------------
+
+struct Client {
+  int64_t id = 0;
+  std::string name;
+  std::string domain;                // primary email domain, "" if none
+  std::vector<std::string> domains;  // extra domains (not including `domain`)
+  std::string contact_email;         // "" if none
+  std::string notes;
+  std::string archived_at;  // "" while active
+  std::string created_at;
+  std::string updated_at;
+  bool archived() const { return !archived_at.empty(); }
+};
+
+struct ClientLink {
+  int64_t id = 0;
+  int64_t other_client_id = 0;
+  std::string other_name;
+  std::string label;
+};
+
+struct ClientCounts {
+  int64_t contacts = 0;
+  int64_t sites = 0;
+  int64_t endpoints = 0;
+  int64_t tickets = 0;
+  int64_t invoices = 0;
+};
+
+struct ClientDetail {
+  Client client;
+  std::vector<ClientLink> links;
+  ClientCounts counts;
+};
+
+// What a person typed for a client; every field optional so the same struct
+// serves create (name required) and partial update.
+struct ClientInput {
+  std::optional<std::string> name;
+  std::optional<std::string> domain;
+  std::optional<std::string> contact_email;
+  std::optional<std::vector<std::string>> domains;
+  std::optional<std::string> notes;
+};
+
+// Input after validation: trimmed, lower-cased, checked. Throws ValidationError
+// naming the field. `require_name` for create.
+struct CleanClient {
+  std::string name;
+  std::string domain;
+  std::vector<std::string> domains;  // extra, de-duplicated, without `domain`
+  std::string contact_email;
+  std::string notes;
+};
+CleanClient ValidateClient(const ClientInput& input, const Client* existing);
+
+// "  ACME   corp " -> "ACME corp": how a name is stored and shown.
+std::string CleanName(std::string_view name);
+// The duplicate key of C3: case-folded, white space collapsed.
+std::string NameKey(std::string_view name);
+// The "possible duplicates" key of C7: the name key without punctuation, legal
+// suffixes and filler words ("Acme Corp" and "ACME Corporation Ltd" -> "acme").
+std::string NameCore(std::string_view name);
+
+enum class MatchReason { kNone, kName, kDomain };
+
+struct ClientKeys {
+  int64_t id = 0;
+  std::string name_key;
+  std::vector<std::string> domains;  // all, primary included
+};
+
+// C3: a domain match outranks a name match.
+MatchReason Match(const ClientKeys& a, const ClientKeys& b);
+
+// ---- Merge (C5) ---------------------------------------------------------------
+
+struct ContactRoles {
+  bool vip = false;
+  bool portal_user = false;
+  bool billing_recipient = false;
+  bool primary_technical = false;
+};
+
+struct MergeContact {
+  int64_t id = 0;
+  int64_t client_id = 0;
+  std::string email_key;
+  ContactRoles roles;
+};
+
+// What to do with every contact of the merged clients: move it to the survivor,
+// or fold it into the survivor's contact with the same email (roles OR-ed).
+// At most one primary technical contact survives: the survivor's own, else the
+// first merged one in `merged` order.
+struct ContactMergePlan {
+  std::vector<int64_t> move;                  // contact ids that change client
+  std::map<int64_t, int64_t> fold_into;       // merged contact id -> kept contact id
+  std::map<int64_t, ContactRoles> new_roles;  // kept contact id -> roles after merge
+};
+ContactMergePlan PlanContactMerge(int64_t survivor_id, const std::vector<MergeContact>& contacts);
+
+// Checks the ids of a merge request. ValidationError for an empty list, the
+// survivor among the merged, or repeats.
+void ValidateMergeRequest(int64_t survivor_id, const std::vector<int64_t>& merged_ids);
+
+// Thrown when an id belongs to a client that was merged into another.
+class ClientMerged : public std::runtime_error {
+ public:
+  explicit ClientMerged(int64_t survivor_id)
+      : std::runtime_error("client was merged"), survivor_id_(survivor_id) {}
+  int64_t survivor_id() const { return survivor_id_; }
+
+ private:
+  int64_t survivor_id_;
+};
+
+// ---- Contacts (P1-P2) ---------------------------------------------------------
+
+struct Contact {
+  int64_t id = 0;
+  int64_t client_id = 0;
+  std::string name;
+  std::string email;
+  std::string phone;
+  std::string job_title;
+  ContactRoles roles;
+  std::string created_at;
+  std::string updated_at;
+};
+
+struct ContactInput {
+  std::optional<std::string> name;
+  std::optional<std::string> email;
+  std::optional<std::string> phone;
+  std::optional<std::string> job_title;
+  std::optional<bool> vip;
+  std::optional<bool> portal_user;
+  std::optional<bool> billing_recipient;
+  std::optional<bool> primary_technical;
+};
+
+// Validated contact fields merged over `existing` (or defaults for create).
+Contact ValidateContact(const ContactInput& input, const Contact* existing);
+
+// ---- Sites (S1) ---------------------------------------------------------------
+
+struct Site {
+  int64_t id = 0;
+  int64_t client_id = 0;
+  std::string name;
+  std::string address;
+  std::string notes;
+  int64_t endpoints = 0;
+  std::string created_at;
+  std::string updated_at;
+};
+
+struct SiteInput {
+  std::optional<std::string> name;
+  std::optional<std::string> address;
+  std::optional<std::string> notes;
+};
+
+Site ValidateSite(const SiteInput& input, const Site* existing);
+
+// ---- Lists (C7) ---------------------------------------------------------------
+
+enum class ArchivedFilter { kActive, kArchived, kAll };
+enum class ClientSort { kName, kCreated, kUpdated, kDomain };
+
+struct ClientQuery {
+  std::string search;  // matches name or any domain, case-insensitive substring
+  ArchivedFilter archived = ArchivedFilter::kActive;
+  ClientSort sort = ClientSort::kName;
+  bool descending = false;
+  int64_t offset = 0;
+  int64_t limit = 50;
+};
+
+std::optional<ArchivedFilter> ParseArchivedFilter(std::string_view text);
+std::optional<ClientSort> ParseClientSort(std::string_view text);
+
+struct DuplicateGroup {
+  std::string reason;  // "same_name", "same_domain", "similar_name"
+  std::vector<int64_t> client_ids;
+};
+
+struct DuplicateCandidate {
+  int64_t id = 0;
+  std::string name_key;
+  std::string name_core;
+  std::vector<std::string> domains;
+  bool archived = false;
+};
+
+// C7's "possible duplicates": groups of clients with the same name, a shared
+// domain, or a similar name (same NameCore, different names). A group is shown
+// only if at least one member is active. Groups are ordered by their first id.
+std::vector<DuplicateGroup> FindDuplicates(const std::vector<DuplicateCandidate>& clients);
+
+// Length limits, shared by validation and the JSON readers.
+inline constexpr size_t kMaxName = 200;
+inline constexpr size_t kMaxNotes = 10000;
+inline constexpr size_t kMaxShort = 320;
+inline constexpr size_t kMaxAddress = 1000;
+inline constexpr size_t kMaxLabel = 100;
+inline constexpr size_t kMaxDomains = 50;
+
+}  // namespace opsmerge::clients

@@ -1,0 +1,18 @@
+#pragma once
+
+#include "clients/service.h"
+#include "platform/http/router.h"
+#include "platform/templates.h"
+
+// Registers the clients feature's HTTP handlers. The JSON API and the pages call
+// the same ClientService methods.
+namespace opsmerge::clients {
+
+void RegisterApi(http::Router& router, ClientService& service);
+void RegisterPages(http::Router& router, ClientService& service, const Templates& templates);
+
+// Wraps a handler whose first path capture is a client id: a merged-away id
+// answers 301 to the same address under the survivor's id.
+http::Handler FollowMerges(http::Handler handler);
+
+}  // namespace opsmerge::clients

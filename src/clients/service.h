@@ -1,0 +1,93 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "audit/service.h"
+#include "clients/model.h"
+#include "platform/clock.h"
+#include "platform/db.h"
+#include "staff/model.h"
+
+// Use cases for clients, contacts, sites and links. Each public method checks the
+// actor's role, validates, and runs in one transaction with its audit rows.
+// Throws the errors of platform/errors.h, and ClientMerged when asked for a client
+// id that was merged away. Thread-safe (all state is in the database).
+namespace opsmerge::clients {
+
+template <typename T>
+struct Page {
+  std::vector<T> items;
+  int64_t total = 0;
+};
+
+struct ClientRow {
+  Client client;
+  ClientCounts counts;
+};
+
+struct DuplicateGroupView {
+  std::string reason;
+  std::vector<Client> clients;
+};
+
+class ClientService {
+ public:
+  ClientService(db::Database& db, const audit::AuditLog& audit, const Clock& clock)
+      : db_(db), audit_(audit), clock_(clock) {}
+
+  Page<ClientRow> List(const staff::Actor& actor, const ClientQuery& query);
+  ClientDetail Get(const staff::Actor& actor, int64_t id);
+  // C3: Conflict("duplicate", field "domain") if an active client has one of the
+  // domains; Conflict("duplicate", field "name") on a same-name client unless
+  // `confirm_duplicate_name`. Both carry the existing client's id.
+  ClientDetail Create(const staff::Actor& actor, const ClientInput& input,
+                      bool confirm_duplicate_name);
+  ClientDetail Update(const staff::Actor& actor, int64_t id, const ClientInput& input,
+                      bool confirm_duplicate_name);
+  ClientDetail Archive(const staff::Actor& actor, int64_t id);
+  ClientDetail Unarchive(const staff::Actor& actor, int64_t id);
+  // Archives several clients in one transaction (the list's bulk action).
+  void ArchiveMany(const staff::Actor& actor, const std::vector<int64_t>& ids);
+  // C6: Conflict("has_dependents") while tickets, invoices or endpoints exist.
+  void Delete(const staff::Actor& actor, int64_t id);
+  // C5: everything of `merged_ids` moves to `survivor_id`, in one transaction.
+  ClientDetail Merge(const staff::Actor& actor, int64_t survivor_id,
+                     const std::vector<int64_t>& merged_ids);
+  std::vector<DuplicateGroup> Duplicates(const staff::Actor& actor);
+  std::vector<DuplicateGroupView> DuplicatesWithClients(const staff::Actor& actor);
+  // The clients with these ids that exist, in the given order (for merge pages).
+  std::vector<Client> GetMany(const staff::Actor& actor, const std::vector<int64_t>& ids);
+
+  // C2 cross-links.
+  ClientLink AddLink(const staff::Actor& actor, int64_t client_id, int64_t other_client_id,
+                     const std::string& label);
+  void RemoveLink(const staff::Actor& actor, int64_t link_id);
+
+  // P1-P2
+  Page<Contact> ListContacts(const staff::Actor& actor, int64_t client_id, int64_t offset,
+                             int64_t limit);
+  Contact GetContact(const staff::Actor& actor, int64_t contact_id);
+  Contact CreateContact(const staff::Actor& actor, int64_t client_id, const ContactInput& input);
+  Contact UpdateContact(const staff::Actor& actor, int64_t contact_id, const ContactInput& input);
+  void DeleteContact(const staff::Actor& actor, int64_t contact_id);
+
+  // S1
+  Page<Site> ListSites(const staff::Actor& actor, int64_t client_id, int64_t offset, int64_t limit);
+  Site GetSite(const staff::Actor& actor, int64_t site_id);
+  Site CreateSite(const staff::Actor& actor, int64_t client_id, const SiteInput& input);
+  Site UpdateSite(const staff::Actor& actor, int64_t site_id, const SiteInput& input);
+  void DeleteSite(const staff::Actor& actor, int64_t site_id);
+
+  // U2: the History tab.
+  Page<audit::Row> History(const staff::Actor& actor, int64_t client_id, int64_t offset,
+                           int64_t limit);
+
+ private:
+  db::Database& db_;
+  const audit::AuditLog& audit_;
+  const Clock& clock_;
+};
+
+}  // namespace opsmerge::clients

@@ -1,0 +1,94 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "clients/model.h"
+
+namespace soci {
+class session;
+}
+
+// The SQL of clients, contacts, sites and links, and nothing else. Callers own
+// the transaction; every function runs on the session it is given.
+namespace opsmerge::clients::store {
+
+struct NamedId {
+  int64_t id = 0;
+  std::string name;
+};
+
+// ---- clients
+int64_t InsertClient(soci::session& sql, const CleanClient& c, const std::string& now);
+void UpdateClient(soci::session& sql, int64_t id, const CleanClient& c, const std::string& now);
+std::optional<Client> FindClient(soci::session& sql, int64_t id);
+std::optional<int64_t> FindRedirect(soci::session& sql, int64_t old_id);
+std::vector<Client> ListClients(soci::session& sql, const ClientQuery& q,
+                                std::vector<ClientCounts>* counts);
+int64_t CountClients(soci::session& sql, const ClientQuery& q);
+std::optional<NamedId> FindByNameKey(soci::session& sql, const std::string& name_key,
+                                     int64_t exclude_id);
+// The active client (other than `exclude_id`) holding `domain`, if any.
+std::optional<NamedId> FindActiveDomainOwner(soci::session& sql, const std::string& domain,
+                                             int64_t exclude_id);
+void ReplaceDomains(soci::session& sql, int64_t id, const CleanClient& c, bool active);
+void SetArchived(soci::session& sql, int64_t id, const std::optional<std::string>& archived_at,
+                 const std::string& now);
+ClientCounts Counts(soci::session& sql, int64_t id);
+void DeleteClient(soci::session& sql, int64_t id);
+std::vector<DuplicateCandidate> DuplicateCandidates(soci::session& sql);
+std::vector<NamedId> ClientNames(soci::session& sql, const std::vector<int64_t>& ids);
+
+// ---- links
+std::vector<ClientLink> ListLinks(soci::session& sql, int64_t client_id);
+struct LinkRow {
+  int64_t id = 0;
+  int64_t low_id = 0;
+  int64_t high_id = 0;
+  std::string label;
+};
+std::optional<LinkRow> FindLink(soci::session& sql, int64_t link_id);
+std::optional<LinkRow> FindLinkBetween(soci::session& sql, int64_t a, int64_t b);
+int64_t InsertLink(soci::session& sql, int64_t a, int64_t b, const std::string& label,
+                   const std::string& now);
+void DeleteLink(soci::session& sql, int64_t link_id);
+
+// ---- merge steps (C5)
+std::vector<MergeContact> ContactsForMerge(soci::session& sql, const std::vector<int64_t>& ids);
+void MoveContact(soci::session& sql, int64_t contact_id, int64_t client_id);
+void SetContactRoles(soci::session& sql, int64_t contact_id, const ContactRoles& roles,
+                     const std::string& now);
+void DeleteContact(soci::session& sql, int64_t contact_id);
+// Moves sites; a site whose name the survivor already uses gets " (from <client>)".
+void MoveSites(soci::session& sql, int64_t from_id, const std::string& from_name, int64_t to_id);
+// endpoints, tickets, invoices.
+void MoveOwnedRows(soci::session& sql, int64_t from_id, int64_t to_id);
+void MoveLinks(soci::session& sql, int64_t from_id, int64_t to_id, const std::string& now);
+void MoveDomains(soci::session& sql, int64_t from_id, int64_t to_id, bool to_active);
+void AddRedirect(soci::session& sql, int64_t old_id, int64_t new_id);
+
+// ---- contacts
+std::vector<Contact> ListContacts(soci::session& sql, int64_t client_id, int64_t offset,
+                                  int64_t limit);
+int64_t CountContacts(soci::session& sql, int64_t client_id);
+std::optional<Contact> FindContact(soci::session& sql, int64_t id);
+std::optional<int64_t> FindContactByEmail(soci::session& sql, int64_t client_id,
+                                          const std::string& email_key, int64_t exclude_id);
+int64_t InsertContact(soci::session& sql, const Contact& c, const std::string& now);
+void UpdateContact(soci::session& sql, const Contact& c, const std::string& now);
+void ClearPrimaryTechnical(soci::session& sql, int64_t client_id, int64_t except_id);
+
+// ---- sites
+std::vector<Site> ListSites(soci::session& sql, int64_t client_id, int64_t offset, int64_t limit);
+int64_t CountSites(soci::session& sql, int64_t client_id);
+std::optional<Site> FindSite(soci::session& sql, int64_t id);
+std::optional<int64_t> FindSiteByName(soci::session& sql, int64_t client_id,
+                                      const std::string& name_key, int64_t exclude_id);
+int64_t InsertSite(soci::session& sql, const Site& s, const std::string& now);
+void UpdateSite(soci::session& sql, const Site& s, const std::string& now);
+// Returns the site's endpoints to the client's pool, then deletes it.
+void DeleteSite(soci::session& sql, int64_t id);
+
+}  // namespace opsmerge::clients::store

@@ -1,0 +1,68 @@
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace soci {
+class session;
+class connection_pool;
+class soci_error;
+class row;
+}  // namespace soci
+
+// The database: a pool of SOCI sessions, transactions, and the migration runner.
+// Thread-safe: any thread may call Read/Write; each call borrows its own session
+// for the duration of the callback (SOCI sessions themselves are not thread-safe,
+// so never keep the session past the callback).
+namespace opsmerge::db {
+
+enum class Dialect { kSqlite, kPostgresql };
+
+class Database {
+ public:
+  // SQLite at `path` (created if missing) in WAL mode with a busy timeout and foreign
+  // keys on. Throws std::runtime_error with an operator-readable message.
+  static std::unique_ptr<Database> OpenSqlite(const std::string& path, size_t pool_size);
+  ~Database();
+  Database(const Database&) = delete;
+  Database& operator=(const Database&) = delete;
+
+  Dialect dialect() const { return dialect_; }
+
+  // Runs `fn` in one write transaction (SQLite: BEGIN IMMEDIATE, so concurrent
+  // writers queue instead of failing half-way). Commits if `fn` returns, rolls back
+  // and rethrows if it throws. Every use case's writes go through one call.
+  void Write(const std::function<void(soci::session&)>& fn);
+  // Runs `fn` with a borrowed session and no explicit transaction.
+  void Read(const std::function<void(soci::session&)>& fn);
+
+  // Applies the embedded migrations for this dialect that are not yet recorded in
+  // schema_migrations, in number order, all in one transaction. Returns the names
+  // applied.
+  std::vector<std::string> Migrate();
+
+ private:
+  Database(Dialect dialect, size_t pool_size);
+  Dialect dialect_;
+  size_t pool_size_;
+  std::unique_ptr<soci::connection_pool> pool_;
+};
+
+// True when `e` reports a UNIQUE / primary-key violation (either dialect).
+bool IsUniqueViolation(const soci::soci_error& e);
+
+// Typed column reads that accept whichever integer width the backend reports
+// (SQLite says int or long long by declared type, PostgreSQL by int4/int8).
+int64_t RowInt(const soci::row& row, size_t column);  // 0 when NULL
+std::optional<int64_t> RowOptInt(const soci::row& row, size_t column);
+std::string RowText(const soci::row& row, size_t column);  // "" when NULL
+bool RowBool(const soci::row& row, size_t column);
+
+// Splits a migration script into statements (on ';' at the end of a line).
+std::vector<std::string> SplitSqlScript(const std::string& script);
+
+}  // namespace opsmerge::db

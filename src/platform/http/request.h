@@ -1,0 +1,76 @@
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+// What a handler sees of an HTTP request and gives back. Plain values, no POCO
+// types, so handlers and their tests stay free of the server library.
+namespace opsmerge::http {
+
+// Who is calling, as the authenticator (staff/) established it. `role` is the
+// staff role name; features interpret it through their own rules.
+struct Principal {
+  int64_t user_id = 0;
+  std::string name;
+  std::string email;
+  std::string role;
+  bool via_api_key = false;
+};
+
+using Pairs = std::vector<std::pair<std::string, std::string>>;
+
+struct Request {
+  std::string method;
+  std::string path;
+  std::string query_string;
+  std::string body;
+  std::string remote_ip;
+  std::string request_id;
+  bool secure = false;  // reached us over https (directly or via a trusted proxy)
+  bool htmx = false;    // sent by htmx (HX-Request): answer with the fragment
+  Pairs headers;        // names lower-cased
+  std::map<std::string, std::string> cookies;
+  Pairs query;
+  Pairs form;                       // application/x-www-form-urlencoded body
+  std::vector<std::string> params;  // path pattern captures, in order
+
+  // Set by the server before the handler runs.
+  std::optional<Principal> principal;
+  std::string session_token;  // the raw session cookie, when the session is valid
+  std::string csrf_token;     // the token forms must echo in _csrf
+
+  std::string Header(const std::string& lower_name) const;
+  std::string Query(const std::string& name, const std::string& fallback = "") const;
+  std::string Form(const std::string& name, const std::string& fallback = "") const;
+  bool HasForm(const std::string& name) const;
+  std::vector<std::string> FormAll(const std::string& name) const;
+  // Path capture `i` as a positive id; throws NotFound(what) if it is not one.
+  int64_t ParamId(size_t i, const std::string& what) const;
+  bool IsApi() const { return path.rfind("/api/", 0) == 0; }
+};
+
+struct Response {
+  int status = 200;
+  std::string content_type = "text/html; charset=utf-8";
+  std::string body;
+  Pairs headers;
+
+  static Response Html(std::string body, int status = 200);
+  static Response Text(std::string body, int status = 200);
+  // 303 See Other for a form post, 302 for a plain redirect, 301 for moved.
+  static Response Redirect(const std::string& location, int status = 303);
+  void SetHeader(const std::string& name, const std::string& value);
+};
+
+// Parses "a=1&b=x+y%21" into pairs (repeated names kept in order).
+Pairs ParseUrlEncoded(const std::string& text);
+// Percent-encodes a query value.
+std::string UrlEncode(const std::string& text);
+// Parses a Cookie header.
+std::map<std::string, std::string> ParseCookies(const std::string& header);
+
+}  // namespace opsmerge::http

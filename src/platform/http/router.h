@@ -1,0 +1,44 @@
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "platform/http/request.h"
+
+namespace opsmerge::http {
+
+using Handler = std::function<Response(Request&)>;
+
+// Who may reach a route. kStaff: a valid session or API key; signed-out browsers
+// are sent to /login, API callers get 401.
+enum class Access { kPublic, kStaff };
+
+// Method + path pattern -> handler. Patterns are literal segments and `{name}`
+// captures ("/clients/{id}/contacts"); a literal segment wins over a capture.
+// Built once at start-up, then read-only and thread-safe.
+class Router {
+ public:
+  void Add(const std::string& method, const std::string& pattern, Handler handler,
+           Access access = Access::kStaff);
+
+  struct Route {
+    std::string method;
+    std::vector<std::string> segments;
+    Handler handler;
+    Access access;
+  };
+  struct Match {
+    const Route* route = nullptr;
+    std::vector<std::string> params;
+    bool path_known = false;  // some route has this path under another method
+  };
+  Match Find(const std::string& method, const std::string& path) const;
+
+ private:
+  std::vector<Route> routes_;
+};
+
+std::vector<std::string> SplitPath(const std::string& path);
+
+}  // namespace opsmerge::http

@@ -1,0 +1,285 @@
+#include "platform/http/server.h"
+
+#include <chrono>
+#include <cstdio>
+#include <istream>
+
+#include <Poco/Net/HTTPRequestHandler.h>
+#include <Poco/Net/HTTPRequestHandlerFactory.h>
+#include <Poco/Net/HTTPServer.h>
+#include <Poco/Net/HTTPServerParams.h>
+#include <Poco/Net/HTTPServerRequest.h>
+#include <Poco/Net/HTTPServerResponse.h>
+#include <Poco/Net/ServerSocket.h>
+#include <Poco/URI.h>
+#include <nlohmann/json.hpp>
+
+#include "platform/crypto.h"
+#include "platform/errors.h"
+#include "platform/http/json.h"
+#include "platform/log.h"
+
+namespace opsmerge::http {
+
+namespace {
+
+bool IsUnsafe(const std::string& method) {
+  return method != "GET" && method != "HEAD" && method != "OPTIONS";
+}
+
+const char* kCsp =
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; "
+    "base-uri 'none'; object-src 'none'";
+
+void AddSecurityHeaders(Response& r, bool secure, bool is_static) {
+  r.SetHeader("Content-Security-Policy", kCsp);
+  r.SetHeader("X-Content-Type-Options", "nosniff");
+  r.SetHeader("X-Frame-Options", "DENY");
+  r.SetHeader("Referrer-Policy", "same-origin");
+  r.SetHeader("Cross-Origin-Opener-Policy", "same-origin");
+  r.SetHeader("Permissions-Policy", "camera=(), microphone=(), geolocation=()");
+  if (secure) r.SetHeader("Strict-Transport-Security", "max-age=31536000");
+  bool has_cache = false;
+  for (const auto& [k, v] : r.headers) has_cache = has_cache || k == "Cache-Control";
+  if (!has_cache && !is_static) r.SetHeader("Cache-Control", "no-store");
+}
+
+class PocoHandler : public Poco::Net::HTTPRequestHandler {
+ public:
+  PocoHandler(const Server& server, const ServerOptions& options)
+      : server_(server), options_(options) {}
+
+  void handleRequest(Poco::Net::HTTPServerRequest& in,
+                     Poco::Net::HTTPServerResponse& out) override {
+    auto started = std::chrono::steady_clock::now();
+    Request req;
+    req.method = in.getMethod();
+    Poco::URI uri;
+    try {
+      uri = Poco::URI(in.getURI());
+      req.path = uri.getPath();
+    } catch (const Poco::Exception&) {
+      req.path = "/";
+    }
+    req.query_string = uri.getRawQuery();
+    req.query = ParseUrlEncoded(req.query_string);
+    for (const auto& [k, v] : in) {
+      std::string lower = Poco::toLower(k);
+      req.headers.emplace_back(lower, v);
+    }
+    req.remote_ip = in.clientAddress().host().toString();
+    if (options_.trust_proxy) {
+      std::string fwd = req.Header("x-forwarded-for");
+      if (!fwd.empty()) req.remote_ip = fwd.substr(0, fwd.find(','));
+      req.secure = req.Header("x-forwarded-proto") == "https";
+    }
+    Response resp;
+    bool too_large = in.getContentLength64() > static_cast<int64_t>(options_.max_body_bytes);
+    if (!too_large) {
+      std::istream& body = in.stream();
+      char buf[8192];
+      while (body.read(buf, sizeof buf) || body.gcount() > 0) {
+        req.body.append(buf, static_cast<size_t>(body.gcount()));
+        if (req.body.size() > options_.max_body_bytes) {
+          too_large = true;
+          break;
+        }
+      }
+    }
+    if (too_large) {
+      req.request_id = crypto::RandomHex(8);
+      resp = Response::Text("Request body too large", 413);
+      AddSecurityHeaders(resp, req.secure, false);
+    } else {
+      resp = server_.Handle(req);
+    }
+    out.setStatusAndReason(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(resp.status));
+    out.setContentType(resp.content_type);
+    for (const auto& [k, v] : resp.headers) out.add(k, v);
+    out.set("X-Request-Id", req.request_id);
+    out.setContentLength64(static_cast<int64_t>(resp.body.size()));
+    std::ostream& os = out.send();
+    if (req.method != "HEAD")
+      os.write(resp.body.data(), static_cast<std::streamsize>(resp.body.size()));
+    auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started)
+                  .count();
+    log::Access(req.method, req.path, resp.status, ms, req.request_id, req.remote_ip);
+  }
+
+ private:
+  const Server& server_;
+  const ServerOptions& options_;
+};
+
+class Factory : public Poco::Net::HTTPRequestHandlerFactory {
+ public:
+  Factory(const Server& server, const ServerOptions& options)
+      : server_(server), options_(options) {}
+  Poco::Net::HTTPRequestHandler* createRequestHandler(
+      const Poco::Net::HTTPServerRequest&) override {
+    return new PocoHandler(server_, options_);
+  }
+
+ private:
+  const Server& server_;
+  const ServerOptions& options_;
+};
+
+}  // namespace
+
+std::string CsrfTokenFor(const std::string& cookie_value) {
+  return crypto::HashToken("csrf:" + cookie_value);
+}
+
+std::string CookieHeader(const std::string& name, const std::string& value, bool secure,
+                         int64_t max_age) {
+  std::string h = name + "=" + value + "; Path=/; HttpOnly; SameSite=Lax";
+  if (secure) h += "; Secure";
+  if (max_age >= 0) h += "; Max-Age=" + std::to_string(max_age);
+  return h;
+}
+
+Server::Server(ServerOptions options, const Router& router, Authenticator& auth,
+               ErrorPage error_page)
+    : options_(std::move(options)),
+      router_(router),
+      auth_(auth),
+      error_page_(std::move(error_page)) {}
+
+Server::~Server() { Stop(); }
+
+void Server::Start() {
+  Poco::Net::ServerSocket socket(Poco::Net::SocketAddress(options_.host, options_.port), 128);
+  auto* params = new Poco::Net::HTTPServerParams;
+  params->setMaxThreads(options_.threads);
+  params->setMaxQueued(1024);
+  params->setKeepAlive(true);
+  params->setMaxKeepAliveRequests(10000);
+  params->setKeepAliveTimeout(Poco::Timespan(15, 0));
+  params->setTimeout(Poco::Timespan(30, 0));
+  server_ = std::make_unique<Poco::Net::HTTPServer>(new Factory(*this, options_), socket, params);
+  server_->start();
+}
+
+void Server::Stop() {
+  if (server_) {
+    server_->stopAll(true);
+    server_.reset();
+  }
+}
+
+uint16_t Server::port() const { return server_ ? server_->port() : options_.port; }
+
+Response Server::Handle(Request& req) const {
+  req.request_id = crypto::RandomHex(8);
+  req.htmx = !req.Header("hx-request").empty();
+  std::string content_type = req.Header("content-type");
+  if (content_type.rfind("application/x-www-form-urlencoded", 0) == 0) {
+    req.form = ParseUrlEncoded(req.body);
+  }
+  req.cookies = ParseCookies(req.Header("cookie"));
+  const bool is_static = req.path.rfind("/static/", 0) == 0;
+
+  auto error_response = [&](int status, const std::string& message, const std::string& code,
+                            const std::string& field, int64_t existing_id) {
+    if (req.IsApi()) {
+      nlohmann::json err = {{"code", code}, {"message", message}};
+      if (!field.empty()) err["field"] = field;
+      if (existing_id > 0) err["existing_id"] = existing_id;
+      return JsonResponse({{"error", err}}, status);
+    }
+    return Response::Html(error_page_(status, message, req), status);
+  };
+
+  Response resp;
+  std::string pre_cookie_to_set;
+  try {
+    Router::Match match = router_.Find(req.method, req.path);
+    if (!match.route) {
+      if (match.path_known) {
+        resp = error_response(405, "Method not allowed", "method_not_allowed", "", 0);
+      } else {
+        resp = error_response(404, "Page not found", "not_found", "", 0);
+      }
+    } else {
+      req.params = match.params;
+      std::string auth_header = req.Header("authorization");
+      bool bearer = auth_header.rfind("Bearer ", 0) == 0;
+      if (bearer) {
+        req.principal = auth_.FromApiKey(auth_header.substr(7));
+        if (!req.principal) throw Unauthorized("Invalid or revoked API key");
+        req.principal->via_api_key = true;
+      } else if (!is_static) {
+        auto it = req.cookies.find(kSessionCookie);
+        if (it != req.cookies.end() && !it->second.empty()) {
+          req.principal = auth_.FromSession(it->second);
+          if (req.principal) req.session_token = it->second;
+        }
+      }
+      if (!is_static && !bearer) {
+        if (!req.session_token.empty()) {
+          req.csrf_token = CsrfTokenFor(req.session_token);
+        } else {
+          auto pre = req.cookies.find(kPreSessionCookie);
+          std::string value = pre != req.cookies.end() ? pre->second : "";
+          if (value.size() < 22) {
+            value = crypto::RandomToken(32);
+            pre_cookie_to_set = value;
+          }
+          req.csrf_token = CsrfTokenFor(value);
+        }
+      }
+      if (match.route->access == Access::kStaff && !req.principal) {
+        if (req.IsApi()) throw Unauthorized("Send Authorization: Bearer <API key>");
+        if (req.method == "GET" || req.method == "HEAD") {
+          std::string next = req.path + (req.query_string.empty() ? "" : "?" + req.query_string);
+          resp = Response::Redirect("/login?next=" + UrlEncode(next), 302);
+          if (req.htmx) resp.SetHeader("HX-Redirect", "/login");
+        } else {
+          throw Unauthorized("Your session has ended: sign in again");
+        }
+      } else {
+        if (IsUnsafe(req.method) && !bearer) {
+          std::string sent = req.Header("x-csrf-token");
+          if (sent.empty()) sent = req.Form("_csrf");
+          if (sent.empty() || !crypto::ConstantTimeEquals(sent, req.csrf_token)) {
+            throw Forbidden(
+                "The form has expired or did not come from OpsMerge: reload the page and try "
+                "again");
+          }
+        }
+        resp = match.route->handler(req);
+      }
+    }
+  } catch (const ValidationError& e) {
+    resp = error_response(422, e.what(), "validation", e.field(), 0);
+  } catch (const NotFound& e) {
+    resp = error_response(404, e.what(), "not_found", "", 0);
+  } catch (const Conflict& e) {
+    resp = error_response(409, e.what(), e.code(), e.field(), e.existing_id());
+  } catch (const Forbidden& e) {
+    resp = error_response(403, e.what(), "forbidden", "", 0);
+  } catch (const Unauthorized& e) {
+    resp = error_response(401, e.what(), "unauthorized", "", 0);
+    if (req.IsApi()) resp.SetHeader("WWW-Authenticate", "Bearer");
+  } catch (const TooManyRequests& e) {
+    resp = error_response(429, e.what(), "rate_limited", "", 0);
+    resp.SetHeader("Retry-After", std::to_string(e.retry_after()));
+  } catch (const MovedPermanently& e) {
+    resp = Response::Redirect(e.location(), 301);
+  } catch (const std::exception& e) {
+    log::Error("request " + req.request_id + " " + req.method + " " + req.path +
+               " failed: " + e.what());
+    resp = error_response(500, "Something went wrong on our side (request " + req.request_id + ")",
+                          "internal", "", 0);
+  }
+  if (!pre_cookie_to_set.empty()) {
+    resp.headers.emplace_back("Set-Cookie",
+                              CookieHeader(kPreSessionCookie, pre_cookie_to_set, req.secure, -1));
+  }
+  AddSecurityHeaders(resp, req.secure, is_static);
+  return resp;
+}
+
+}  // namespace opsmerge::http

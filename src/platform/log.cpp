@@ -1,0 +1,32 @@
+#include "platform/log.h"
+
+#include <atomic>
+#include <cstdio>
+
+#include "platform/clock.h"
+
+namespace opsmerge::log {
+
+namespace {
+std::atomic<bool> g_access{true};
+
+void Line(const char* level, const std::string& message) {
+  std::string line = FormatIsoUtc(SystemClock().NowUnix()) + " " + level + " " + message + "\n";
+  std::fwrite(line.data(), 1, line.size(), stderr);
+}
+}  // namespace
+
+void Info(const std::string& message) { Line("INFO", message); }
+void Error(const std::string& message) { Line("ERROR", message); }
+
+void Access(const std::string& method, const std::string& path, int status, double ms,
+            const std::string& request_id, const std::string& remote_ip) {
+  if (!g_access.load(std::memory_order_relaxed)) return;
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%d %.1fms", status, ms);
+  Line("ACCESS", method + " " + path + " " + buf + " id=" + request_id + " ip=" + remote_ip);
+}
+
+void SetAccessLog(bool enabled) { g_access = enabled; }
+
+}  // namespace opsmerge::log

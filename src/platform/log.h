@@ -1,0 +1,15 @@
+#pragma once
+
+#include <string>
+
+// One-line logs to stderr. Thread-safe (each line is written with one call).
+namespace opsmerge::log {
+
+void Info(const std::string& message);
+void Error(const std::string& message);
+void Access(const std::string& method, const std::string& path, int status, double ms,
+            const std::string& request_id, const std::string& remote_ip);
+// Off in benchmarks: access logging costs more than the request.
+void SetAccessLog(bool enabled);
+
+}  // namespace opsmerge::log

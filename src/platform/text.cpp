@@ -1,0 +1,111 @@
+#include "platform/text.h"
+
+#include <cctype>
+
+#include <Poco/UTF8String.h>
+#include <Poco/Unicode.h>
+
+namespace opsmerge::text {
+
+std::string Trim(std::string_view s) {
+  size_t b = 0, e = s.size();
+  while (b < e && std::isspace(static_cast<unsigned char>(s[b]))) ++b;
+  while (e > b && std::isspace(static_cast<unsigned char>(s[e - 1]))) --e;
+  return std::string(s.substr(b, e - b));
+}
+
+std::string CollapseWhitespace(std::string_view s) {
+  std::string out;
+  bool space = false;
+  for (char c : s) {
+    if (std::isspace(static_cast<unsigned char>(c))) {
+      space = !out.empty();
+    } else {
+      if (space) out += ' ';
+      space = false;
+      out += c;
+    }
+  }
+  return out;
+}
+
+std::string FoldCase(std::string_view s) { return Poco::UTF8::toLower(std::string(s)); }
+
+bool IsValidUtf8(std::string_view s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+    if (n == 0 || i + n > s.size()) return false;
+    if (n == 2 && c < 0xC2) return false;
+    for (size_t k = 1; k < n; ++k) {
+      if ((static_cast<unsigned char>(s[i + k]) >> 6) != 0x2) return false;
+    }
+    i += n;
+  }
+  return true;
+}
+
+size_t Utf8Length(std::string_view s) {
+  size_t n = 0;
+  for (char c : s) {
+    if ((static_cast<unsigned char>(c) & 0xC0) != 0x80) ++n;
+  }
+  return n;
+}
+
+bool HasControlCharacters(std::string_view s) {
+  for (char c : s) {
+    unsigned char u = static_cast<unsigned char>(c);
+    if ((u < 0x20 && u != '\t' && u != '\n' && u != '\r') || u == 0x7F) return true;
+  }
+  return false;
+}
+
+std::optional<std::string> NormalizeDomain(std::string_view input) {
+  std::string d = Trim(input);
+  for (char& c : d) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (!d.empty() && d.back() == '.') d.pop_back();
+  if (d.empty() || d.size() > 253) return std::nullopt;
+  size_t labels = 0, pos = 0;
+  std::string last;
+  while (pos <= d.size()) {
+    size_t dot = d.find('.', pos);
+    std::string label = d.substr(pos, dot == std::string::npos ? std::string::npos : dot - pos);
+    if (label.empty() || label.size() > 63) return std::nullopt;
+    if (label.front() == '-' || label.back() == '-') return std::nullopt;
+    for (char c : label) {
+      if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-')) return std::nullopt;
+    }
+    ++labels;
+    last = label;
+    if (dot == std::string::npos) break;
+    pos = dot + 1;
+  }
+  if (labels < 2) return std::nullopt;
+  bool alpha_tld = last.size() >= 2;
+  for (char c : last) alpha_tld = alpha_tld && std::isalpha(static_cast<unsigned char>(c));
+  if (!alpha_tld && last.rfind("xn--", 0) != 0) return std::nullopt;
+  return d;
+}
+
+std::optional<std::string> NormalizeEmail(std::string_view input) {
+  std::string e = Trim(input);
+  size_t at = e.rfind('@');
+  if (at == std::string::npos || at == 0 || e.find('@') != at) return std::nullopt;
+  std::string local = e.substr(0, at);
+  if (local.size() > 64 || local.front() == '.' || local.back() == '.') return std::nullopt;
+  for (char c : local) {
+    unsigned char u = static_cast<unsigned char>(c);
+    if (u <= 0x20 || u == 0x7F || c == '"' || c == '(' || c == ')' || c == ',' || c == ':' ||
+        c == ';' || c == '<' || c == '>' || c == '[' || c == ']' || c == '\\') {
+      return std::nullopt;
+    }
+  }
+  if (local.find("..") != std::string::npos) return std::nullopt;
+  auto domain = NormalizeDomain(e.substr(at + 1));
+  if (!domain || e.substr(at + 1) != Trim(e.substr(at + 1))) return std::nullopt;
+  return local + "@" + *domain;
+}
+
+}  // namespace opsmerge::text

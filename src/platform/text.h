@@ -1,0 +1,31 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+// Text rules shared by every feature: trimming, case folding, and validation of
+// the email addresses and domain names people type. Pure functions, thread-safe.
+namespace opsmerge::text {
+
+std::string Trim(std::string_view s);
+// Trims and turns every run of white space into one space.
+std::string CollapseWhitespace(std::string_view s);
+// Unicode lower-casing (UTF-8 in, UTF-8 out).
+std::string FoldCase(std::string_view s);
+bool IsValidUtf8(std::string_view s);
+// Characters, not bytes. Assumes valid UTF-8.
+size_t Utf8Length(std::string_view s);
+// True if `s` holds control characters other than tab/newline/carriage return.
+bool HasControlCharacters(std::string_view s);
+
+// A DNS name as people type it: trimmed, lower-cased, trailing dot dropped; two or
+// more labels of [a-z0-9-] (1-63 each, no leading/trailing hyphen), 253 at most,
+// the last label alphabetic or an IDN "xn--" label. nullopt when invalid.
+std::optional<std::string> NormalizeDomain(std::string_view input);
+
+// An email address: trimmed, one '@', a local part of 1-64 printable characters
+// without spaces, and a valid domain (lower-cased). nullopt when invalid.
+std::optional<std::string> NormalizeEmail(std::string_view input);
+
+}  // namespace opsmerge::text

@@ -1,0 +1,86 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace soci {
+class session;
+}
+
+// The staff tables' SQL and nothing else. Callers own the transaction.
+namespace opsmerge::staff::store {
+
+struct UserRow {
+  int64_t id = 0;
+  std::string email;
+  std::string name;
+  std::string role;
+  std::string password_hash;
+  bool disabled = false;
+  std::string created_at;
+};
+
+struct SessionRow {
+  int64_t user_id = 0;
+  std::string created_at;
+  std::string last_seen_at;
+  std::string expires_at;
+};
+
+struct ApiKeyRow {
+  int64_t id = 0;
+  int64_t user_id = 0;
+  std::string label;
+  std::string prefix;
+  std::string key_hash;
+  std::string created_at;
+  std::string last_used_at;
+  std::string revoked_at;
+  std::string user_email;
+};
+
+int64_t CountUsers(soci::session& sql);
+std::optional<UserRow> FindUserByEmailKey(soci::session& sql, const std::string& email_key);
+std::optional<UserRow> FindUser(soci::session& sql, int64_t id);
+std::vector<UserRow> ListUsers(soci::session& sql);
+int64_t InsertUser(soci::session& sql, const std::string& email, const std::string& email_key,
+                   const std::string& name, const std::string& role,
+                   const std::string& password_hash, const std::string& now);
+
+void InsertSession(soci::session& sql, const std::string& token_hash, int64_t user_id,
+                   const std::string& now, const std::string& expires_at,
+                   const std::string& remote_ip);
+std::optional<SessionRow> FindSession(soci::session& sql, const std::string& token_hash);
+void TouchSession(soci::session& sql, const std::string& token_hash, const std::string& now,
+                  const std::string& expires_at);
+void DeleteSession(soci::session& sql, const std::string& token_hash);
+int64_t DeleteExpiredSessions(soci::session& sql, const std::string& now);
+
+int64_t InsertApiKey(soci::session& sql, int64_t user_id, const std::string& label,
+                     const std::string& prefix, const std::string& key_hash,
+                     const std::string& now);
+std::optional<ApiKeyRow> FindApiKeyByHash(soci::session& sql, const std::string& key_hash);
+std::optional<ApiKeyRow> FindApiKey(soci::session& sql, int64_t id);
+std::vector<ApiKeyRow> ListApiKeys(soci::session& sql);
+void TouchApiKey(soci::session& sql, int64_t id, const std::string& now);
+void RevokeApiKey(soci::session& sql, int64_t id, const std::string& now);
+
+void ReplaceSetupToken(soci::session& sql, const std::string& token_hash, const std::string& now,
+                       const std::string& expires_at);
+// True if a setup token with this hash exists and has not expired.
+bool SetupTokenValid(soci::session& sql, const std::string& token_hash, const std::string& now);
+void DeleteSetupTokens(soci::session& sql);
+
+// Fixed-window counter. Returns the count after adding `add` in the window that
+// contains `now` (a new window starts when the stored one is older than `window`).
+struct RateCount {
+  int64_t count = 0;
+  int64_t window_start = 0;
+};
+RateCount ReadRate(soci::session& sql, const std::string& bucket, int64_t now, int64_t window);
+void AddRate(soci::session& sql, const std::string& bucket, int64_t now, int64_t window);
+void ClearRate(soci::session& sql, const std::string& bucket);
+
+}  // namespace opsmerge::staff::store
