@@ -245,7 +245,7 @@ void ClientService::Delete(const staff::Actor& actor, int64_t id) {
       }
       throw Conflict(
           "has_dependents",
-          before.client.name + " has " + list + ", so it can't be deleted: archive it instead.",
+          before.client.name + " has " + list + ", so it can't be deleted: archive instead.",
           id);
     }
     store::DeleteClient(sql, id);

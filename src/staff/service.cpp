@@ -139,17 +139,14 @@ std::string StaffService::SignIn(const std::string& email, const std::string& pa
   std::string key = normalized ? text::FoldCase(*normalized) : text::FoldCase(text::Trim(email));
   int64_t now = clock_.NowUnix();
   int64_t retry_after = 0;
-  db_.Write([&](soci::session& sql) {
+  db_.Read([&](soci::session& sql) {
     auto account = store::ReadRate(sql, AccountBucket(key), now, limits_.window_seconds);
     auto address = store::ReadRate(sql, AddressBucket(remote_ip), now, limits_.window_seconds);
     if (account.count >= limits_.per_account_failures) {
       retry_after = std::max(retry_after, account.window_start + limits_.window_seconds - now);
     }
-    if (address.count >= limits_.per_address_attempts) {
+    if (address.count >= limits_.per_address_failures) {
       retry_after = std::max(retry_after, address.window_start + limits_.window_seconds - now);
-    }
-    if (retry_after == 0) {
-      store::AddRate(sql, AddressBucket(remote_ip), now, limits_.window_seconds);
     }
   });
   if (retry_after > 0) {
@@ -164,6 +161,7 @@ std::string StaffService::SignIn(const std::string& email, const std::string& pa
   if (!user || user->disabled || !ok) {
     db_.Write([&](soci::session& sql) {
       store::AddRate(sql, AccountBucket(key), now, limits_.window_seconds);
+      store::AddRate(sql, AddressBucket(remote_ip), now, limits_.window_seconds);
     });
     throw Unauthorized("Wrong email or password");
   }

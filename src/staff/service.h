@@ -42,7 +42,7 @@ struct IssuedApiKey {
 struct SignInLimits {
   int64_t window_seconds = 15 * 60;
   int64_t per_account_failures = 5;
-  int64_t per_address_attempts = 30;
+  int64_t per_address_failures = 30;
 };
 
 struct SessionPolicy {

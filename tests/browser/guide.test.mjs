@@ -1,0 +1,112 @@
+// Walks "Add your first client" Steps 1-3 exactly as the guide words them, then a
+// merge from the client list, in headless Chromium against the real server.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { startServer, startBrowser, screenshotter } from "./server.mjs";
+
+let server, browser, page, shot;
+const sidebar = () => page.getByRole("navigation", { name: "Main" });
+const problems = [];
+
+before(async () => {
+  server = await startServer();
+  browser = await startBrowser();
+  page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  page.on("console", (m) => { if (m.type() === "error") problems.push(m.text()); });
+  page.on("pageerror", (e) => problems.push(e.message));
+  page.on("dialog", (d) => d.accept());
+  shot = screenshotter(page);
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+test("first admin is created from the setup address", async () => {
+  await page.goto(server.setup);
+  await page.getByLabel("Your name").fill("Ada Admin");
+  await page.getByLabel("Email").fill("ada@msp.example");
+  await page.getByLabel("Password").fill("correct horse battery staple");
+  await page.getByRole("button", { name: "Create administrator" }).click();
+  await page.waitForURL(/\/clients$/);
+  await shot("00-signed-in");
+});
+
+test("Step 1: create the client", async () => {
+  await sidebar().getByRole("link", { name: "Clients", exact: true }).click();   // 1. Open Clients in the left sidebar.
+  await page.getByRole("link", { name: "+ New client" }).click();           // 2. Click + New client.
+  await page.getByLabel("Name", { exact: true }).fill("Acme Corp");         // 3. Fill in Name, Domain, Contact email.
+  await page.getByLabel("Domain", { exact: true }).fill("acmecorp.co.uk");
+  await page.getByLabel("Contact email").fill("it@acmecorp.co.uk");
+  await shot("01-new-client");
+  await page.getByRole("button", { name: "Create" }).click();               // 4. Click Create.
+  await page.waitForURL(/\/clients\/\d+/);
+  assert.equal(await page.getByRole("heading", { name: "Acme Corp" }).count(), 1);
+  assert.ok(await page.getByText("No contract: billed ad-hoc").isVisible(), "default no-frills setup");
+  await shot("02-client-page");
+});
+
+test("Step 2: add a contact, VIP and portal user", async () => {
+  await page.getByRole("link", { name: /^Contacts/ }).click();              // 1. Click the Contacts tab.
+  await page.getByRole("link", { name: "+ New contact" }).click();          // 2. Click + New contact.
+  await page.getByLabel("Name", { exact: true }).fill("Jo Bloggs");         // 3. name, email, phone, job title
+  await page.getByLabel("Email", { exact: true }).fill("jo@acmecorp.co.uk");
+  await page.getByLabel("Phone").fill("020 7946 0000");
+  await page.getByLabel("Job title").fill("Office manager");
+  await page.getByLabel("VIP").check();                                     // 4. Tick VIP.
+  await page.getByLabel("Portal user").check();
+  await shot("03-new-contact");
+  await page.getByRole("button", { name: "Save" }).click();                 // 5. Save.
+  await page.waitForURL(/\/contacts\?notice=contact_saved/);
+  const row = page.getByRole("row", { name: /Jo Bloggs/ });
+  assert.ok(await row.getByText("VIP", { exact: true }).isVisible());
+  assert.ok(await row.getByText("Portal user", { exact: true }).isVisible());
+  await shot("04-contacts");
+});
+
+test("Step 3: add a site", async () => {
+  await page.getByRole("link", { name: /^Sites/ }).click();                 // client page -> Sites tab
+  await page.getByRole("link", { name: "+ New site" }).click();             // -> + New site
+  await page.getByLabel("Name", { exact: true }).fill("London office");
+  await page.getByRole("button", { name: "Save" }).click();
+  await page.waitForURL(/\/sites\?notice=site_saved/);
+  assert.ok(await page.getByRole("cell", { name: "London office" }).isVisible());
+  await shot("05-sites");
+});
+
+test("search narrows the list as you type (htmx)", async () => {
+  await sidebar().getByRole("link", { name: "Clients", exact: true }).click();
+  for (const name of ["ACME Corporation Ltd", "Zebra Dental"]) {
+    await page.getByRole("link", { name: "+ New client" }).click();
+    await page.getByLabel("Name", { exact: true }).fill(name);
+    await page.getByRole("button", { name: "Create" }).click();
+    await page.waitForURL(/\/clients\/\d+/);
+    await sidebar().getByRole("link", { name: "Clients", exact: true }).click();
+  }
+  await page.getByLabel("Search clients").fill("zebra");
+  await page.waitForFunction(() => !document.querySelector("#client-results")?.textContent.includes("Acme Corp"));
+  assert.ok(await page.getByRole("link", { name: "Zebra Dental" }).isVisible());
+  await shot("06-search");
+});
+
+test("merge from the client list: select both, Merge", async () => {
+  await page.goto(server.base + "/clients");
+  await page.getByLabel("Select Acme Corp", { exact: true }).check();
+  await page.getByLabel("Select ACME Corporation Ltd", { exact: true }).check();
+  await page.getByRole("button", { name: "Merge", exact: true }).click();
+  await page.waitForURL(/\/clients\/selection/);
+  await page.getByRole("radio").first().check();
+  await shot("07-merge-review");
+  await page.getByRole("button", { name: "Merge", exact: true }).click();
+  await page.waitForURL(/notice=merged/);
+  assert.ok(await page.getByText("Clients merged.").isVisible());
+  await page.goto(server.base + "/clients");
+  assert.equal(await page.getByRole("link", { name: "ACME Corporation Ltd" }).count(), 0);
+  assert.equal(await page.getByRole("link", { name: "Acme Corp", exact: true }).count(), 1);
+  await shot("08-after-merge");
+});
+
+test("no script errors or CSP violations on any page", () => {
+  assert.deepEqual(problems, []);
+});

@@ -1,0 +1,270 @@
+#include "harness.h"
+
+#include <Poco/Net/HTTPClientSession.h>
+#include <Poco/Net/HTTPRequest.h>
+#include <Poco/Net/HTTPResponse.h>
+#include <Poco/StreamCopier.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <soci/soci.h>
+#include <soci/sqlite3/soci-sqlite3.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <sstream>
+#include <thread>
+
+#include "platform/http/request.h"
+
+extern char** environ;
+
+namespace opsmerge::testing {
+
+namespace {
+
+std::string MakeTempDir() {
+  std::string tmpl = (std::filesystem::temp_directory_path() / "opsmerge-test-XXXXXX").string();
+  if (!mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
+  return tmpl;
+}
+
+int Spawn(const std::vector<std::string>& args, const std::string& in_path,
+          const std::string& out_path, const std::string& err_path) {
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 0, in_path.c_str(), O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&fa, 1, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  posix_spawn_file_actions_addopen(&fa, 2, err_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
+  std::vector<char*> argv;
+  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  pid_t pid = 0;
+  int rc = posix_spawn(&pid, argv[0], &fa, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&fa);
+  if (rc != 0) throw std::runtime_error("cannot start " + args[0]);
+  return pid;
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream f(path);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+}  // namespace
+
+std::string HttpResult::Header(const std::string& lower_name) const {
+  auto it = headers.find(lower_name);
+  return it == headers.end() ? "" : it->second;
+}
+
+nlohmann::json HttpResult::Json() const {
+  auto j = nlohmann::json::parse(body, nullptr, false);
+  if (j.is_discarded()) ADD_FAILURE() << "not JSON (" << status << "): " << body.substr(0, 300);
+  return j;
+}
+
+Server::Server(std::vector<std::string> extra_args) {
+  data_dir_ = MakeTempDir();
+  std::vector<std::string> args = {OPSMERGE_BINARY, "serve", "--listen", "127.0.0.1:0",
+                                   "--data-dir", data_dir_, "--threads", "8"};
+  args.insert(args.end(), extra_args.begin(), extra_args.end());
+  std::string out = data_dir_ + "/serve.out";
+  pid_ = Spawn(args, "/dev/null", out, data_dir_ + "/serve.err");
+  std::regex listening("listening on http://127\\.0\\.0\\.1:(\\d+)");
+  std::regex setup("(http://\\S+/setup\\?token=\\S+)");
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (std::chrono::steady_clock::now() < deadline) {
+    std::string text = ReadFile(out);
+    std::smatch m;
+    if (std::regex_search(text, m, listening)) {
+      port_ = std::stoi(m[1]);
+      // The setup line follows the listening line in the same flush sequence.
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      text = ReadFile(out);
+      if (std::regex_search(text, m, setup)) setup_url_ = m[1];
+      return;
+    }
+    int status = 0;
+    if (waitpid(pid_, &status, WNOHANG) == pid_) {
+      throw std::runtime_error("opsmerge serve exited: " + ReadFile(data_dir_ + "/serve.err"));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  throw std::runtime_error("opsmerge serve did not start");
+}
+
+Server::~Server() {
+  if (pid_ > 0) {
+    kill(pid_, SIGTERM);
+    int status = 0;
+    waitpid(pid_, &status, 0);
+    if (WIFSIGNALED(status) || (WIFEXITED(status) && WEXITSTATUS(status) != 0)) {
+      ADD_FAILURE() << "opsmerge serve did not stop cleanly; stderr:\n"
+                    << ReadFile(data_dir_ + "/serve.err").substr(0, 4000);
+    }
+  }
+  std::error_code ec;
+  std::filesystem::remove_all(data_dir_, ec);
+}
+
+int Server::Cli(const std::vector<std::string>& args, const std::string& stdin_text,
+                std::string* stdout_text) const {
+  std::string in = data_dir_ + "/cli.in", out = data_dir_ + "/cli.out";
+  std::ofstream(in) << stdin_text;
+  std::vector<std::string> argv = {OPSMERGE_BINARY};
+  argv.insert(argv.end(), args.begin(), args.end());
+  argv.push_back("--data-dir");
+  argv.push_back(data_dir_);
+  int pid = Spawn(argv, in, out, data_dir_ + "/cli.err");
+  int status = 0;
+  waitpid(pid, &status, 0);
+  if (stdout_text) *stdout_text = ReadFile(out);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+}
+
+std::string Server::AddUserWithKey(const std::string& email, const std::string& role,
+                                   const std::string& password) {
+  int rc = Cli({"user", "add", "--email", email, "--name", "Test " + role, "--role", role},
+               password + "\n");
+  if (rc != 0) throw std::runtime_error("user add failed: " + ReadFile(data_dir_ + "/cli.err"));
+  std::string key;
+  rc = Cli({"api-key", "create", "--email", email, "--name", "tests"}, "", &key);
+  if (rc != 0) throw std::runtime_error("api-key create failed");
+  while (!key.empty() && (key.back() == '\n' || key.back() == '\r')) key.pop_back();
+  return key;
+}
+
+void Server::Sql(const std::string& statement) const {
+  soci::session sql(soci::sqlite3, "db=\"" + data_dir_ + "/opsmerge.db\" timeout=10");
+  sql << "PRAGMA foreign_keys=ON";
+  sql << statement;
+}
+
+std::vector<std::vector<std::string>> Server::Query(const std::string& select) const {
+  soci::session sql(soci::sqlite3, "db=\"" + data_dir_ + "/opsmerge.db\" timeout=10");
+  std::vector<std::vector<std::string>> out;
+  soci::rowset<soci::row> rs = sql.prepare << select;
+  for (const auto& r : rs) {
+    std::vector<std::string> row;
+    for (size_t i = 0; i < r.size(); ++i) {
+      if (r.get_indicator(i) == soci::i_null) {
+        row.push_back("NULL");
+      } else if (r.get_properties(i).get_data_type() == soci::dt_string) {
+        row.push_back(r.get<std::string>(i));
+      } else if (r.get_properties(i).get_data_type() == soci::dt_integer) {
+        row.push_back(std::to_string(r.get<int>(i)));
+      } else if (r.get_properties(i).get_data_type() == soci::dt_long_long) {
+        row.push_back(std::to_string(r.get<long long>(i)));
+      } else {
+        row.push_back("?");
+      }
+    }
+    out.push_back(row);
+  }
+  return out;
+}
+
+HttpResult Server::Request(const std::string& method, const std::string& path,
+                           const std::string& body,
+                           const std::map<std::string, std::string>& headers) const {
+  Poco::Net::HTTPClientSession session("127.0.0.1", static_cast<Poco::UInt16>(port_));
+  session.setTimeout(Poco::Timespan(30, 0));
+  Poco::Net::HTTPRequest req(method, path, Poco::Net::HTTPMessage::HTTP_1_1);
+  for (const auto& [k, v] : headers) req.set(k, v);
+  if (!body.empty() || method == "POST" || method == "PATCH" || method == "PUT") {
+    req.setContentLength(static_cast<std::streamsize>(body.size()));
+  }
+  std::ostream& os = session.sendRequest(req);
+  os << body;
+  Poco::Net::HTTPResponse resp;
+  std::istream& is = session.receiveResponse(resp);
+  HttpResult r;
+  r.status = resp.getStatus();
+  for (const auto& [k, v] : resp) r.headers.emplace(Poco::toLower(k), v);
+  Poco::StreamCopier::copyToString(is, r.body);
+  return r;
+}
+
+HttpResult Server::Api(const std::string& key, const std::string& method, const std::string& path,
+                       const nlohmann::json& body) const {
+  std::map<std::string, std::string> headers = {{"Authorization", "Bearer " + key}};
+  std::string text;
+  if (!body.is_null()) {
+    headers["Content-Type"] = "application/json";
+    text = body.dump();
+  }
+  return Request(method, path, text, headers);
+}
+
+std::string FormEncode(const std::vector<std::pair<std::string, std::string>>& form) {
+  std::string out;
+  for (const auto& [k, v] : form) {
+    if (!out.empty()) out += "&";
+    out += http::UrlEncode(k) + "=" + http::UrlEncode(v);
+  }
+  return out;
+}
+
+int64_t IdFromLocation(const std::string& location) {
+  std::smatch m;
+  static const std::regex id("/clients/(\\d+)");
+  if (!std::regex_search(location, m, id)) return 0;
+  return std::stoll(m[1]);
+}
+
+void Browser::Absorb(const HttpResult& r) {
+  for (auto [it, end] = r.headers.equal_range("set-cookie"); it != end; ++it) {
+    const std::string& c = it->second;
+    size_t eq = c.find('='), semi = c.find(';');
+    std::string name = c.substr(0, eq), value = c.substr(eq + 1, semi - eq - 1);
+    if (c.find("Max-Age=0") != std::string::npos) {
+      cookies_.erase(name);
+    } else {
+      cookies_[name] = value;
+    }
+  }
+  static const std::regex token("name=\"_csrf\" value=\"([0-9a-f]+)\"");
+  std::smatch m;
+  if (std::regex_search(r.body, m, token)) csrf_ = m[1];
+}
+
+HttpResult Browser::Get(const std::string& path, const std::map<std::string, std::string>& headers) {
+  std::map<std::string, std::string> h = headers;
+  std::string cookie;
+  for (const auto& [k, v] : cookies_) cookie += (cookie.empty() ? "" : "; ") + k + "=" + v;
+  if (!cookie.empty()) h["Cookie"] = cookie;
+  HttpResult r = server_.Request("GET", path, "", h);
+  Absorb(r);
+  return r;
+}
+
+HttpResult Browser::Post(const std::string& path,
+                         const std::vector<std::pair<std::string, std::string>>& form,
+                         bool with_csrf) {
+  auto fields = form;
+  if (with_csrf) fields.emplace_back("_csrf", csrf_);
+  std::map<std::string, std::string> h = {{"Content-Type", "application/x-www-form-urlencoded"}};
+  std::string cookie;
+  for (const auto& [k, v] : cookies_) cookie += (cookie.empty() ? "" : "; ") + k + "=" + v;
+  if (!cookie.empty()) h["Cookie"] = cookie;
+  HttpResult r = server_.Request("POST", path, FormEncode(fields), h);
+  Absorb(r);
+  return r;
+}
+
+int Browser::SignIn(const std::string& email, const std::string& password) {
+  Get("/login");
+  HttpResult r = Post("/login", {{"email", email}, {"password", password}, {"next", "/clients"}});
+  if (r.status == 303) Get("/clients");
+  return r.status;
+}
+
+}  // namespace opsmerge::testing

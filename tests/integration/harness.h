@@ -1,0 +1,84 @@
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+// Integration tests drive the real `opsmerge` binary over HTTP: each Server is a
+// child process on an ephemeral loopback port with its own temporary data dir.
+namespace opsmerge::testing {
+
+struct HttpResult {
+  int status = 0;
+  std::multimap<std::string, std::string> headers;  // names lower-cased
+  std::string body;
+
+  std::string Header(const std::string& lower_name) const;
+  nlohmann::json Json() const;
+};
+
+class Server {
+ public:
+  // Starts `opsmerge serve` with extra flags; waits until it listens.
+  explicit Server(std::vector<std::string> extra_args = {});
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  int port() const { return port_; }
+  const std::string& data_dir() const { return data_dir_; }
+  const std::string& setup_url() const { return setup_url_; }  // "" once staff exist
+
+  // Runs another opsmerge command on this server's data dir; returns exit code.
+  int Cli(const std::vector<std::string>& args, const std::string& stdin_text = "",
+          std::string* stdout_text = nullptr) const;
+  // Adds a staff user and returns an API key acting as them.
+  std::string AddUserWithKey(const std::string& email, const std::string& role,
+                             const std::string& password = "a long enough password");
+  // Runs SQL directly on the server's SQLite database (for rows other features
+  // will own, and to inspect what is stored).
+  void Sql(const std::string& statement) const;
+  std::vector<std::vector<std::string>> Query(const std::string& select) const;
+
+  HttpResult Request(const std::string& method, const std::string& path,
+                     const std::string& body = "",
+                     const std::map<std::string, std::string>& headers = {}) const;
+  HttpResult Api(const std::string& key, const std::string& method, const std::string& path,
+                 const nlohmann::json& body = nullptr) const;
+
+ private:
+  std::string data_dir_;
+  std::string setup_url_;
+  int port_ = 0;
+  int pid_ = 0;
+};
+
+// A browser-like client: keeps cookies, reads the CSRF token from pages.
+class Browser {
+ public:
+  explicit Browser(const Server& server) : server_(server) {}
+  HttpResult Get(const std::string& path, const std::map<std::string, std::string>& headers = {});
+  // Posts a form; adds the CSRF token from the last page unless `with_csrf` is false.
+  HttpResult Post(const std::string& path, const std::vector<std::pair<std::string, std::string>>& form,
+                  bool with_csrf = true);
+  // Signs in through /login; returns the final status of the POST.
+  int SignIn(const std::string& email, const std::string& password);
+  const std::string& csrf() const { return csrf_; }
+  std::map<std::string, std::string>& cookies() { return cookies_; }
+
+ private:
+  void Absorb(const HttpResult& r);
+  const Server& server_;
+  std::map<std::string, std::string> cookies_;
+  std::string csrf_;
+};
+
+std::string FormEncode(const std::vector<std::pair<std::string, std::string>>& form);
+// The id at the end of a Location like "/clients/12?notice=created".
+int64_t IdFromLocation(const std::string& location);
+
+}  // namespace opsmerge::testing

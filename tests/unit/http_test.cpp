@@ -1,0 +1,58 @@
+#include <gtest/gtest.h>
+
+#include "platform/errors.h"
+#include "platform/http/request.h"
+#include "platform/http/router.h"
+
+namespace opsmerge::http {
+namespace {
+
+TEST(UrlEncoded, ParsesPairsAndDecodes) {
+  Pairs p = ParseUrlEncoded("name=Acme+Corp&domain=acme.com&ids=1&ids=2&bad=%zz&pct=100%25&empty");
+  ASSERT_EQ(p.size(), 7u);
+  EXPECT_EQ(p[0].second, "Acme Corp");
+  EXPECT_EQ(p[2].second, "1");
+  EXPECT_EQ(p[3].second, "2");
+  EXPECT_EQ(p[4].second, "%zz");
+  EXPECT_EQ(p[5].second, "100%");
+  EXPECT_EQ(p[6].first, "empty");
+  EXPECT_EQ(UrlEncode("a b/&é"), "a%20b%2F%26%C3%A9");
+}
+
+TEST(Cookies, ParseHeader) {
+  auto c = ParseCookies("om_session=abc; om_pre=def;theme=dark");
+  EXPECT_EQ(c["om_session"], "abc");
+  EXPECT_EQ(c["om_pre"], "def");
+  EXPECT_EQ(c["theme"], "dark");
+}
+
+TEST(Router, MatchesLiteralsBeforeCaptures) {
+  Router r;
+  r.Add("GET", "/clients/{id}", [](Request&) { return Response::Text("show"); });
+  r.Add("GET", "/clients/duplicates", [](Request&) { return Response::Text("dupes"); });
+  r.Add("POST", "/clients/{id}", [](Request&) { return Response::Text("update"); });
+  Request req;
+  auto m = r.Find("GET", "/clients/duplicates");
+  ASSERT_TRUE(m.route);
+  EXPECT_EQ(m.route->handler(req).body, "dupes");
+  m = r.Find("GET", "/clients/42/");
+  ASSERT_TRUE(m.route);
+  EXPECT_EQ(m.params, std::vector<std::string>{"42"});
+  m = r.Find("DELETE", "/clients/42");
+  EXPECT_FALSE(m.route);
+  EXPECT_TRUE(m.path_known) << "405, not 404";
+  EXPECT_FALSE(r.Find("GET", "/clients/1/x").route);
+}
+
+TEST(Request, ParamIdRejectsNonIds) {
+  Request req;
+  for (const char* bad : {"abc", "-1", "0", "1.5", "", "99999999999999999999"}) {
+    req.params = {bad};
+    EXPECT_THROW(req.ParamId(0, "Client"), NotFound) << bad;
+  }
+  req.params = {"17"};
+  EXPECT_EQ(req.ParamId(0, "Client"), 17);
+}
+
+}  // namespace
+}  // namespace opsmerge::http
