@@ -245,8 +245,7 @@ void ClientService::Delete(const staff::Actor& actor, int64_t id) {
       }
       throw Conflict(
           "has_dependents",
-          before.client.name + " has " + list + ", so it can't be deleted: archive instead.",
-          id);
+          before.client.name + " has " + list + ", so it can't be deleted: archive instead.", id);
     }
     store::DeleteClient(sql, id);
     audit_.Write(sql, actor.Who(),

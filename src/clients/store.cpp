@@ -21,9 +21,11 @@ constexpr const char* kCountColumns =
 constexpr const char* kWhereActive = " WHERE c.archived_at IS NULL";
 constexpr const char* kWhereArchived = " WHERE c.archived_at IS NOT NULL";
 constexpr const char* kWhereAll = " WHERE 1 = 1";
+// The domain match is an uncorrelated IN, evaluated once per query rather than
+// once per client row.
 constexpr const char* kSearch =
-    " AND (c.name_key LIKE :p1 ESCAPE '!' OR EXISTS (SELECT 1 FROM client_domains d "
-    "WHERE d.client_id = c.id AND d.domain LIKE :p2 ESCAPE '!'))";
+    " AND (c.name_key LIKE :p1 ESCAPE '!' OR c.id IN (SELECT d.client_id FROM client_domains d "
+    "WHERE d.domain LIKE :p2 ESCAPE '!'))";
 
 const char* OrderBy(ClientSort sort, bool desc) {
   switch (sort) {

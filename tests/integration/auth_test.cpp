@@ -33,19 +33,25 @@ TEST(FirstRun, SetupNeedsTheTokenAndWorksOnce) {
   EXPECT_EQ(stranger.Get("/setup").status, 403);
   EXPECT_EQ(stranger.Get("/setup?token=wrong" + token.substr(5)).status, 403);
   stranger.Get("/login");
-  EXPECT_EQ(stranger.Post("/setup", {{"token", "nope"}, {"name", "Eve"}, {"email", "eve@x.example"},
-                                     {"password", kPassword}})
+  EXPECT_EQ(stranger
+                .Post("/setup", {{"token", "nope"},
+                                 {"name", "Eve"},
+                                 {"email", "eve@x.example"},
+                                 {"password", kPassword}})
                 .status,
             403);
 
   Browser owner(server);
   ASSERT_EQ(owner.Get(path).status, 200);
-  HttpResult weak = owner.Post("/setup", {{"token", token}, {"name", "Owner"},
-                                          {"email", "owner@msp.example"}, {"password", "short"}});
+  HttpResult weak = owner.Post(
+      "/setup",
+      {{"token", token}, {"name", "Owner"}, {"email", "owner@msp.example"}, {"password", "short"}});
   EXPECT_EQ(weak.status, 422);
   EXPECT_NE(weak.body.find("at least 12 characters"), std::string::npos);
-  HttpResult ok = owner.Post("/setup", {{"token", token}, {"name", "Owner"},
-                                        {"email", "owner@msp.example"}, {"password", kPassword}});
+  HttpResult ok = owner.Post("/setup", {{"token", token},
+                                        {"name", "Owner"},
+                                        {"email", "owner@msp.example"},
+                                        {"password", kPassword}});
   ASSERT_EQ(ok.status, 303);
   EXPECT_EQ(ok.Header("location"), "/clients");
   EXPECT_EQ(owner.Get("/clients").status, 200) << "setup signs the new admin in";
@@ -69,8 +75,8 @@ TEST_F(AuthTest, SignedOutVisitorsAreSentToLogin) {
 TEST_F(AuthTest, SignInSetsAHardenedSessionCookieStoredHashed) {
   Browser b(*server_);
   b.Get("/login");
-  HttpResult r = b.Post("/login", {{"email", "TECH@msp.example"}, {"password", kPassword},
-                                   {"next", "/clients/new"}});
+  HttpResult r = b.Post(
+      "/login", {{"email", "TECH@msp.example"}, {"password", kPassword}, {"next", "/clients/new"}});
   ASSERT_EQ(r.status, 303);
   EXPECT_EQ(r.Header("location"), "/clients/new");
   std::string cookie;
@@ -94,8 +100,9 @@ TEST_F(AuthTest, SignInSetsAHardenedSessionCookieStoredHashed) {
 TEST_F(AuthTest, OpenRedirectsAreRefusedAfterSignIn) {
   Browser b(*server_);
   b.Get("/login");
-  HttpResult r = b.Post("/login", {{"email", "tech@msp.example"}, {"password", kPassword},
-                                   {"next", "//evil.example/"}});
+  HttpResult r =
+      b.Post("/login",
+             {{"email", "tech@msp.example"}, {"password", kPassword}, {"next", "//evil.example/"}});
   ASSERT_EQ(r.status, 303);
   EXPECT_EQ(r.Header("location"), "/clients");
 }
@@ -103,7 +110,8 @@ TEST_F(AuthTest, OpenRedirectsAreRefusedAfterSignIn) {
 TEST_F(AuthTest, WrongPasswordIsRefusedWithoutSayingWhich) {
   Browser b(*server_);
   b.Get("/login");
-  HttpResult wrong = b.Post("/login", {{"email", "admin@msp.example"}, {"password", "nope nope nope"}});
+  HttpResult wrong =
+      b.Post("/login", {{"email", "admin@msp.example"}, {"password", "nope nope nope"}});
   HttpResult unknown = b.Post("/login", {{"email", "nobody@msp.example"}, {"password", "nope"}});
   EXPECT_EQ(wrong.status, 401);
   EXPECT_EQ(unknown.status, 401);
@@ -117,11 +125,15 @@ TEST(SignInLimits, PerAccountFailuresAreLimited) {
   Browser b(server);
   b.Get("/login");
   for (int i = 0; i < 5; ++i) {
-    EXPECT_EQ(b.Post("/login", {{"email", "victim@msp.example"}, {"password", "guess " + std::to_string(i)}}).status, 401);
+    EXPECT_EQ(b.Post("/login",
+                     {{"email", "victim@msp.example"}, {"password", "guess " + std::to_string(i)}})
+                  .status,
+              401);
   }
   HttpResult limited = b.Post("/login", {{"email", "victim@msp.example"}, {"password", kPassword}});
   EXPECT_EQ(limited.status, 429) << "even the right password waits once the account is limited";
-  int retry = std::stoi(limited.Header("retry-after").empty() ? "0" : limited.Header("retry-after"));
+  int retry =
+      std::stoi(limited.Header("retry-after").empty() ? "0" : limited.Header("retry-after"));
   EXPECT_GT(retry, 0);
   EXPECT_LE(retry, 15 * 60);
 }
@@ -132,7 +144,9 @@ TEST(SignInLimits, PerAddressAttemptsAreLimited) {
   b.Get("/login");
   int last = 0;
   for (int i = 0; i < 31; ++i) {
-    last = b.Post("/login", {{"email", "spray" + std::to_string(i) + "@x.example"}, {"password", "p"}}).status;
+    last =
+        b.Post("/login", {{"email", "spray" + std::to_string(i) + "@x.example"}, {"password", "p"}})
+            .status;
   }
   EXPECT_EQ(last, 429);
 }
@@ -155,8 +169,9 @@ TEST_F(AuthTest, ApiKeysAreStoredHashedAndCanBeRevoked) {
     EXPECT_EQ(row[0].size(), 64u);
   }
   ASSERT_EQ(server_->Api(key, "GET", "/api/v1/clients").status, 200);
-  server_->Sql("UPDATE api_keys SET revoked_at = '2026-01-01T00:00:00Z' WHERE user_id = "
-               "(SELECT id FROM staff_users WHERE email = 'temp@msp.example')");
+  server_->Sql(
+      "UPDATE api_keys SET revoked_at = '2026-01-01T00:00:00Z' WHERE user_id = "
+      "(SELECT id FROM staff_users WHERE email = 'temp@msp.example')");
   EXPECT_EQ(server_->Api(key, "GET", "/api/v1/clients").status, 401);
 }
 
@@ -165,33 +180,41 @@ TEST_F(AuthTest, UnsafeRequestsWithoutTheCsrfTokenAreRefused) {
   ASSERT_EQ(b.SignIn("tech@msp.example", kPassword), 303);
   HttpResult missing = b.Post("/clients", {{"name", "CSRF Victim Ltd"}}, false);
   EXPECT_EQ(missing.status, 403);
-  HttpResult forged = b.Post("/clients", {{"name", "CSRF Victim Ltd"}, {"_csrf", std::string(64, 'a')}}, false);
+  HttpResult forged =
+      b.Post("/clients", {{"name", "CSRF Victim Ltd"}, {"_csrf", std::string(64, 'a')}}, false);
   EXPECT_EQ(forged.status, 403);
   // htmx sends the token as a header instead.
   std::string cookie = "om_session=" + b.cookies()["om_session"];
-  HttpResult htmx = server_->Request(
-      "POST", "/clients", "name=Via+Htmx+Ltd",
-      {{"Cookie", cookie}, {"Content-Type", "application/x-www-form-urlencoded"},
-       {"HX-Request", "true"}, {"X-CSRF-Token", b.csrf()}});
+  HttpResult htmx = server_->Request("POST", "/clients", "name=Via+Htmx+Ltd",
+                                     {{"Cookie", cookie},
+                                      {"Content-Type", "application/x-www-form-urlencoded"},
+                                      {"HX-Request", "true"},
+                                      {"X-CSRF-Token", b.csrf()}});
   EXPECT_EQ(htmx.status, 303);
-  HttpResult htmx_missing = server_->Request(
-      "POST", "/clients", "name=Via+Htmx+Two",
-      {{"Cookie", cookie}, {"Content-Type", "application/x-www-form-urlencoded"}, {"HX-Request", "true"}});
+  HttpResult htmx_missing = server_->Request("POST", "/clients", "name=Via+Htmx+Two",
+                                             {{"Cookie", cookie},
+                                              {"Content-Type", "application/x-www-form-urlencoded"},
+                                              {"HX-Request", "true"}});
   EXPECT_EQ(htmx_missing.status, 403);
   EXPECT_EQ(b.Post("/clients", {{"name", "Proper Form Ltd"}}).status, 303);
   // Sign-in itself is protected too (login CSRF).
   Browser fresh(*server_);
   fresh.Get("/login");
-  EXPECT_EQ(fresh.Post("/login", {{"email", "tech@msp.example"}, {"password", kPassword}}, false).status, 403);
+  EXPECT_EQ(
+      fresh.Post("/login", {{"email", "tech@msp.example"}, {"password", kPassword}}, false).status,
+      403);
 }
 
 TEST_F(AuthTest, EveryResponseCarriesSecurityHeaders) {
   Browser b(*server_);
   b.SignIn("admin@msp.example", kPassword);
-  std::vector<HttpResult> results = {
-      server_->Request("GET", "/login"), b.Get("/clients"), b.Get("/clients/999999"),
-      server_->Request("GET", "/static/htmx.min.js"), server_->Api(admin_key_, "GET", "/api/v1/clients"),
-      server_->Request("GET", "/api/v1/clients"), server_->Request("GET", "/nowhere")};
+  std::vector<HttpResult> results = {server_->Request("GET", "/login"),
+                                     b.Get("/clients"),
+                                     b.Get("/clients/999999"),
+                                     server_->Request("GET", "/static/htmx.min.js"),
+                                     server_->Api(admin_key_, "GET", "/api/v1/clients"),
+                                     server_->Request("GET", "/api/v1/clients"),
+                                     server_->Request("GET", "/nowhere")};
   for (const auto& r : results) {
     std::string csp = r.Header("content-security-policy");
     EXPECT_NE(csp.find("script-src 'self'"), std::string::npos) << r.status;
@@ -209,7 +232,10 @@ TEST_F(AuthTest, RolesAreEnforcedForApiKeys) {
   auto other = server_->Api(tech_key_, "POST", "/api/v1/clients", {{"name", "Role Check Two"}});
   int64_t other_id = other.Json()["id"];
   // Technicians edit, but merge and delete are admin-only.
-  EXPECT_EQ(server_->Api(tech_key_, "PATCH", "/api/v1/clients/" + std::to_string(id), {{"notes", "x"}}).status, 200);
+  EXPECT_EQ(
+      server_->Api(tech_key_, "PATCH", "/api/v1/clients/" + std::to_string(id), {{"notes", "x"}})
+          .status,
+      200);
   HttpResult merge = server_->Api(tech_key_, "POST", "/api/v1/clients/merge",
                                   {{"survivor_id", id}, {"merged_ids", {other_id}}});
   EXPECT_EQ(merge.status, 403);
@@ -217,10 +243,15 @@ TEST_F(AuthTest, RolesAreEnforcedForApiKeys) {
   EXPECT_EQ(server_->Api(tech_key_, "DELETE", "/api/v1/clients/" + std::to_string(id)).status, 403);
   // Billing reads but does not write.
   EXPECT_EQ(server_->Api(billing_key_, "GET", "/api/v1/clients/" + std::to_string(id)).status, 200);
-  EXPECT_EQ(server_->Api(billing_key_, "POST", "/api/v1/clients", {{"name", "Nope Ltd"}}).status, 403);
-  EXPECT_EQ(server_->Api(billing_key_, "POST", "/api/v1/clients/" + std::to_string(id) + "/contacts",
-                         {{"name", "N"}, {"email", "n@x.example"}}).status, 403);
-  EXPECT_EQ(server_->Api(admin_key_, "DELETE", "/api/v1/clients/" + std::to_string(id)).status, 204);
+  EXPECT_EQ(server_->Api(billing_key_, "POST", "/api/v1/clients", {{"name", "Nope Ltd"}}).status,
+            403);
+  EXPECT_EQ(server_
+                ->Api(billing_key_, "POST", "/api/v1/clients/" + std::to_string(id) + "/contacts",
+                      {{"name", "N"}, {"email", "n@x.example"}})
+                .status,
+            403);
+  EXPECT_EQ(server_->Api(admin_key_, "DELETE", "/api/v1/clients/" + std::to_string(id)).status,
+            204);
   // Nothing half-written by the refused calls.
   EXPECT_EQ(server_->Query("SELECT COUNT(*) FROM clients WHERE name = 'Nope Ltd'")[0][0], "0");
 }
@@ -233,8 +264,10 @@ TEST_F(AuthTest, StaffSettingsAreAdminOnly) {
   Browser admin(*server_);
   admin.SignIn("admin@msp.example", kPassword);
   ASSERT_EQ(admin.Get("/settings/staff").status, 200);
-  HttpResult added = admin.Post("/settings/staff", {{"name", "New Tech"}, {"email", "new@msp.example"},
-                                                    {"role", "technician"}, {"password", kPassword}});
+  HttpResult added = admin.Post("/settings/staff", {{"name", "New Tech"},
+                                                    {"email", "new@msp.example"},
+                                                    {"role", "technician"},
+                                                    {"password", kPassword}});
   EXPECT_EQ(added.status, 303);
   Browser newbie(*server_);
   EXPECT_EQ(newbie.SignIn("new@msp.example", kPassword), 303);

@@ -50,8 +50,11 @@ TEST_F(ClientsApi, C1_CreatingNeedsOnlyTheName) {
 
 TEST_F(ClientsApi, C1_FieldsAreNormalisedAndValidated) {
   json c = Call("POST", "/api/v1/clients",
-                {{"name", "Normal Ltd"}, {"domain", "  Normal.CO.UK. "}, {"contact_email", "IT@Normal.CO.UK"},
-                 {"domains", {"normal.com", "NORMAL.com", "normal.co.uk"}}, {"notes", "Gate code 1234"}})
+                {{"name", "Normal Ltd"},
+                 {"domain", "  Normal.CO.UK. "},
+                 {"contact_email", "IT@Normal.CO.UK"},
+                 {"domains", {"normal.com", "NORMAL.com", "normal.co.uk"}},
+                 {"notes", "Gate code 1234"}})
                .Json();
   EXPECT_EQ(c["domain"], "normal.co.uk");
   EXPECT_EQ(c["contact_email"], "IT@normal.co.uk");
@@ -85,7 +88,11 @@ TEST_F(ClientsApi, C1_FieldsAreNormalisedAndValidated) {
     EXPECT_EQ(r.Json()["error"]["field"], c2.field) << c2.body.dump();
     EXPECT_FALSE(r.Json()["error"]["message"].get<std::string>().empty());
   }
-  EXPECT_EQ(server_->Query("SELECT COUNT(*) FROM clients WHERE name IN ('Bad Domain','Bad Email','Types','Unknown')")[0][0], "0");
+  EXPECT_EQ(
+      server_->Query(
+          "SELECT COUNT(*) FROM clients WHERE name IN ('Bad Domain','Bad Email','Types','Unknown')")
+          [0][0],
+      "0");
 }
 
 TEST_F(ClientsApi, MalformedRequestsAreClear4xxNever500) {
@@ -108,7 +115,8 @@ TEST_F(ClientsApi, MalformedRequestsAreClear4xxNever500) {
 TEST_F(ClientsApi, C2_CrossLinksShowOnBothClients) {
   int64_t parent = Create({{"name", "Link Parent plc"}});
   int64_t child = Create({{"name", "Link Child Ltd"}});
-  HttpResult link = Call("POST", P(child, "/links"), {{"other_client_id", parent}, {"label", "Subsidiary of"}});
+  HttpResult link =
+      Call("POST", P(child, "/links"), {{"other_client_id", parent}, {"label", "Subsidiary of"}});
   ASSERT_EQ(link.status, 201) << link.body;
   json a = Call("GET", P(child)).Json(), b = Call("GET", P(parent)).Json();
   ASSERT_EQ(a["links"].size(), 1u);
@@ -117,9 +125,15 @@ TEST_F(ClientsApi, C2_CrossLinksShowOnBothClients) {
   EXPECT_EQ(a["links"][0]["name"], "Link Parent plc");
   EXPECT_EQ(a["links"][0]["label"], "Subsidiary of");
   EXPECT_EQ(b["links"][0]["client_id"], child);
-  EXPECT_EQ(Call("POST", P(parent, "/links"), {{"other_client_id", child}, {"label", "Again"}}).status, 409);
-  EXPECT_EQ(Call("POST", P(parent, "/links"), {{"other_client_id", parent}, {"label", "Self"}}).status, 422);
-  EXPECT_EQ(Call("POST", P(parent, "/links"), {{"other_client_id", 999999}, {"label", "Ghost"}}).status, 422);
+  EXPECT_EQ(
+      Call("POST", P(parent, "/links"), {{"other_client_id", child}, {"label", "Again"}}).status,
+      409);
+  EXPECT_EQ(
+      Call("POST", P(parent, "/links"), {{"other_client_id", parent}, {"label", "Self"}}).status,
+      422);
+  EXPECT_EQ(
+      Call("POST", P(parent, "/links"), {{"other_client_id", 999999}, {"label", "Ghost"}}).status,
+      422);
   EXPECT_EQ(Call("POST", P(parent, "/links"), {{"other_client_id", child}}).status, 422);
   int64_t link_id = link.Json()["id"];
   EXPECT_EQ(Call("DELETE", "/api/v1/client-links/" + std::to_string(link_id)).status, 204);
@@ -134,24 +148,31 @@ TEST_F(ClientsApi, C3_SameNameNeedsConfirmationSameDomainIsRefused) {
   EXPECT_EQ(name.Json()["error"]["code"], "duplicate");
   EXPECT_EQ(name.Json()["error"]["field"], "name");
   EXPECT_EQ(name.Json()["error"]["existing_id"], first);
-  HttpResult confirmed = Call("POST", "/api/v1/clients", {{"name", "Dupe Check Ltd"}, {"confirm_duplicate_name", true}});
+  HttpResult confirmed = Call("POST", "/api/v1/clients",
+                              {{"name", "Dupe Check Ltd"}, {"confirm_duplicate_name", true}});
   EXPECT_EQ(confirmed.status, 201);
 
-  HttpResult domain = Call("POST", "/api/v1/clients", {{"name", "Different Name"}, {"domain", "DUPECHECK.co.uk"}});
+  HttpResult domain =
+      Call("POST", "/api/v1/clients", {{"name", "Different Name"}, {"domain", "DUPECHECK.co.uk"}});
   ASSERT_EQ(domain.status, 409);
   EXPECT_EQ(domain.Json()["error"]["field"], "domain");
   EXPECT_EQ(domain.Json()["error"]["existing_id"], first);
-  HttpResult forced = Call("POST", "/api/v1/clients", {{"name", "Different Name"}, {"domain", "dupecheck.co.uk"},
-                                                       {"confirm_duplicate_name", true}});
+  HttpResult forced = Call("POST", "/api/v1/clients",
+                           {{"name", "Different Name"},
+                            {"domain", "dupecheck.co.uk"},
+                            {"confirm_duplicate_name", true}});
   EXPECT_EQ(forced.status, 409) << "a domain clash cannot be confirmed away";
-  HttpResult extra = Call("POST", "/api/v1/clients", {{"name", "Extra Clash"}, {"domains", {"dupecheck.co.uk"}}});
+  HttpResult extra =
+      Call("POST", "/api/v1/clients", {{"name", "Extra Clash"}, {"domains", {"dupecheck.co.uk"}}});
   EXPECT_EQ(extra.status, 409);
   EXPECT_EQ(extra.Json()["error"]["field"], "domains");
   // Updating another client onto the domain is refused the same way.
   int64_t other = Create({{"name", "Update Clash"}});
   EXPECT_EQ(Call("PATCH", P(other), {{"domain", "dupecheck.co.uk"}}).status, 409);
   EXPECT_EQ(Call("PATCH", P(other), {{"name", "Dupe Check Ltd"}}).status, 409);
-  EXPECT_EQ(Call("PATCH", P(other), {{"name", "Dupe Check Ltd"}, {"confirm_duplicate_name", true}}).status, 200);
+  EXPECT_EQ(Call("PATCH", P(other), {{"name", "Dupe Check Ltd"}, {"confirm_duplicate_name", true}})
+                .status,
+            200);
 }
 
 TEST_F(ClientsApi, C3_ADomainBelongsToOneActiveClientOnly) {
@@ -167,26 +188,50 @@ TEST_F(ClientsApi, C3_ADomainBelongsToOneActiveClientOnly) {
 
 TEST_F(ClientsApi, C5_MergeMovesEverythingInOneGo) {
   int64_t keep = Create({{"name", "Merge Keep Ltd"}, {"domain", "mergekeep.example"}});
-  int64_t gone = Create({{"name", "Merge Gone Ltd"}, {"domain", "mergegone.example"}, {"domains", {"mergegone.net"}}});
+  int64_t gone = Create({{"name", "Merge Gone Ltd"},
+                         {"domain", "mergegone.example"},
+                         {"domains", {"mergegone.net"}}});
   int64_t gone2 = Create({{"name", "Merge Gone Two"}});
   int64_t linked = Create({{"name", "Merge Linked Friend"}});
-  ASSERT_EQ(Call("POST", P(gone, "/links"), {{"other_client_id", linked}, {"label", "Sister company"}}).status, 201);
-  ASSERT_EQ(Call("POST", P(gone, "/links"), {{"other_client_id", keep}, {"label", "Same group"}}).status, 201);
+  ASSERT_EQ(
+      Call("POST", P(gone, "/links"), {{"other_client_id", linked}, {"label", "Sister company"}})
+          .status,
+      201);
+  ASSERT_EQ(
+      Call("POST", P(gone, "/links"), {{"other_client_id", keep}, {"label", "Same group"}}).status,
+      201);
   // Same person at both: roles OR-ed together into one contact.
-  ASSERT_EQ(Call("POST", P(keep, "/contacts"), {{"name", "Sam"}, {"email", "sam@mergekeep.example"}, {"vip", true}}).status, 201);
-  ASSERT_EQ(Call("POST", P(gone, "/contacts"), {{"name", "Sam K"}, {"email", "SAM@mergekeep.example"},
-                                                  {"portal_user", true}, {"primary_technical", true}}).status, 201);
-  ASSERT_EQ(Call("POST", P(gone, "/contacts"), {{"name", "Pat"}, {"email", "pat@mergegone.example"}}).status, 201);
-  ASSERT_EQ(Call("POST", P(gone2, "/contacts"), {{"name", "Lee"}, {"email", "lee@x.example"}, {"primary_technical", true}}).status, 201);
+  ASSERT_EQ(Call("POST", P(keep, "/contacts"),
+                 {{"name", "Sam"}, {"email", "sam@mergekeep.example"}, {"vip", true}})
+                .status,
+            201);
+  ASSERT_EQ(Call("POST", P(gone, "/contacts"),
+                 {{"name", "Sam K"},
+                  {"email", "SAM@mergekeep.example"},
+                  {"portal_user", true},
+                  {"primary_technical", true}})
+                .status,
+            201);
+  ASSERT_EQ(
+      Call("POST", P(gone, "/contacts"), {{"name", "Pat"}, {"email", "pat@mergegone.example"}})
+          .status,
+      201);
+  ASSERT_EQ(Call("POST", P(gone2, "/contacts"),
+                 {{"name", "Lee"}, {"email", "lee@x.example"}, {"primary_technical", true}})
+                .status,
+            201);
   ASSERT_EQ(Call("POST", P(keep, "/sites"), {{"name", "London office"}}).status, 201);
   ASSERT_EQ(Call("POST", P(gone, "/sites"), {{"name", "London office"}}).status, 201);
   // Rows of features still to come, inserted directly.
   std::string g = std::to_string(gone);
-  server_->Sql("INSERT INTO endpoints (client_id, hostname, created_at) VALUES (" + g + ", 'pc1', 'now')");
-  server_->Sql("INSERT INTO tickets (client_id, subject, created_at) VALUES (" + g + ", 'Printer', 'now')");
+  server_->Sql("INSERT INTO endpoints (client_id, hostname, created_at) VALUES (" + g +
+               ", 'pc1', 'now')");
+  server_->Sql("INSERT INTO tickets (client_id, subject, created_at) VALUES (" + g +
+               ", 'Printer', 'now')");
   server_->Sql("INSERT INTO invoices (client_id, created_at) VALUES (" + g + ", 'now')");
 
-  HttpResult merged = Call("POST", "/api/v1/clients/merge", {{"survivor_id", keep}, {"merged_ids", {gone, gone2}}});
+  HttpResult merged =
+      Call("POST", "/api/v1/clients/merge", {{"survivor_id", keep}, {"merged_ids", {gone, gone2}}});
   ASSERT_EQ(merged.status, 200) << merged.body;
   json s = merged.Json();
   EXPECT_EQ(s["id"], keep);
@@ -208,7 +253,8 @@ TEST_F(ClientsApi, C5_MergeMovesEverythingInOneGo) {
     if (c["email"] == "sam@mergekeep.example") {
       EXPECT_TRUE(c["vip"]);
       EXPECT_TRUE(c["portal_user"]);
-      EXPECT_TRUE(c["primary_technical"]) << "the survivor had none, so the first merged one's moves";
+      EXPECT_TRUE(c["primary_technical"])
+          << "the survivor had none, so the first merged one's moves";
     }
   }
   EXPECT_EQ(primaries, 1) << "one primary technical contact per client";
@@ -219,14 +265,17 @@ TEST_F(ClientsApi, C5_MergeMovesEverythingInOneGo) {
   EXPECT_EQ(moved.status, 301);
   EXPECT_EQ(moved.Header("location"), P(keep));
   EXPECT_EQ(Call("GET", P(gone2, "/contacts")).Header("location"), P(keep, "/contacts"));
-  EXPECT_EQ(server_->Query("SELECT COUNT(*) FROM clients WHERE id IN (" + g + "," + std::to_string(gone2) + ")")[0][0], "0");
+  EXPECT_EQ(server_->Query("SELECT COUNT(*) FROM clients WHERE id IN (" + g + "," +
+                           std::to_string(gone2) + ")")[0][0],
+            "0");
 
   json history = Call("GET", "/api/v1/audit?client_id=" + std::to_string(keep)).Json();
   EXPECT_EQ(history["items"][0]["action"], "merge");
   EXPECT_EQ(history["items"][0]["before"].size(), 3u);
   EXPECT_EQ(history["items"][0]["after"]["id"], keep);
 
-  HttpResult again = Call("POST", "/api/v1/clients/merge", {{"survivor_id", keep}, {"merged_ids", {gone}}});
+  HttpResult again =
+      Call("POST", "/api/v1/clients/merge", {{"survivor_id", keep}, {"merged_ids", {gone}}});
   EXPECT_EQ(again.status, 409);
   EXPECT_EQ(again.Json()["error"]["existing_id"], keep);
 }
@@ -234,30 +283,43 @@ TEST_F(ClientsApi, C5_MergeMovesEverythingInOneGo) {
 TEST_F(ClientsApi, C5_BadMergeRequestsChangeNothing) {
   int64_t a = Create({{"name", "Bad Merge A"}});
   int64_t b = Create({{"name", "Bad Merge B"}});
-  EXPECT_EQ(Call("POST", "/api/v1/clients/merge", {{"survivor_id", a}, {"merged_ids", json::array()}}).status, 422);
-  EXPECT_EQ(Call("POST", "/api/v1/clients/merge", {{"survivor_id", a}, {"merged_ids", {a}}}).status, 422);
-  EXPECT_EQ(Call("POST", "/api/v1/clients/merge", {{"survivor_id", a}, {"merged_ids", {b, b}}}).status, 422);
-  EXPECT_EQ(Call("POST", "/api/v1/clients/merge", {{"survivor_id", a}, {"merged_ids", {b, 999999}}}).status, 422);
+  EXPECT_EQ(
+      Call("POST", "/api/v1/clients/merge", {{"survivor_id", a}, {"merged_ids", json::array()}})
+          .status,
+      422);
+  EXPECT_EQ(Call("POST", "/api/v1/clients/merge", {{"survivor_id", a}, {"merged_ids", {a}}}).status,
+            422);
+  EXPECT_EQ(
+      Call("POST", "/api/v1/clients/merge", {{"survivor_id", a}, {"merged_ids", {b, b}}}).status,
+      422);
+  EXPECT_EQ(Call("POST", "/api/v1/clients/merge", {{"survivor_id", a}, {"merged_ids", {b, 999999}}})
+                .status,
+            422);
   EXPECT_EQ(Call("POST", "/api/v1/clients/merge", {{"merged_ids", {b}}}).status, 422);
   EXPECT_EQ(Call("GET", P(b)).status, 200) << "nothing half-done";
 }
 
 TEST_F(ClientsApi, C6_DeleteOnlyWithoutTicketsInvoicesOrEndpoints) {
   int64_t empty = Create({{"name", "Delete Me Ltd"}});
-  ASSERT_EQ(Call("POST", P(empty, "/contacts"), {{"name", "A"}, {"email", "a@del.example"}}).status, 201);
+  ASSERT_EQ(Call("POST", P(empty, "/contacts"), {{"name", "A"}, {"email", "a@del.example"}}).status,
+            201);
   EXPECT_EQ(Call("DELETE", P(empty)).status, 204);
   EXPECT_EQ(Call("GET", P(empty)).status, 404);
 
   for (const std::string table : {"tickets", "invoices", "endpoints"}) {
     int64_t busy = Create({{"name", "Busy " + table}});
-    std::string cols = table == "tickets" ? "(client_id, subject, created_at) VALUES (" + std::to_string(busy) + ", 's', 'now')"
-                     : table == "endpoints" ? "(client_id, hostname, created_at) VALUES (" + std::to_string(busy) + ", 'h', 'now')"
-                                            : "(client_id, created_at) VALUES (" + std::to_string(busy) + ", 'now')";
+    std::string cols =
+        table == "tickets"
+            ? "(client_id, subject, created_at) VALUES (" + std::to_string(busy) + ", 's', 'now')"
+        : table == "endpoints"
+            ? "(client_id, hostname, created_at) VALUES (" + std::to_string(busy) + ", 'h', 'now')"
+            : "(client_id, created_at) VALUES (" + std::to_string(busy) + ", 'now')";
     server_->Sql("INSERT INTO " + table + " " + cols);
     HttpResult r = Call("DELETE", P(busy));
     EXPECT_EQ(r.status, 409) << table;
     EXPECT_EQ(r.Json()["error"]["code"], "has_dependents");
-    EXPECT_NE(r.Json()["error"]["message"].get<std::string>().find("archive instead"), std::string::npos);
+    EXPECT_NE(r.Json()["error"]["message"].get<std::string>().find("archive instead"),
+              std::string::npos);
     EXPECT_EQ(Call("GET", P(busy)).status, 200);
   }
 }

@@ -32,7 +32,9 @@ TEST_F(ContactsSites, P1_ContactNeedsNameAndEmailUniquePerClient) {
   int64_t client = NewClient("Contact Rules Ltd");
   int64_t other = NewClient("Contact Rules Other");
   HttpResult ok = Call("POST", P(client, "/contacts"),
-                       {{"name", "Jo Bloggs"}, {"email", "Jo@Rules.example"}, {"phone", "+44 20 7946 0000"},
+                       {{"name", "Jo Bloggs"},
+                        {"email", "Jo@Rules.example"},
+                        {"phone", "+44 20 7946 0000"},
                         {"job_title", "Office manager"}});
   ASSERT_EQ(ok.status, 201);
   json c = ok.Json();
@@ -43,16 +45,27 @@ TEST_F(ContactsSites, P1_ContactNeedsNameAndEmailUniquePerClient) {
   for (const char* role : {"vip", "portal_user", "billing_recipient", "primary_technical"}) {
     EXPECT_EQ(c[role], false) << role;
   }
-  HttpResult dup = Call("POST", P(client, "/contacts"), {{"name", "Jo Again"}, {"email", "jo@RULES.example"}});
+  HttpResult dup =
+      Call("POST", P(client, "/contacts"), {{"name", "Jo Again"}, {"email", "jo@RULES.example"}});
   EXPECT_EQ(dup.status, 409);
   EXPECT_EQ(dup.Json()["error"]["field"], "email");
-  EXPECT_EQ(Call("POST", P(other, "/contacts"), {{"name", "Jo"}, {"email", "jo@rules.example"}}).status, 201)
+  EXPECT_EQ(
+      Call("POST", P(other, "/contacts"), {{"name", "Jo"}, {"email", "jo@rules.example"}}).status,
+      201)
       << "unique within a client only";
-  EXPECT_EQ(Call("POST", P(client, "/contacts"), {{"email", "x@rules.example"}}).Json()["error"]["field"], "name");
-  EXPECT_EQ(Call("POST", P(client, "/contacts"), {{"name", "X"}}).Json()["error"]["field"], "email");
-  EXPECT_EQ(Call("POST", P(client, "/contacts"), {{"name", "X"}, {"email", "not-an-email"}}).status, 422);
-  EXPECT_EQ(Call("POST", P(client, "/contacts"), {{"name", "X"}, {"email", "x@y.example"}, {"vip", "yes"}}).status, 422);
-  EXPECT_EQ(Call("POST", P(999999, "/contacts"), {{"name", "X"}, {"email", "x@y.example"}}).status, 404);
+  EXPECT_EQ(
+      Call("POST", P(client, "/contacts"), {{"email", "x@rules.example"}}).Json()["error"]["field"],
+      "name");
+  EXPECT_EQ(Call("POST", P(client, "/contacts"), {{"name", "X"}}).Json()["error"]["field"],
+            "email");
+  EXPECT_EQ(Call("POST", P(client, "/contacts"), {{"name", "X"}, {"email", "not-an-email"}}).status,
+            422);
+  EXPECT_EQ(Call("POST", P(client, "/contacts"),
+                 {{"name", "X"}, {"email", "x@y.example"}, {"vip", "yes"}})
+                .status,
+            422);
+  EXPECT_EQ(Call("POST", P(999999, "/contacts"), {{"name", "X"}, {"email", "x@y.example"}}).status,
+            404);
 
   int64_t id = c["id"];
   std::string path = "/api/v1/contacts/" + std::to_string(id);
@@ -67,8 +80,12 @@ TEST_F(ContactsSites, P1_ContactNeedsNameAndEmailUniquePerClient) {
 TEST_F(ContactsSites, P2_OneContactCanHoldEveryRole) {
   int64_t client = NewClient("Many Roles Ltd");
   json c = Call("POST", P(client, "/contacts"),
-                {{"name", "All Rounder"}, {"email", "all@roles.example"}, {"vip", true}, {"portal_user", true},
-                 {"billing_recipient", true}, {"primary_technical", true}})
+                {{"name", "All Rounder"},
+                 {"email", "all@roles.example"},
+                 {"vip", true},
+                 {"portal_user", true},
+                 {"billing_recipient", true},
+                 {"primary_technical", true}})
                .Json();
   EXPECT_TRUE(c["vip"]);
   EXPECT_TRUE(c["portal_user"]);
@@ -78,30 +95,47 @@ TEST_F(ContactsSites, P2_OneContactCanHoldEveryRole) {
 
 TEST_F(ContactsSites, P2_PrimaryTechnicalContactMovesWhenSetOnAnother) {
   int64_t client = NewClient("Primary Moves Ltd");
-  int64_t first = Call("POST", P(client, "/contacts"), {{"name", "First"}, {"email", "first@pm.example"},
-                                                         {"primary_technical", true}}).Json()["id"];
-  int64_t second = Call("POST", P(client, "/contacts"), {{"name", "Second"}, {"email", "second@pm.example"}}).Json()["id"];
-  ASSERT_EQ(Call("PATCH", "/api/v1/contacts/" + std::to_string(second), {{"primary_technical", true}}).status, 200);
-  EXPECT_FALSE(Call("GET", "/api/v1/contacts/" + std::to_string(first)).Json()["primary_technical"]);
-  EXPECT_TRUE(Call("GET", "/api/v1/contacts/" + std::to_string(second)).Json()["primary_technical"]);
-  int64_t third = Call("POST", P(client, "/contacts"), {{"name", "Third"}, {"email", "third@pm.example"},
-                                                         {"primary_technical", true}}).Json()["id"];
-  EXPECT_FALSE(Call("GET", "/api/v1/contacts/" + std::to_string(second)).Json()["primary_technical"]);
+  int64_t first =
+      Call("POST", P(client, "/contacts"),
+           {{"name", "First"}, {"email", "first@pm.example"}, {"primary_technical", true}})
+          .Json()["id"];
+  int64_t second =
+      Call("POST", P(client, "/contacts"), {{"name", "Second"}, {"email", "second@pm.example"}})
+          .Json()["id"];
+  ASSERT_EQ(
+      Call("PATCH", "/api/v1/contacts/" + std::to_string(second), {{"primary_technical", true}})
+          .status,
+      200);
+  EXPECT_FALSE(
+      Call("GET", "/api/v1/contacts/" + std::to_string(first)).Json()["primary_technical"]);
+  EXPECT_TRUE(
+      Call("GET", "/api/v1/contacts/" + std::to_string(second)).Json()["primary_technical"]);
+  int64_t third =
+      Call("POST", P(client, "/contacts"),
+           {{"name", "Third"}, {"email", "third@pm.example"}, {"primary_technical", true}})
+          .Json()["id"];
+  EXPECT_FALSE(
+      Call("GET", "/api/v1/contacts/" + std::to_string(second)).Json()["primary_technical"]);
   EXPECT_TRUE(Call("GET", "/api/v1/contacts/" + std::to_string(third)).Json()["primary_technical"]);
 }
 
 TEST_F(ContactsSites, S1_SiteNamesAreUniquePerClient) {
   int64_t client = NewClient("Sites Rules Ltd");
   int64_t other = NewClient("Sites Rules Other");
-  HttpResult london = Call("POST", P(client, "/sites"), {{"name", "London office"}, {"address", "1 High St\nLondon"}});
+  HttpResult london = Call("POST", P(client, "/sites"),
+                           {{"name", "London office"}, {"address", "1 High St\nLondon"}});
   ASSERT_EQ(london.status, 201);
   EXPECT_EQ(london.Json()["address"], "1 High St\nLondon");
   EXPECT_EQ(Call("POST", P(client, "/sites"), {{"name", "LONDON  office"}}).status, 409);
   EXPECT_EQ(Call("POST", P(other, "/sites"), {{"name", "London office"}}).status, 201);
   EXPECT_EQ(Call("POST", P(client, "/sites"), {{"name", ""}}).Json()["error"]["field"], "name");
   int64_t home = Call("POST", P(client, "/sites"), {{"name", "Home workers"}}).Json()["id"];
-  EXPECT_EQ(Call("PATCH", "/api/v1/sites/" + std::to_string(home), {{"name", "London Office"}}).status, 409);
-  EXPECT_EQ(Call("PATCH", "/api/v1/sites/" + std::to_string(home), {{"notes", "VPN only"}}).Json()["notes"], "VPN only");
+  EXPECT_EQ(
+      Call("PATCH", "/api/v1/sites/" + std::to_string(home), {{"name", "London Office"}}).status,
+      409);
+  EXPECT_EQ(Call("PATCH", "/api/v1/sites/" + std::to_string(home), {{"notes", "VPN only"}})
+                .Json()["notes"],
+            "VPN only");
   json list = Call("GET", P(client, "/sites")).Json();
   EXPECT_EQ(list["total"], 2);
   EXPECT_EQ(list["items"][0]["name"], "Home workers");
@@ -111,7 +145,8 @@ TEST_F(ContactsSites, S2_DeletingASiteReturnsItsEndpointsToThePool) {
   int64_t client = NewClient("Site Delete Ltd");
   int64_t site = Call("POST", P(client, "/sites"), {{"name", "Manchester office"}}).Json()["id"];
   std::string c = std::to_string(client), s = std::to_string(site);
-  server_->Sql("INSERT INTO endpoints (client_id, site_id, hostname, created_at) VALUES (" + c + ", " + s + ", 'mcr-pc1', 'now')");
+  server_->Sql("INSERT INTO endpoints (client_id, site_id, hostname, created_at) VALUES (" + c +
+               ", " + s + ", 'mcr-pc1', 'now')");
   ASSERT_EQ(Call("DELETE", "/api/v1/sites/" + s).status, 204);
   auto rows = server_->Query("SELECT client_id, site_id FROM endpoints WHERE hostname = 'mcr-pc1'");
   ASSERT_EQ(rows.size(), 1u);

@@ -1,5 +1,13 @@
 #include "harness.h"
 
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <sstream>
+#include <thread>
+
 #include <Poco/Net/HTTPClientSession.h>
 #include <Poco/Net/HTTPRequest.h>
 #include <Poco/Net/HTTPResponse.h>
@@ -11,14 +19,6 @@
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <chrono>
-#include <cstdlib>
-#include <filesystem>
-#include <fstream>
-#include <regex>
-#include <sstream>
-#include <thread>
 
 #include "platform/http/request.h"
 
@@ -73,8 +73,8 @@ nlohmann::json HttpResult::Json() const {
 
 Server::Server(std::vector<std::string> extra_args) {
   data_dir_ = MakeTempDir();
-  std::vector<std::string> args = {OPSMERGE_BINARY, "serve", "--listen", "127.0.0.1:0",
-                                   "--data-dir", data_dir_, "--threads", "8"};
+  std::vector<std::string> args = {OPSMERGE_BINARY, "serve",   "--listen",  "127.0.0.1:0",
+                                   "--data-dir",    data_dir_, "--threads", "8"};
   args.insert(args.end(), extra_args.begin(), extra_args.end());
   std::string out = data_dir_ + "/serve.out";
   pid_ = Spawn(args, "/dev/null", out, data_dir_ + "/serve.err");
@@ -236,7 +236,8 @@ void Browser::Absorb(const HttpResult& r) {
   if (std::regex_search(r.body, m, token)) csrf_ = m[1];
 }
 
-HttpResult Browser::Get(const std::string& path, const std::map<std::string, std::string>& headers) {
+HttpResult Browser::Get(const std::string& path,
+                        const std::map<std::string, std::string>& headers) {
   std::map<std::string, std::string> h = headers;
   std::string cookie;
   for (const auto& [k, v] : cookies_) cookie += (cookie.empty() ? "" : "; ") + k + "=" + v;

@@ -1,12 +1,12 @@
 #pragma once
 
-#include <gtest/gtest.h>
-
 #include <map>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 // Integration tests drive the real `opsmerge` binary over HTTP: each Server is a
 // child process on an ephemeral loopback port with its own temporary data dir.
@@ -63,7 +63,8 @@ class Browser {
   explicit Browser(const Server& server) : server_(server) {}
   HttpResult Get(const std::string& path, const std::map<std::string, std::string>& headers = {});
   // Posts a form; adds the CSRF token from the last page unless `with_csrf` is false.
-  HttpResult Post(const std::string& path, const std::vector<std::pair<std::string, std::string>>& form,
+  HttpResult Post(const std::string& path,
+                  const std::vector<std::pair<std::string, std::string>>& form,
                   bool with_csrf = true);
   // Signs in through /login; returns the final status of the POST.
   int SignIn(const std::string& email, const std::string& password);

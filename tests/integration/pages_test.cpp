@@ -20,7 +20,8 @@ class Pages : public ::testing::Test {
   void SetUp() override { ASSERT_EQ(admin_.SignIn("admin@msp.example", kPassword), 303); }
   int64_t CreateClient(const std::string& name, const std::string& domain = "") {
     admin_.Get("/clients/new");
-    HttpResult r = admin_.Post("/clients", {{"name", name}, {"domain", domain}, {"contact_email", ""}});
+    HttpResult r =
+        admin_.Post("/clients", {{"name", name}, {"domain", domain}, {"contact_email", ""}});
     EXPECT_EQ(r.status, 303) << r.body.substr(0, 500);
     return IdFromLocation(r.Header("location"));
   }
@@ -39,10 +40,12 @@ TEST_F(Pages, GuideStep1CreatesAClientFromTheSidebar) {
   EXPECT_TRUE(Contains(list.body, ">Clients</span></a>")) << "Clients in the left sidebar";
   EXPECT_TRUE(Contains(list.body, "+ New client"));
   HttpResult form = admin_.Get("/clients/new");
-  for (const char* label : {">Name</label>", ">Domain</label>", ">Contact email</label>", ">Create</button>"}) {
+  for (const char* label :
+       {">Name</label>", ">Domain</label>", ">Contact email</label>", ">Create</button>"}) {
     EXPECT_TRUE(Contains(form.body, label)) << label;
   }
-  HttpResult created = admin_.Post("/clients", {{"name", "Acme Corp"}, {"domain", "acmecorp.co.uk"},
+  HttpResult created = admin_.Post("/clients", {{"name", "Acme Corp"},
+                                                {"domain", "acmecorp.co.uk"},
                                                 {"contact_email", "it@acmecorp.co.uk"}});
   ASSERT_EQ(created.status, 303);
   int64_t id = IdFromLocation(created.Header("location"));
@@ -53,7 +56,8 @@ TEST_F(Pages, GuideStep1CreatesAClientFromTheSidebar) {
   for (const char* tab : {">Overview</a>", ">Contacts <", ">Sites <", ">History</a>"}) {
     EXPECT_TRUE(Contains(page.body, tab)) << tab;
   }
-  EXPECT_TRUE(Contains(admin_.Get("/clients/" + std::to_string(id) + "/history").body, "Created client Acme Corp"));
+  EXPECT_TRUE(Contains(admin_.Get("/clients/" + std::to_string(id) + "/history").body,
+                       "Created client Acme Corp"));
 }
 
 TEST_F(Pages, GuideStep2AddsAContactWithRoles) {
@@ -62,13 +66,17 @@ TEST_F(Pages, GuideStep2AddsAContactWithRoles) {
   HttpResult tab = admin_.Get(base + "/contacts");
   EXPECT_TRUE(Contains(tab.body, "+ New contact"));
   HttpResult form = admin_.Get(base + "/contacts/new");
-  for (const char* label : {">Name</label>", ">Email</label>", ">Phone</label>", ">Job title</label>",
-                            ">VIP</span>", ">Portal user</span>", ">Save</button>"}) {
+  for (const char* label :
+       {">Name</label>", ">Email</label>", ">Phone</label>", ">Job title</label>", ">VIP</span>",
+        ">Portal user</span>", ">Save</button>"}) {
     EXPECT_TRUE(Contains(form.body, label)) << label;
   }
-  HttpResult saved = admin_.Post(base + "/contacts", {{"name", "Jo Bloggs"}, {"email", "jo@steptwo.example"},
-                                                      {"phone", "01234 567890"}, {"job_title", "Office manager"},
-                                                      {"vip", "1"}, {"portal_user", "1"}});
+  HttpResult saved = admin_.Post(base + "/contacts", {{"name", "Jo Bloggs"},
+                                                      {"email", "jo@steptwo.example"},
+                                                      {"phone", "01234 567890"},
+                                                      {"job_title", "Office manager"},
+                                                      {"vip", "1"},
+                                                      {"portal_user", "1"}});
   ASSERT_EQ(saved.status, 303);
   HttpResult after = admin_.Get(saved.Header("location"));
   EXPECT_TRUE(Contains(after.body, "Jo Bloggs"));
@@ -86,7 +94,8 @@ TEST_F(Pages, GuideStep3AddsASite) {
   std::string base = "/clients/" + std::to_string(id);
   EXPECT_TRUE(Contains(admin_.Get(base + "/sites").body, "+ New site"));
   admin_.Get(base + "/sites/new");
-  HttpResult saved = admin_.Post(base + "/sites", {{"name", "London office"}, {"address", "1 High St"}});
+  HttpResult saved =
+      admin_.Post(base + "/sites", {{"name", "London office"}, {"address", "1 High St"}});
   ASSERT_EQ(saved.status, 303);
   EXPECT_TRUE(Contains(admin_.Get(base + "/sites").body, "London office"));
 }
@@ -94,13 +103,15 @@ TEST_F(Pages, GuideStep3AddsASite) {
 TEST_F(Pages, DuplicatesAreRefusedWithALinkOrConfirmed) {
   int64_t first = CreateClient("Twin Peaks Ltd", "twinpeaks.example");
   admin_.Get("/clients/new");
-  HttpResult domain = admin_.Post("/clients", {{"name", "Other Name"}, {"domain", "twinpeaks.example"}});
+  HttpResult domain =
+      admin_.Post("/clients", {{"name", "Other Name"}, {"domain", "twinpeaks.example"}});
   EXPECT_EQ(domain.status, 409);
   EXPECT_TRUE(Contains(domain.body, "href=\"/clients/" + std::to_string(first) + "\""));
   HttpResult name = admin_.Post("/clients", {{"name", "twin peaks ltd"}});
   EXPECT_EQ(name.status, 409);
   EXPECT_TRUE(Contains(name.body, "confirm_duplicate_name"));
-  HttpResult confirmed = admin_.Post("/clients", {{"name", "twin peaks ltd"}, {"confirm_duplicate_name", "1"}});
+  HttpResult confirmed =
+      admin_.Post("/clients", {{"name", "twin peaks ltd"}, {"confirm_duplicate_name", "1"}});
   EXPECT_EQ(confirmed.status, 303);
   EXPECT_TRUE(Contains(admin_.Get("/clients/duplicates").body, "Same name"));
 }
@@ -109,12 +120,14 @@ TEST_F(Pages, MergeFromTheListKeepsTheChosenClient) {
   int64_t a = CreateClient("Merge Page Alpha", "alpha-merge.example");
   int64_t b = CreateClient("Merge Page Beta");
   admin_.Get("/clients");
-  HttpResult review = admin_.Post("/clients/selection", {{"ids", std::to_string(a)}, {"ids", std::to_string(b)},
-                                                         {"action", "merge"}});
+  HttpResult review =
+      admin_.Post("/clients/selection",
+                  {{"ids", std::to_string(a)}, {"ids", std::to_string(b)}, {"action", "merge"}});
   ASSERT_EQ(review.status, 200);
   EXPECT_TRUE(Contains(review.body, "Choose the client to keep"));
-  HttpResult done = admin_.Post("/clients/merge", {{"ids", std::to_string(a)}, {"ids", std::to_string(b)},
-                                                   {"survivor_id", std::to_string(b)}});
+  HttpResult done = admin_.Post(
+      "/clients/merge",
+      {{"ids", std::to_string(a)}, {"ids", std::to_string(b)}, {"survivor_id", std::to_string(b)}});
   ASSERT_EQ(done.status, 303);
   EXPECT_EQ(IdFromLocation(done.Header("location")), b);
   HttpResult old = admin_.Get("/clients/" + std::to_string(a) + "/contacts");
@@ -130,8 +143,11 @@ TEST_F(Pages, TechniciansCannotMergeOrDelete) {
   ASSERT_EQ(tech.SignIn("tech@msp.example", kPassword), 303);
   HttpResult list = tech.Get("/clients");
   EXPECT_FALSE(Contains(list.body, "value=\"merge\""));
-  EXPECT_EQ(tech.Post("/clients/merge", {{"ids", std::to_string(a)}, {"ids", std::to_string(b)},
-                                         {"survivor_id", std::to_string(a)}}).status, 403);
+  EXPECT_EQ(tech.Post("/clients/merge", {{"ids", std::to_string(a)},
+                                         {"ids", std::to_string(b)},
+                                         {"survivor_id", std::to_string(a)}})
+                .status,
+            403);
   EXPECT_EQ(tech.Post("/clients/" + std::to_string(a) + "/delete", {}).status, 403);
   EXPECT_EQ(tech.Get("/clients/" + std::to_string(b)).status, 200);
 }
@@ -139,7 +155,8 @@ TEST_F(Pages, TechniciansCannotMergeOrDelete) {
 TEST_F(Pages, ArchiveFromTheListAndShowArchived) {
   int64_t id = CreateClient("Archive Via List Ltd");
   admin_.Get("/clients");
-  HttpResult r = admin_.Post("/clients/selection", {{"ids", std::to_string(id)}, {"action", "archive"}});
+  HttpResult r =
+      admin_.Post("/clients/selection", {{"ids", std::to_string(id)}, {"action", "archive"}});
   ASSERT_EQ(r.status, 303);
   EXPECT_FALSE(Contains(admin_.Get("/clients?q=archive+via").body, "Archive Via List Ltd"));
   HttpResult all = admin_.Get("/clients?q=archive+via&archived=all");
@@ -149,7 +166,8 @@ TEST_F(Pages, ArchiveFromTheListAndShowArchived) {
 
 TEST_F(Pages, DeleteIsRefusedWithArchiveInstead) {
   int64_t id = CreateClient("Has Tickets Ltd");
-  server_->Sql("INSERT INTO tickets (client_id, subject, created_at) VALUES (" + std::to_string(id) + ", 'x', 'now')");
+  server_->Sql("INSERT INTO tickets (client_id, subject, created_at) VALUES (" +
+               std::to_string(id) + ", 'x', 'now')");
   HttpResult page = admin_.Get("/clients/" + std::to_string(id) + "/delete");
   EXPECT_TRUE(Contains(page.body, "Archive instead"));
   HttpResult refused = admin_.Post("/clients/" + std::to_string(id) + "/delete", {});
@@ -174,7 +192,8 @@ TEST_F(Pages, CrossLinksShowOnBothPages) {
 
 TEST_F(Pages, HtmxSearchGetsJustTheResults) {
   CreateClient("Htmx Search Target");
-  HttpResult frag = admin_.Get("/clients?q=htmx+search", {{"HX-Request", "true"}, {"HX-Target", "client-results"}});
+  HttpResult frag = admin_.Get("/clients?q=htmx+search",
+                               {{"HX-Request", "true"}, {"HX-Target", "client-results"}});
   EXPECT_EQ(frag.status, 200);
   EXPECT_TRUE(Contains(frag.body, "Htmx Search Target"));
   EXPECT_FALSE(Contains(frag.body, "<html"));

@@ -1,7 +1,6 @@
-#include "clients/model.h"
-
 #include <gtest/gtest.h>
 
+#include "clients/model.h"
 #include "platform/errors.h"
 
 namespace opsmerge::clients {

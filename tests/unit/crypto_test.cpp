@@ -1,8 +1,8 @@
 #include "platform/crypto.h"
 
-#include <gtest/gtest.h>
-
 #include <set>
+
+#include <gtest/gtest.h>
 
 namespace opsmerge::crypto {
 namespace {

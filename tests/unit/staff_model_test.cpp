@@ -1,8 +1,7 @@
-#include "staff/model.h"
-
 #include <gtest/gtest.h>
 
 #include "platform/errors.h"
+#include "staff/model.h"
 
 namespace opsmerge::staff {
 namespace {
@@ -14,13 +13,20 @@ TEST(Roles, WhoMayDoWhat) {
     bool allowed;
   };
   std::vector<Case> cases = {
-      {Role::kAdmin, Permission::kReadClients, true},      {Role::kAdmin, Permission::kEditClients, true},
-      {Role::kAdmin, Permission::kMergeClients, true},     {Role::kAdmin, Permission::kDeleteClients, true},
-      {Role::kAdmin, Permission::kManageStaff, true},      {Role::kTechnician, Permission::kReadClients, true},
-      {Role::kTechnician, Permission::kEditClients, true}, {Role::kTechnician, Permission::kMergeClients, false},
-      {Role::kTechnician, Permission::kDeleteClients, false}, {Role::kTechnician, Permission::kManageStaff, false},
-      {Role::kBilling, Permission::kReadClients, true},    {Role::kBilling, Permission::kEditClients, false},
-      {Role::kBilling, Permission::kMergeClients, false},  {Role::kBilling, Permission::kDeleteClients, false},
+      {Role::kAdmin, Permission::kReadClients, true},
+      {Role::kAdmin, Permission::kEditClients, true},
+      {Role::kAdmin, Permission::kMergeClients, true},
+      {Role::kAdmin, Permission::kDeleteClients, true},
+      {Role::kAdmin, Permission::kManageStaff, true},
+      {Role::kTechnician, Permission::kReadClients, true},
+      {Role::kTechnician, Permission::kEditClients, true},
+      {Role::kTechnician, Permission::kMergeClients, false},
+      {Role::kTechnician, Permission::kDeleteClients, false},
+      {Role::kTechnician, Permission::kManageStaff, false},
+      {Role::kBilling, Permission::kReadClients, true},
+      {Role::kBilling, Permission::kEditClients, false},
+      {Role::kBilling, Permission::kMergeClients, false},
+      {Role::kBilling, Permission::kDeleteClients, false},
       {Role::kBilling, Permission::kManageStaff, false},
   };
   for (const auto& c : cases) {
@@ -36,7 +42,8 @@ TEST(Roles, RequireThrowsForbidden) {
 }
 
 TEST(Roles, ParseRoundTrips) {
-  for (Role r : {Role::kAdmin, Role::kTechnician, Role::kBilling}) EXPECT_EQ(ParseRole(RoleName(r)), r);
+  for (Role r : {Role::kAdmin, Role::kTechnician, Role::kBilling})
+    EXPECT_EQ(ParseRole(RoleName(r)), r);
   EXPECT_FALSE(ParseRole("root").has_value());
   EXPECT_FALSE(ParseRole("Admin").has_value());
 }

@@ -1,9 +1,9 @@
 #include "platform/templates.h"
 
-#include <gtest/gtest.h>
-
-#include <nlohmann/json.hpp>
 #include <regex>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "platform/assets.h"
 
@@ -12,7 +12,8 @@ namespace {
 
 TEST(Templates, AllParseAndEscapeByDefault) {
   Templates t = Templates::Load();
-  std::string out = t.Render("layout/error", {{"heading", "<b>x</b>"}, {"message", "\"quoted\" & 'single'"}});
+  std::string out =
+      t.Render("layout/error", {{"heading", "<b>x</b>"}, {"message", "\"quoted\" & 'single'"}});
   EXPECT_NE(out.find("&lt;b&gt;x&lt;/b&gt;"), std::string::npos);
   EXPECT_EQ(out.find("<b>x</b>"), std::string::npos);
   EXPECT_NE(out.find("&quot;quoted&quot; &amp;"), std::string::npos);
@@ -20,7 +21,8 @@ TEST(Templates, AllParseAndEscapeByDefault) {
 
 TEST(Templates, EmptyStringsAreFalsyInSections) {
   Templates t = Templates::Load();
-  std::string out = t.Render("clients/_results", {{"rows", nlohmann::json::array()}, {"q", ""}, {"has_rows", false}});
+  std::string out = t.Render("clients/_results",
+                             {{"rows", nlohmann::json::array()}, {"q", ""}, {"has_rows", false}});
   EXPECT_NE(out.find("No clients yet"), std::string::npos);
 }
 
@@ -30,7 +32,8 @@ TEST(Templates, UnescapedOutputOnlyForOurOwnHtml) {
   std::regex triple("\\{\\{\\{\\s*([a-z_]+)\\s*\\}\\}\\}|\\{\\{&");
   for (std::string_view name : assets::List("templates/")) {
     std::string text(*assets::Find(name));
-    for (auto it = std::sregex_iterator(text.begin(), text.end(), triple); it != std::sregex_iterator(); ++it) {
+    for (auto it = std::sregex_iterator(text.begin(), text.end(), triple);
+         it != std::sregex_iterator(); ++it) {
       EXPECT_EQ(name, "templates/layout/base.mustache") << "unescaped output in " << name;
       EXPECT_EQ((*it)[1].str(), "content_html");
     }
@@ -41,11 +44,13 @@ TEST(Templates, FormsCarryTheCsrfToken) {
   std::regex form("<form[^>]*method=\"post\"[^>]*>");
   for (std::string_view name : assets::List("templates/")) {
     std::string text(*assets::Find(name));
-    for (auto it = std::sregex_iterator(text.begin(), text.end(), form); it != std::sregex_iterator(); ++it) {
+    for (auto it = std::sregex_iterator(text.begin(), text.end(), form);
+         it != std::sregex_iterator(); ++it) {
       size_t at = static_cast<size_t>(it->position());
       size_t end = text.find("</form>", at);
       std::string body = text.substr(at, end == std::string::npos ? std::string::npos : end - at);
-      EXPECT_NE(body.find("name=\"_csrf\""), std::string::npos) << "a POST form without _csrf in " << name;
+      EXPECT_NE(body.find("name=\"_csrf\""), std::string::npos)
+          << "a POST form without _csrf in " << name;
     }
   }
 }

@@ -23,9 +23,9 @@ TEST(Domain, ValidNamesAreNormalised) {
 }
 
 TEST(Domain, InvalidNamesAreRefused) {
-  for (const char* in : {"", "localhost", "acme", ".acme.com", "acme..com", "-acme.com", "acme-.com",
-                         "acme.c", "acme.123", "ac me.com", "acme.com/x", "https://acme.com",
-                         "user@acme.com", "acme_corp.com"}) {
+  for (const char* in : {"", "localhost", "acme", ".acme.com", "acme..com", "-acme.com",
+                         "acme-.com", "acme.c", "acme.123", "ac me.com", "acme.com/x",
+                         "https://acme.com", "user@acme.com", "acme_corp.com"}) {
     EXPECT_FALSE(NormalizeDomain(in).has_value()) << in;
   }
   EXPECT_FALSE(NormalizeDomain(std::string(64, 'a') + ".com").has_value()) << "label over 63";
@@ -36,9 +36,9 @@ TEST(Domain, InvalidNamesAreRefused) {
 
 TEST(Email, AddressesAreValidatedAndTheDomainLowerCased) {
   EXPECT_EQ(NormalizeEmail(" Jo.Bloggs+it@AcmeCorp.CO.UK "), "Jo.Bloggs+it@acmecorp.co.uk");
-  for (const char* bad : {"", "jo", "jo@", "@acme.com", "jo@acme", "jo@@acme.com", "jo bloggs@acme.com",
-                          "jo@acme .com", ".jo@acme.com", "jo.@acme.com", "jo..b@acme.com",
-                          "<jo@acme.com>", "jo@acme.com,x@y.com"}) {
+  for (const char* bad : {"", "jo", "jo@", "@acme.com", "jo@acme", "jo@@acme.com",
+                          "jo bloggs@acme.com", "jo@acme .com", ".jo@acme.com", "jo.@acme.com",
+                          "jo..b@acme.com", "<jo@acme.com>", "jo@acme.com,x@y.com"}) {
     EXPECT_FALSE(NormalizeEmail(bad).has_value()) << bad;
   }
   EXPECT_FALSE(NormalizeEmail(std::string(65, 'a') + "@acme.com").has_value());
