@@ -397,5 +397,17 @@ TEST_F(ClientsApi, U2_EveryChangeIsAuditedWithBeforeAndAfter) {
   EXPECT_EQ(Call("GET", "/api/v1/audit").status, 422);
 }
 
+TEST_F(ClientsApi, QueriesAreParameterisedNotBuiltFromInput) {
+  std::string nasty = "O'Brien \"Quotes\"; DROP TABLE clients; --";
+  HttpResult r = Call("POST", "/api/v1/clients", {{"name", nasty}});
+  ASSERT_EQ(r.status, 201);
+  EXPECT_EQ(Call("GET", P(r.Json()["id"])).Json()["name"], nasty) << "stored verbatim";
+  HttpResult injected = Call("GET", "/api/v1/clients?q=%27%20OR%201%3D1%20--");
+  EXPECT_EQ(injected.status, 200);
+  EXPECT_EQ(injected.Json()["total"], 0);
+  EXPECT_EQ(Call("GET", "/api/v1/clients?q=brien%20%22quotes").Json()["total"], 1);
+  EXPECT_EQ(Call("GET", "/api/v1/clients?sort=name;DROP%20TABLE%20clients").status, 422);
+}
+
 }  // namespace
 }  // namespace opsmerge::testing

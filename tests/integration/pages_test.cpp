@@ -201,6 +201,28 @@ TEST_F(Pages, HtmxSearchGetsJustTheResults) {
   EXPECT_TRUE(Contains(full.body, "<html"));
 }
 
+TEST_F(Pages, AContactOrSiteIsOnlyReachableUnderItsOwnClient) {
+  int64_t mine = CreateClient("Owner Check Mine");
+  int64_t theirs = CreateClient("Owner Check Theirs");
+  std::string t = "/clients/" + std::to_string(theirs);
+  admin_.Get(t + "/contacts/new");
+  ASSERT_EQ(
+      admin_.Post(t + "/contacts", {{"name", "Secret"}, {"email", "s@theirs.example"}}).status,
+      303);
+  admin_.Get(t + "/sites/new");
+  ASSERT_EQ(admin_.Post(t + "/sites", {{"name", "Hidden site"}}).status, 303);
+  std::string contact =
+      server_->Query("SELECT id FROM contacts WHERE email = 's@theirs.example'")[0][0];
+  std::string site = server_->Query("SELECT id FROM sites WHERE name = 'Hidden site'")[0][0];
+  std::string m = "/clients/" + std::to_string(mine);
+  EXPECT_EQ(admin_.Get(m + "/contacts/" + contact + "/edit").status, 404);
+  EXPECT_EQ(admin_.Post(m + "/contacts/" + contact + "/delete", {}).status, 404);
+  EXPECT_EQ(admin_.Get(m + "/sites/" + site + "/edit").status, 404);
+  EXPECT_EQ(admin_.Post(m + "/sites/" + site, {{"name", "Renamed"}}).status, 404);
+  EXPECT_EQ(server_->Query("SELECT COUNT(*) FROM contacts WHERE email = 's@theirs.example'")[0][0],
+            "1");
+}
+
 TEST_F(Pages, UserTextIsEscaped) {
   int64_t id = CreateClient("<script>alert(1)</script> Ltd");
   HttpResult page = admin_.Get("/clients/" + std::to_string(id));
