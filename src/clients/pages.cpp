@@ -1,5 +1,6 @@
 #include <nlohmann/json.hpp>
 
+#include "clients/json.h"
 #include "clients/routes.h"
 #include "platform/errors.h"
 #include "platform/page.h"
@@ -185,19 +186,6 @@ json FormError(const std::string& field, const std::string& message, int64_t exi
     view["existing"] = {{"id", existing_id}, {"url", existing_kind + std::to_string(existing_id)}};
   }
   return view;
-}
-
-json ContactView(const Contact& c) {
-  return {{"id", c.id},
-          {"client_id", c.client_id},
-          {"name", c.name},
-          {"email", c.email},
-          {"phone", c.phone},
-          {"job_title", c.job_title},
-          {"vip", c.roles.vip},
-          {"portal_user", c.roles.portal_user},
-          {"billing_recipient", c.roles.billing_recipient},
-          {"primary_technical", c.roles.primary_technical}};
 }
 
 ContactInput FormContactInput(const Request& req) {
@@ -487,7 +475,7 @@ void RegisterPages(http::Router& router, ClientService& service, const Templates
     auto contacts = service.ListContacts(ActorFrom(req), id, (page - 1) * 50, 50);
     json view = ClientPageView(d, "contacts", req);
     json rows = json::array();
-    for (const auto& c : contacts.items) rows.push_back(ContactView(c));
+    for (const auto& c : contacts.items) rows.push_back(ContactJson(c));
     view["contacts"] = rows;
     view["has_contacts"] = !rows.empty();
     view["has_next"] = page * 50 < contacts.total;
@@ -538,7 +526,7 @@ void RegisterPages(http::Router& router, ClientService& service, const Templates
                int64_t id = req.ParamId(0, "Client");
                Contact c = OwnedBy(service.GetContact(ActorFrom(req), req.ParamId(1, "Contact")),
                                    id, "Contact");
-               return contact_form(req, id, {{"form", ContactView(c)}, {"contact_id", c.id}}, 200);
+               return contact_form(req, id, {{"form", ContactJson(c)}, {"contact_id", c.id}}, 200);
              }));
 
   router.Add("POST", "/clients/{id}/contacts/{contact}",

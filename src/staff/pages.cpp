@@ -25,6 +25,18 @@ Response WithSession(Response r, const Request& req, const std::string& token, i
   return r;
 }
 
+json UsersView(StaffService& service, const Actor& actor) {
+  json users = json::array();
+  for (const auto& u : service.ListUsers(actor)) {
+    users.push_back({{"id", u.id},
+                     {"name", u.name},
+                     {"email", u.email},
+                     {"role", RoleName(u.role)},
+                     {"created_at", u.created_at}});
+  }
+  return users;
+}
+
 }  // namespace
 
 void RegisterPages(http::Router& router, StaffService& service, const Templates& templates) {
@@ -103,15 +115,7 @@ void RegisterPages(http::Router& router, StaffService& service, const Templates&
 
   router.Add("GET", "/settings/staff", [&service, &templates](Request& req) {
     Actor actor = ActorFrom(req);
-    json users = json::array();
-    for (const auto& u : service.ListUsers(actor)) {
-      users.push_back({{"id", u.id},
-                       {"name", u.name},
-                       {"email", u.email},
-                       {"role", RoleName(u.role)},
-                       {"created_at", u.created_at}});
-    }
-    json view = {{"users", users}, {"created", req.Query("created")}};
+    json view = {{"users", UsersView(service, actor)}, {"created", req.Query("created")}};
     return RenderPage(templates, req, "staff/users", view, {"Staff", "settings", 200});
   });
 
@@ -122,15 +126,7 @@ void RegisterPages(http::Router& router, StaffService& service, const Templates&
                                   req.Form("password"));
       return Response::Redirect("/settings/staff?created=" + http::UrlEncode(u.email));
     } catch (const ValidationError& e) {
-      json users = json::array();
-      for (const auto& u : service.ListUsers(actor)) {
-        users.push_back({{"id", u.id},
-                         {"name", u.name},
-                         {"email", u.email},
-                         {"role", RoleName(u.role)},
-                         {"created_at", u.created_at}});
-      }
-      json view = {{"users", users},
+      json view = {{"users", UsersView(service, actor)},
                    {"form", {{"name", req.Form("name")}, {"email", req.Form("email")}}},
                    {"errors", {{e.field(), e.what()}}}};
       return RenderPage(templates, req, "staff/users", view, {"Staff", "settings", 422});
