@@ -93,6 +93,13 @@ int main(int argc, char** argv) {
     config.threads = std::stoi(Flag(args, "threads", "OPSMERGE_THREADS", "16"));
     config.trust_proxy = Flag(args, "trust-proxy", "OPSMERGE_TRUST_PROXY", "0") == "1";
     config.access_log = !args.flags.count("no-access-log");
+    config.database = Flag(args, "database", "OPSMERGE_DATABASE", "");
+    config.db_pool = std::stoi(Flag(args, "db-pool", "OPSMERGE_DB_POOL", "0"));
+    config.lease_seconds = std::stoll(Flag(args, "lease-seconds", nullptr, "30"));
+    config.cleanup_interval = std::stoll(Flag(args, "cleanup-interval", nullptr, "3600"));
+    if (config.lease_seconds < 1 || config.cleanup_interval < 1) {
+      throw std::runtime_error("--lease-seconds and --cleanup-interval must be at least 1");
+    }
     const std::string& cmd = args.words[0];
     std::string sub = args.words.size() > 1 ? args.words[1] : "";
 
@@ -107,6 +114,10 @@ int main(int argc, char** argv) {
     }
     if (cmd == "api-key" && sub == "create") {
       return opsmerge::app::CreateApiKey(config, Required(args, "email"), Required(args, "name"));
+    }
+    if (cmd == "backup") {
+      if (sub.empty()) throw std::runtime_error("backup needs a destination PATH");
+      return opsmerge::app::Backup(config, sub);
     }
     std::cerr << "opsmerge: unknown command\n" << kUsage;
     return 64;

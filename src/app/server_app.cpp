@@ -19,6 +19,7 @@
 #include "platform/http/server.h"
 #include "platform/log.h"
 #include "platform/page.h"
+#include "platform/scheduler.h"
 #include "platform/templates.h"
 #include "staff/routes.h"
 #include "staff/service.h"
@@ -27,12 +28,16 @@ namespace opsmerge::app {
 
 namespace {
 
-std::unique_ptr<db::Database> OpenDatabase(const Config& config) {
+std::string DatabaseUrl(const Config& config) {
+  if (!config.database.empty()) return config.database;
   if (mkdir(config.data_dir.c_str(), 0700) != 0 && errno != EEXIST) {
     throw std::runtime_error("cannot create data directory " + config.data_dir);
   }
-  auto db = db::Database::OpenSqlite(config.data_dir + "/opsmerge.db",
-                                     static_cast<size_t>(std::max(config.threads, 2)));
+  return config.data_dir + "/opsmerge.db";
+}
+
+std::unique_ptr<db::Database> OpenDatabase(const Config& config, size_t pool_size) {
+  auto db = db::Database::Open(DatabaseUrl(config), pool_size);
   db->Migrate();
   return db;
 }
@@ -89,7 +94,9 @@ int Serve(const Config& config) {
 
   log::SetAccessLog(config.access_log);
   SystemClock clock;
-  auto db = OpenDatabase(config);
+  size_t pool =
+      static_cast<size_t>(config.db_pool > 0 ? config.db_pool : std::max(config.threads, 2) + 1);
+  auto db = OpenDatabase(config, pool);
   Templates templates = Templates::Load();
   audit::AuditLog audit(clock);
   staff::StaffService staff(*db, audit, clock);
@@ -127,21 +134,22 @@ int Serve(const Config& config) {
     std::cout << "No staff account yet. Create the first administrator at:\n  " << base
               << "/setup?token=" << token << "\n(valid 24 hours, once)" << std::endl;
   }
-  staff.PurgeExpiredSessions();
+
+  // Background work, once per period across all nodes on this database.
+  Scheduler scheduler(*db, clock, MakeNodeId(), config.lease_seconds);
+  scheduler.Add({"cleanup", config.cleanup_interval, [&staff] { return staff.PurgeExpired(); }});
+  scheduler.Start();
 
   int sig = 0;
   sigwait(&stop, &sig);
   log::Info("stopping on signal " + std::to_string(sig));
+  scheduler.Stop();
   server.Stop();
   return 0;
 }
 
 int Migrate(const Config& config) {
-  SystemClock clock;
-  if (mkdir(config.data_dir.c_str(), 0700) != 0 && errno != EEXIST) {
-    throw std::runtime_error("cannot create data directory " + config.data_dir);
-  }
-  auto db = db::Database::OpenSqlite(config.data_dir + "/opsmerge.db", 1);
+  auto db = db::Database::Open(DatabaseUrl(config), 1);
   auto applied = db->Migrate();
   for (const auto& m : applied) std::cout << "applied " << m << "\n";
   std::cout << (applied.empty() ? "database is up to date\n" : "done\n");
@@ -151,7 +159,7 @@ int Migrate(const Config& config) {
 int AddUser(const Config& config, const std::string& email, const std::string& name,
             const std::string& role, const std::string& password) {
   SystemClock clock;
-  auto db = OpenDatabase(config);
+  auto db = OpenDatabase(config, 1);
   audit::AuditLog audit(clock);
   staff::StaffService staff(*db, audit, clock);
   staff::User u = staff.CreateUser(staff::Actor::System(), email, name, role, password);
@@ -161,13 +169,24 @@ int AddUser(const Config& config, const std::string& email, const std::string& n
 
 int CreateApiKey(const Config& config, const std::string& email, const std::string& label) {
   SystemClock clock;
-  auto db = OpenDatabase(config);
+  auto db = OpenDatabase(config, 1);
   audit::AuditLog audit(clock);
   staff::StaffService staff(*db, audit, clock);
   staff::IssuedApiKey key = staff.CreateApiKey(staff::Actor::System(), email, label);
   std::cout << key.secret << std::endl;
   std::cerr << "API key \"" << key.key.label << "\" for " << key.key.owner_email
             << " created. It is shown this once: store it now." << std::endl;
+  return 0;
+}
+
+int Backup(const Config& config, const std::string& path) {
+  if (!config.database.empty()) {
+    throw std::runtime_error(
+        "opsmerge backup copies the SQLite database; for PostgreSQL use pg_dump "
+        "(see docs/deploy-at-scale.md)");
+  }
+  db::BackupSqlite(DatabaseUrl(config), path);
+  std::cout << "backed up to " << path << "\n";
   return 0;
 }
 

@@ -8,6 +8,10 @@ namespace opsmerge::app {
 
 struct Config {
   std::string data_dir = "./data";
+  std::string database;  // "postgresql://..."; empty: SQLite in data_dir
+  int db_pool = 0;       // connections; 0: one per server thread
+  int64_t lease_seconds = 30;
+  int64_t cleanup_interval = 3600;
   std::string listen = "127.0.0.1:8080";
   int threads = 16;
   bool trust_proxy = false;
@@ -20,5 +24,7 @@ int Migrate(const Config& config);
 int AddUser(const Config& config, const std::string& email, const std::string& name,
             const std::string& role, const std::string& password);
 int CreateApiKey(const Config& config, const std::string& email, const std::string& label);
+// SQLite only: a consistent copy of the live database at `path` (online backup API).
+int Backup(const Config& config, const std::string& path);
 
 }  // namespace opsmerge::app

@@ -262,6 +262,9 @@ ClientDetail ClientService::Merge(const staff::Actor& actor, int64_t survivor_id
   WriteChecked(
       db_,
       [&](soci::session& sql) {
+        std::vector<int64_t> everyone = merged_ids;
+        everyone.push_back(survivor_id);
+        store::LockClients(sql, everyone);
         auto load = [&](int64_t id, const std::string& field) {
           if (auto c = store::FindClient(sql, id)) return *c;
           if (auto to = store::FindRedirect(sql, id)) {

@@ -1,5 +1,7 @@
 #include "clients/store.h"
 
+#include <algorithm>
+
 #include <soci/soci.h>
 
 #include "platform/db.h"
@@ -378,6 +380,15 @@ int64_t InsertLink(soci::session& sql, int64_t a, int64_t b, const std::string& 
 void DeleteLink(soci::session& sql, int64_t link_id) {
   long long id = link_id;
   sql << "DELETE FROM client_links WHERE id = :id", soci::use(id);
+}
+
+void LockClients(soci::session& sql, std::vector<int64_t> ids) {
+  if (!db::IsPostgres(sql)) return;
+  std::sort(ids.begin(), ids.end());
+  for (int64_t id : ids) {
+    long long cid = id, got = 0;
+    sql << "SELECT id FROM clients WHERE id = :id FOR UPDATE", soci::use(cid), soci::into(got);
+  }
 }
 
 std::vector<MergeContact> ContactsForMerge(soci::session& sql, const std::vector<int64_t>& ids) {

@@ -56,6 +56,10 @@ int64_t InsertLink(soci::session& sql, int64_t a, int64_t b, const std::string& 
 void DeleteLink(soci::session& sql, int64_t link_id);
 
 // ---- merge steps (C5)
+// Locks the client rows until the transaction ends (PostgreSQL: SELECT ... FOR
+// UPDATE, in id order so two merges cannot deadlock; SQLite's write lock already
+// serialises writers).
+void LockClients(soci::session& sql, std::vector<int64_t> ids);
 std::vector<MergeContact> ContactsForMerge(soci::session& sql, const std::vector<int64_t>& ids);
 void MoveContact(soci::session& sql, int64_t contact_id, int64_t client_id);
 void SetContactRoles(soci::session& sql, int64_t contact_id, const ContactRoles& roles,

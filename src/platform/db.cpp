@@ -3,6 +3,8 @@
 #include <map>
 #include <stdexcept>
 
+#include <Poco/URI.h>
+#include <soci/postgresql/soci-postgresql.h>
 #include <soci/soci.h>
 #include <soci/sqlite3/soci-sqlite3.h>
 
@@ -27,7 +29,40 @@ std::string Trim(const std::string& s) {
   return s.substr(b, e - b + 1);
 }
 
+// libpq key=value quoting: single quotes and backslashes escaped.
+std::string ConnValue(const std::string& v) {
+  std::string out = "'";
+  for (char c : v) {
+    if (c == '\'' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "'";
+}
+
 }  // namespace
+
+std::string PostgresConnInfo(const std::string& url) {
+  // SOCI's PostgreSQL backend takes libpq "key=value" text, not URLs.
+  Poco::URI uri(url);
+  std::string info = "host=" + ConnValue(uri.getHost());
+  if (uri.getPort() != 0) info += " port=" + std::to_string(uri.getPort());
+  std::string db = uri.getPath();
+  if (!db.empty() && db[0] == '/') db = db.substr(1);
+  if (!db.empty()) info += " dbname=" + ConnValue(db);
+  std::string user_info = uri.getUserInfo();
+  if (!user_info.empty()) {
+    size_t colon = user_info.find(':');
+    std::string user, password;
+    Poco::URI::decode(user_info.substr(0, colon), user);
+    info += " user=" + ConnValue(user);
+    if (colon != std::string::npos) {
+      Poco::URI::decode(user_info.substr(colon + 1), password);
+      info += " password=" + ConnValue(password);
+    }
+  }
+  for (const auto& [k, v] : uri.getQueryParameters()) info += " " + k + "=" + ConnValue(v);
+  return info;
+}
 
 Database::Database(Dialect dialect, size_t pool_size)
     : dialect_(dialect), pool_size_(pool_size), pool_(new soci::connection_pool(pool_size)) {}
@@ -47,6 +82,37 @@ std::unique_ptr<Database> Database::OpenSqlite(const std::string& path, size_t p
     throw std::runtime_error("cannot open database " + path + ": " + e.what());
   }
   return db;
+}
+
+std::unique_ptr<Database> Database::OpenPostgres(const std::string& url, size_t pool_size) {
+  if (pool_size == 0) pool_size = 1;
+  std::unique_ptr<Database> db(new Database(Dialect::kPostgresql, pool_size));
+  try {
+    for (size_t i = 0; i < pool_size; ++i) {
+      soci::session& s = db->pool_->at(i);
+      s.open(soci::postgresql, PostgresConnInfo(url));
+      s << "SET TIME ZONE 'UTC'";
+    }
+  } catch (const soci::soci_error& e) {
+    // libpq's message can echo the URL; never print the password.
+    std::string why = e.what();
+    size_t at = url.find('@'), colon = url.find(':', url.find("//") + 2);
+    if (at != std::string::npos && colon != std::string::npos && colon < at) {
+      std::string password = url.substr(colon + 1, at - colon - 1);
+      for (size_t p; !password.empty() && (p = why.find(password)) != std::string::npos;) {
+        why.replace(p, password.size(), "***");
+      }
+    }
+    throw std::runtime_error("cannot connect to PostgreSQL: " + why);
+  }
+  return db;
+}
+
+std::unique_ptr<Database> Database::Open(const std::string& url_or_path, size_t pool_size) {
+  if (url_or_path.rfind("postgresql://", 0) == 0 || url_or_path.rfind("postgres://", 0) == 0) {
+    return OpenPostgres(url_or_path, pool_size);
+  }
+  return OpenSqlite(url_or_path, pool_size);
 }
 
 void Database::Write(const std::function<void(soci::session&)>& fn) {
@@ -75,6 +141,8 @@ std::vector<std::string> Database::Migrate() {
       std::string("migrations/") + (dialect_ == Dialect::kSqlite ? "sqlite/" : "postgresql/");
   std::vector<std::string> applied;
   Write([&](soci::session& sql) {
+    // Two nodes starting at once: the second waits here until the first commits.
+    if (dialect_ == Dialect::kPostgresql) sql << "SELECT pg_advisory_xact_lock(7263541)";
     sql << "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
            "name TEXT NOT NULL, applied_at TEXT NOT NULL)";
     std::map<int, bool> done;
@@ -96,6 +164,29 @@ std::vector<std::string> Database::Migrate() {
   });
   return applied;
 }
+
+bool Database::TryLease(const std::string& name, const std::string& holder, int64_t now,
+                        int64_t ttl_seconds) {
+  long long expires = now + ttl_seconds, at = now;
+  std::string current;
+  Write([&](soci::session& sql) {
+    sql << "INSERT INTO leases (name, holder, expires_at) VALUES (:n, :h, :e) "
+           "ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, "
+           "expires_at = excluded.expires_at "
+           "WHERE leases.holder = excluded.holder OR leases.expires_at <= :now",
+        soci::use(name), soci::use(holder), soci::use(expires), soci::use(at);
+    sql << "SELECT holder FROM leases WHERE name = :n", soci::use(name), soci::into(current);
+  });
+  return current == holder;
+}
+
+void Database::ReleaseLease(const std::string& name, const std::string& holder) {
+  Write([&](soci::session& sql) {
+    sql << "DELETE FROM leases WHERE name = :n AND holder = :h", soci::use(name), soci::use(holder);
+  });
+}
+
+bool IsPostgres(soci::session& sql) { return sql.get_backend_name() == "postgresql"; }
 
 bool IsUniqueViolation(const soci::soci_error& e) {
   std::string m = e.what();

@@ -27,6 +27,10 @@ class Database {
   // SQLite at `path` (created if missing) in WAL mode with a busy timeout and foreign
   // keys on. Throws std::runtime_error with an operator-readable message.
   static std::unique_ptr<Database> OpenSqlite(const std::string& path, size_t pool_size);
+  // PostgreSQL at a libpq URL ("postgresql://user:pass@host:port/db").
+  static std::unique_ptr<Database> OpenPostgres(const std::string& url, size_t pool_size);
+  // "postgresql://..." opens PostgreSQL; anything else is a SQLite file path.
+  static std::unique_ptr<Database> Open(const std::string& url_or_path, size_t pool_size);
   ~Database();
   Database(const Database&) = delete;
   Database& operator=(const Database&) = delete;
@@ -42,8 +46,17 @@ class Database {
 
   // Applies the embedded migrations for this dialect that are not yet recorded in
   // schema_migrations, in number order, all in one transaction. Returns the names
-  // applied.
+  // applied. Several processes may call it at once: PostgreSQL serialises them on an
+  // advisory lock, SQLite on its write lock, so each migration applies once.
   std::vector<std::string> Migrate();
+
+  // Leases name a piece of scheduled work and who does it. TryLease takes the
+  // lease `name` for `holder` until now + ttl if it is free, lapsed, or already
+  // held by `holder` (a renewal). Returns true when `holder` holds it afterwards.
+  // One statement in both dialects (INSERT ... ON CONFLICT DO UPDATE ... WHERE).
+  bool TryLease(const std::string& name, const std::string& holder, int64_t now,
+                int64_t ttl_seconds);
+  void ReleaseLease(const std::string& name, const std::string& holder);
 
  private:
   Database(Dialect dialect, size_t pool_size);
@@ -51,6 +64,13 @@ class Database {
   size_t pool_size_;
   std::unique_ptr<soci::connection_pool> pool_;
 };
+
+// "postgresql://user:pass@host:port/db?sslmode=require" as libpq key=value text.
+std::string PostgresConnInfo(const std::string& url);
+
+// True for a PostgreSQL session (for the few statements that differ, such as
+// SELECT ... FOR UPDATE, which SQLite's whole-database write lock makes moot).
+bool IsPostgres(soci::session& sql);
 
 // True when `e` reports a UNIQUE / primary-key violation (either dialect).
 bool IsUniqueViolation(const soci::soci_error& e);
@@ -61,6 +81,10 @@ int64_t RowInt(const soci::row& row, size_t column);  // 0 when NULL
 std::optional<int64_t> RowOptInt(const soci::row& row, size_t column);
 std::string RowText(const soci::row& row, size_t column);  // "" when NULL
 bool RowBool(const soci::row& row, size_t column);
+
+// Copies the SQLite database at `source_path` to `dest_path` with SQLite's online
+// backup API: consistent while the server keeps writing. Throws on failure.
+void BackupSqlite(const std::string& source_path, const std::string& dest_path);
 
 // Splits a migration script into statements (on ';' at the end of a line).
 std::vector<std::string> SplitSqlScript(const std::string& script);

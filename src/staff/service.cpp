@@ -179,12 +179,14 @@ void StaffService::SignOut(const std::string& session_token) {
       [&](soci::session& sql) { store::DeleteSession(sql, crypto::HashToken(session_token)); });
 }
 
-int64_t StaffService::PurgeExpiredSessions() {
-  int64_t n = 0;
+std::string StaffService::PurgeExpired() {
+  store::Purged purged;
   db_.Write([&](soci::session& sql) {
-    n = store::DeleteExpiredSessions(sql, FormatIsoUtc(clock_.NowUnix()));
+    int64_t now = clock_.NowUnix();
+    purged = store::DeleteExpired(sql, FormatIsoUtc(now), now - limits_.window_seconds);
   });
-  return n;
+  return std::to_string(purged.sessions) + " sessions, " + std::to_string(purged.setup_tokens) +
+         " setup tokens, " + std::to_string(purged.rate_counters) + " sign-in counters removed";
 }
 
 std::optional<http::Principal> StaffService::FromSession(const std::string& session_token) {

@@ -78,7 +78,9 @@ class StaffService final : public http::Authenticator {
   std::string SignIn(const std::string& email, const std::string& password,
                      const std::string& remote_ip);
   void SignOut(const std::string& session_token);
-  int64_t PurgeExpiredSessions();
+  // Deletes expired sessions and setup tokens and lapsed sign-in counters; returns
+  // a one-line summary. Run by the scheduler's "cleanup" job.
+  std::string PurgeExpired();
 
   // API keys act with their owner's role. Admins create keys for anyone; others
   // only for themselves.

@@ -113,11 +113,22 @@ void DeleteSession(soci::session& sql, const std::string& token_hash) {
   sql << "DELETE FROM staff_sessions WHERE token_hash = :h", soci::use(token_hash);
 }
 
-int64_t DeleteExpiredSessions(soci::session& sql, const std::string& now) {
-  soci::statement st =
+Purged DeleteExpired(soci::session& sql, const std::string& now, int64_t window_cutoff) {
+  Purged p;
+  long long cutoff = window_cutoff;
+  soci::statement sessions =
       (sql.prepare << "DELETE FROM staff_sessions WHERE expires_at <= :now", soci::use(now));
-  st.execute(true);
-  return st.get_affected_rows();
+  sessions.execute(true);
+  p.sessions = sessions.get_affected_rows();
+  soci::statement tokens =
+      (sql.prepare << "DELETE FROM setup_tokens WHERE expires_at <= :now", soci::use(now));
+  tokens.execute(true);
+  p.setup_tokens = tokens.get_affected_rows();
+  soci::statement counters =
+      (sql.prepare << "DELETE FROM rate_limits WHERE window_start < :cutoff", soci::use(cutoff));
+  counters.execute(true);
+  p.rate_counters = counters.get_affected_rows();
+  return p;
 }
 
 int64_t InsertApiKey(soci::session& sql, int64_t user_id, const std::string& label,

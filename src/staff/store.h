@@ -56,7 +56,14 @@ std::optional<SessionRow> FindSession(soci::session& sql, const std::string& tok
 void TouchSession(soci::session& sql, const std::string& token_hash, const std::string& now,
                   const std::string& expires_at);
 void DeleteSession(soci::session& sql, const std::string& token_hash);
-int64_t DeleteExpiredSessions(soci::session& sql, const std::string& now);
+struct Purged {
+  int64_t sessions = 0;
+  int64_t setup_tokens = 0;
+  int64_t rate_counters = 0;
+};
+// Removes sessions and setup tokens expired at `now`, and rate counters whose
+// window started before `window_cutoff` (Unix seconds).
+Purged DeleteExpired(soci::session& sql, const std::string& now, int64_t window_cutoff);
 
 int64_t InsertApiKey(soci::session& sql, int64_t user_id, const std::string& label,
                      const std::string& prefix, const std::string& key_hash,

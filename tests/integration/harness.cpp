@@ -14,12 +14,15 @@
 #include <Poco/StreamCopier.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <soci/postgresql/soci-postgresql.h>
 #include <soci/soci.h>
 #include <soci/sqlite3/soci-sqlite3.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "platform/crypto.h"
+#include "platform/db.h"
 #include "platform/http/request.h"
 
 extern char** environ;
@@ -58,7 +61,30 @@ std::string ReadFile(const std::string& path) {
   return ss.str();
 }
 
+std::string AdminUrl() {
+  const char* url = std::getenv("OPSMERGE_TEST_DATABASE");
+  return url ? url : "";
+}
+
+// The admin URL with its database name replaced.
+std::string WithDatabase(const std::string& url, const std::string& name) {
+  size_t slash = url.find('/', url.find("//") + 2);
+  size_t query = url.find('?');
+  return url.substr(0, slash) + "/" + name + (query == std::string::npos ? "" : url.substr(query));
+}
+
+void OpenSession(soci::session& sql, const std::string& data_dir, const std::string& pg_url) {
+  if (pg_url.empty()) {
+    sql.open(soci::sqlite3, "db=\"" + data_dir + "/opsmerge.db\" timeout=10");
+    sql << "PRAGMA foreign_keys=ON";
+  } else {
+    sql.open(soci::postgresql, db::PostgresConnInfo(pg_url));
+  }
+}
+
 }  // namespace
+
+bool OnPostgres() { return !AdminUrl().empty(); }
 
 std::string HttpResult::Header(const std::string& lower_name) const {
   auto it = headers.find(lower_name);
@@ -71,13 +97,30 @@ nlohmann::json HttpResult::Json() const {
   return j;
 }
 
-Server::Server(std::vector<std::string> extra_args) {
-  data_dir_ = MakeTempDir();
+Server::Server(std::vector<std::string> extra_args, const Server* share_with) {
+  data_dir_ = share_with ? share_with->data_dir_ : MakeTempDir();
+  owns_dir_ = share_with == nullptr;
+  if (share_with) {
+    database_url_ = share_with->database_url_;
+  } else if (OnPostgres()) {
+    static bool init = (crypto::InitCrypto(), true);
+    (void)init;
+    std::string name = "opsmerge_test_" + crypto::RandomHex(6);
+    soci::session admin(soci::postgresql, db::PostgresConnInfo(AdminUrl()));
+    admin << "CREATE DATABASE " + name;
+    database_url_ = WithDatabase(AdminUrl(), name);
+    owns_database_ = true;
+  }
   std::vector<std::string> args = {OPSMERGE_BINARY, "serve",   "--listen",  "127.0.0.1:0",
                                    "--data-dir",    data_dir_, "--threads", "8"};
+  if (!database_url_.empty()) {
+    args.push_back("--database");
+    args.push_back(database_url_);
+  }
   args.insert(args.end(), extra_args.begin(), extra_args.end());
-  std::string out = data_dir_ + "/serve.out";
-  pid_ = Spawn(args, "/dev/null", out, data_dir_ + "/serve.err");
+  std::string tag = share_with ? ".2" : "";
+  std::string out = data_dir_ + "/serve.out" + tag;
+  pid_ = Spawn(args, "/dev/null", out, data_dir_ + "/serve.err" + tag);
   std::regex listening("listening on http://127\\.0\\.0\\.1:(\\d+)");
   std::regex setup("(http://\\S+/setup\\?token=\\S+)");
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
@@ -101,18 +144,35 @@ Server::Server(std::vector<std::string> extra_args) {
   throw std::runtime_error("opsmerge serve did not start");
 }
 
+void Server::Kill(int signal) {
+  if (pid_ <= 0) return;
+  kill(pid_, signal);
+  int status = 0;
+  waitpid(pid_, &status, 0);
+  if (signal == SIGTERM &&
+      (WIFSIGNALED(status) || (WIFEXITED(status) && WEXITSTATUS(status) != 0))) {
+    ADD_FAILURE() << "opsmerge serve did not stop cleanly; stderr:\n"
+                  << ReadFile(data_dir_ + "/serve.err").substr(0, 4000);
+  }
+  pid_ = 0;
+}
+
 Server::~Server() {
-  if (pid_ > 0) {
-    kill(pid_, SIGTERM);
-    int status = 0;
-    waitpid(pid_, &status, 0);
-    if (WIFSIGNALED(status) || (WIFEXITED(status) && WEXITSTATUS(status) != 0)) {
-      ADD_FAILURE() << "opsmerge serve did not stop cleanly; stderr:\n"
-                    << ReadFile(data_dir_ + "/serve.err").substr(0, 4000);
+  Kill(SIGTERM);
+  if (owns_database_) {
+    try {
+      soci::session admin(soci::postgresql, db::PostgresConnInfo(AdminUrl()));
+      admin << "DROP DATABASE IF EXISTS " + database_url_.substr(database_url_.rfind('/') + 1) +
+                   " WITH (FORCE)";
+    } catch (const std::exception& e) {
+      ADD_FAILURE() << "could not drop the test database: " << e.what();
     }
   }
-  std::error_code ec;
-  std::filesystem::remove_all(data_dir_, ec);
+  // A second node shares the first one's directory; the first removes it.
+  if (owns_dir_) {
+    std::error_code ec;
+    std::filesystem::remove_all(data_dir_, ec);
+  }
 }
 
 int Server::Cli(const std::vector<std::string>& args, const std::string& stdin_text,
@@ -123,6 +183,10 @@ int Server::Cli(const std::vector<std::string>& args, const std::string& stdin_t
   argv.insert(argv.end(), args.begin(), args.end());
   argv.push_back("--data-dir");
   argv.push_back(data_dir_);
+  if (!database_url_.empty()) {
+    argv.push_back("--database");
+    argv.push_back(database_url_);
+  }
   int pid = Spawn(argv, in, out, data_dir_ + "/cli.err");
   int status = 0;
   waitpid(pid, &status, 0);
@@ -143,13 +207,14 @@ std::string Server::AddUserWithKey(const std::string& email, const std::string& 
 }
 
 void Server::Sql(const std::string& statement) const {
-  soci::session sql(soci::sqlite3, "db=\"" + data_dir_ + "/opsmerge.db\" timeout=10");
-  sql << "PRAGMA foreign_keys=ON";
+  soci::session sql;
+  OpenSession(sql, data_dir_, database_url_);
   sql << statement;
 }
 
 std::vector<std::vector<std::string>> Server::Query(const std::string& select) const {
-  soci::session sql(soci::sqlite3, "db=\"" + data_dir_ + "/opsmerge.db\" timeout=10");
+  soci::session sql;
+  OpenSession(sql, data_dir_, database_url_);
   std::vector<std::vector<std::string>> out;
   soci::rowset<soci::row> rs = sql.prepare << select;
   for (const auto& r : rs) {

@@ -21,15 +21,25 @@ struct HttpResult {
   nlohmann::json Json() const;
 };
 
+// The database the suite runs on: SQLite in each server's data dir, or, when
+// OPSMERGE_TEST_DATABASE holds a PostgreSQL admin URL, a fresh database per Server
+// on that server (created here, dropped at the end).
+bool OnPostgres();
+
 class Server {
  public:
-  // Starts `opsmerge serve` with extra flags; waits until it listens.
-  explicit Server(std::vector<std::string> extra_args = {});
+  // Starts `opsmerge serve` with extra flags; waits until it listens. With
+  // `share_with`, this server is a second node on the other's database.
+  explicit Server(std::vector<std::string> extra_args = {}, const Server* share_with = nullptr);
   ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
 
   int port() const { return port_; }
+  int pid() const { return pid_; }
+  // Stops the process: SIGTERM (clean) or SIGKILL (crash). Idempotent.
+  void Kill(int signal);
+  const std::string& database_url() const { return database_url_; }  // "" on SQLite
   const std::string& data_dir() const { return data_dir_; }
   const std::string& setup_url() const { return setup_url_; }  // "" once staff exist
 
@@ -52,6 +62,9 @@ class Server {
 
  private:
   std::string data_dir_;
+  std::string database_url_;
+  bool owns_database_ = false;
+  bool owns_dir_ = true;
   std::string setup_url_;
   int port_ = 0;
   int pid_ = 0;

@@ -1,0 +1,100 @@
+#include "platform/scheduler.h"
+
+#include <algorithm>
+#include <chrono>
+
+#include <soci/soci.h>
+#include <unistd.h>
+
+#include "platform/crypto.h"
+#include "platform/log.h"
+
+namespace opsmerge {
+
+Scheduler::Scheduler(db::Database& db, const Clock& clock, std::string node_id,
+                     int64_t lease_seconds)
+    : db_(db), clock_(clock), node_id_(std::move(node_id)), lease_seconds_(lease_seconds) {}
+
+Scheduler::~Scheduler() { Stop(); }
+
+void Scheduler::Add(Job job) { jobs_.push_back(std::move(job)); }
+
+void Scheduler::Start() {
+  thread_ = std::thread([this] {
+    // Renew well inside the lease so a holder never lapses while alive.
+    auto interval =
+        std::chrono::milliseconds(std::clamp<int64_t>(lease_seconds_ * 1000 / 3, 200, 5000));
+    std::unique_lock<std::mutex> lock(mu_);
+    while (!stopping_) {
+      lock.unlock();
+      try {
+        Tick();
+      } catch (const std::exception& e) {
+        log::Error(std::string("scheduler: ") + e.what());
+      }
+      lock.lock();
+      wake_.wait_for(lock, interval, [this] { return stopping_; });
+    }
+  });
+}
+
+void Scheduler::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) {
+    thread_.join();
+    // Hand the work over at once instead of after the lease lapses.
+    for (const Job& job : jobs_) {
+      try {
+        db_.ReleaseLease("job:" + job.name, node_id_);
+      } catch (const std::exception&) {
+        // The database may already be gone at shutdown; the lease just lapses.
+      }
+    }
+  }
+}
+
+bool Scheduler::ClaimPeriod(const Job& job, int64_t now) {
+  bool claimed = false;
+  db_.Write([&](soci::session& sql) {
+    long long at = now, due_before = now - job.period_seconds;
+    soci::statement claim =
+        (sql.prepare << "INSERT INTO job_state (name, last_run_at) VALUES (:n, :at) ON CONFLICT "
+                        "(name) DO UPDATE SET last_run_at = excluded.last_run_at "
+                        "WHERE job_state.last_run_at <= :due",
+         soci::use(job.name), soci::use(at), soci::use(due_before));
+    claim.execute(true);
+    // Zero rows when the period is not over yet (the conflict's WHERE was false).
+    claimed = claim.get_affected_rows() == 1;
+    if (claimed) {
+      sql << "INSERT INTO job_runs (job, node, started_at) VALUES (:j, :n, :at)",
+          soci::use(job.name), soci::use(node_id_), soci::use(at);
+    }
+  });
+  return claimed;
+}
+
+void Scheduler::Tick() {
+  for (const Job& job : jobs_) {
+    int64_t now = clock_.NowUnix();
+    if (!db_.TryLease("job:" + job.name, node_id_, now, lease_seconds_)) continue;
+    if (!ClaimPeriod(job, now)) continue;
+    try {
+      std::string result = job.run();
+      log::Info("job " + job.name + " ran on " + node_id_ + ": " + result);
+    } catch (const std::exception& e) {
+      log::Error("job " + job.name + " failed on " + node_id_ + ": " + e.what());
+    }
+  }
+}
+
+std::string MakeNodeId() {
+  char host[256] = {0};
+  gethostname(host, sizeof host - 1);
+  return std::string(host) + ":" + std::to_string(getpid()) + ":" + crypto::RandomHex(4);
+}
+
+}  // namespace opsmerge

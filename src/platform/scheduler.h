@@ -1,0 +1,61 @@
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "platform/clock.h"
+#include "platform/db.h"
+
+// Periodic work that runs once per period across every node sharing the database
+// (ARCHITECTURE: "Scheduled work takes a lease row"). It is the only way jobs are
+// scheduled. Each job has a lease "job:<name>": the node holding it runs the job when
+// due and renews the lease every tick; if that node dies the lease lapses and another
+// node takes over within one lease period. Due-ness is claimed with a conditional
+// UPDATE of job_state in the same database, so even two nodes that both believe they
+// hold the lease cannot run one period twice.
+// Thread-safety: Add() before Start(); Start/Stop from one thread; Tick() is what
+// the background thread calls and is safe to call from tests instead.
+namespace opsmerge {
+
+class Scheduler {
+ public:
+  struct Job {
+    std::string name;
+    int64_t period_seconds = 3600;
+    // Returns a one-line result for the job_runs log. Exceptions are logged.
+    std::function<std::string()> run;
+  };
+
+  Scheduler(db::Database& db, const Clock& clock, std::string node_id, int64_t lease_seconds);
+  ~Scheduler();
+
+  void Add(Job job);
+  void Start();
+  void Stop();
+  void Tick();
+
+  const std::string& node_id() const { return node_id_; }
+
+ private:
+  bool ClaimPeriod(const Job& job, int64_t now);
+
+  db::Database& db_;
+  const Clock& clock_;
+  const std::string node_id_;
+  const int64_t lease_seconds_;
+  std::vector<Job> jobs_;
+  std::thread thread_;
+  std::mutex mu_;  // guards stopping_
+  std::condition_variable wake_;
+  bool stopping_ = false;
+};
+
+// "host:pid:random": unique per process, readable in job_runs.
+std::string MakeNodeId();
+
+}  // namespace opsmerge
