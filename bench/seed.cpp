@@ -1,6 +1,7 @@
 // Seeds a data dir with N clients, each with contacts and some with sites, through
 // the clients store (so keys and domains are exactly what the app writes).
-// usage: opsmerge_bench_seed DATA_DIR [clients=10000] [contacts=100000] [sites=20000]
+// usage: opsmerge_bench_seed DATA_DIR|postgresql://... [clients=10000] [contacts=100000]
+//        [sites=20000]
 #include <chrono>
 #include <cstdio>
 #include <random>
@@ -24,8 +25,9 @@ int main(int argc, char** argv) {
   int clients = argc > 2 ? std::stoi(argv[2]) : 10000;
   int contacts = argc > 3 ? std::stoi(argv[3]) : 100000;
   int sites = argc > 4 ? std::stoi(argv[4]) : 20000;
-  mkdir(dir.c_str(), 0700);
-  auto db = db::Database::OpenSqlite(dir + "/opsmerge.db", 1);
+  bool postgres = dir.rfind("postgresql://", 0) == 0;
+  if (!postgres) mkdir(dir.c_str(), 0700);
+  auto db = db::Database::Open(postgres ? dir : dir + "/opsmerge.db", 1);
   db->Migrate();
   const char* words[] = {"Acme",    "Brindle", "Copper",  "Delta",   "Ember",  "Falcon",  "Granite",
                          "Harbour", "Iris",    "Juniper", "Kestrel", "Lumen",  "Maple",   "Nimbus",

@@ -20,6 +20,28 @@ constexpr const char* kCountColumns =
     ", (SELECT COUNT(*) FROM tickets x WHERE x.client_id = c.id)"
     ", (SELECT COUNT(*) FROM invoices x WHERE x.client_id = c.id)";
 
+// A page's extra domains in the page query itself (one round trip, not one per
+// row): the same aggregate under each dialect's name for it.
+constexpr const char* kExtraDomainsSqlite =
+    ", (SELECT group_concat(d.domain, ' ') FROM client_domains d "
+    "WHERE d.client_id = c.id AND d.is_primary = 0)";
+constexpr const char* kExtraDomainsPostgres =
+    ", (SELECT string_agg(d.domain, ' ') FROM client_domains d "
+    "WHERE d.client_id = c.id AND d.is_primary = 0)";
+
+std::vector<std::string> SplitDomains(const std::string& joined) {
+  std::vector<std::string> out;
+  size_t pos = 0;
+  while (pos < joined.size()) {
+    size_t sp = joined.find(' ', pos);
+    if (sp == std::string::npos) sp = joined.size();
+    if (sp > pos) out.push_back(joined.substr(pos, sp - pos));
+    pos = sp + 1;
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
 constexpr const char* kWhereActive = " WHERE c.archived_at IS NULL";
 constexpr const char* kWhereArchived = " WHERE c.archived_at IS NOT NULL";
 constexpr const char* kWhereAll = " WHERE 1 = 1";
@@ -178,8 +200,9 @@ std::optional<int64_t> FindRedirect(soci::session& sql, int64_t old_id) {
 
 std::vector<Client> ListClients(soci::session& sql, const ClientQuery& q,
                                 std::vector<ClientCounts>* counts) {
-  std::string query = std::string(kClientColumns) + (counts ? kCountColumns : "") +
-                      " FROM clients c" + WhereArchived(q.archived) +
+  std::string query = std::string(kClientColumns) +
+                      (db::IsPostgres(sql) ? kExtraDomainsPostgres : kExtraDomainsSqlite) +
+                      (counts ? kCountColumns : "") + " FROM clients c" + WhereArchived(q.archived) +
                       (q.search.empty() ? "" : kSearch) + OrderBy(q.sort, q.descending) +
                       " LIMIT :limit OFFSET :offset";
   std::string pattern = LikePattern(q.search);
@@ -200,13 +223,13 @@ std::vector<Client> ListClients(soci::session& sql, const ClientQuery& q,
   st.execute();
   while (st.fetch()) {
     Client c = ToClient(r);
+    c.domains = SplitDomains(db::RowText(r, 8));
     if (counts) {
-      counts->push_back(ClientCounts{db::RowInt(r, 8), db::RowInt(r, 9), db::RowInt(r, 10),
-                                     db::RowInt(r, 11), db::RowInt(r, 12)});
+      counts->push_back(ClientCounts{db::RowInt(r, 9), db::RowInt(r, 10), db::RowInt(r, 11),
+                                     db::RowInt(r, 12), db::RowInt(r, 13)});
     }
     out.push_back(std::move(c));
   }
-  for (auto& c : out) c.domains = ExtraDomains(sql, c.id);
   return out;
 }
 

@@ -86,6 +86,22 @@ void OpenSession(soci::session& sql, const std::string& data_dir, const std::str
 
 bool OnPostgres() { return !AdminUrl().empty(); }
 
+std::string FreshDatabase() {
+  if (!OnPostgres()) return "";
+  static bool init = (crypto::InitCrypto(), true);
+  (void)init;
+  std::string name = "opsmerge_test_" + crypto::RandomHex(6);
+  soci::session admin(soci::postgresql, db::PostgresConnInfo(AdminUrl()));
+  admin << "CREATE DATABASE " + name;
+  return WithDatabase(AdminUrl(), name);
+}
+
+void DropDatabase(const std::string& url) {
+  if (url.empty()) return;
+  soci::session admin(soci::postgresql, db::PostgresConnInfo(AdminUrl()));
+  admin << "DROP DATABASE IF EXISTS " + url.substr(url.rfind('/') + 1) + " WITH (FORCE)";
+}
+
 std::string HttpResult::Header(const std::string& lower_name) const {
   auto it = headers.find(lower_name);
   return it == headers.end() ? "" : it->second;
@@ -103,12 +119,7 @@ Server::Server(std::vector<std::string> extra_args, const Server* share_with) {
   if (share_with) {
     database_url_ = share_with->database_url_;
   } else if (OnPostgres()) {
-    static bool init = (crypto::InitCrypto(), true);
-    (void)init;
-    std::string name = "opsmerge_test_" + crypto::RandomHex(6);
-    soci::session admin(soci::postgresql, db::PostgresConnInfo(AdminUrl()));
-    admin << "CREATE DATABASE " + name;
-    database_url_ = WithDatabase(AdminUrl(), name);
+    database_url_ = FreshDatabase();
     owns_database_ = true;
   }
   std::vector<std::string> args = {OPSMERGE_BINARY, "serve",   "--listen",  "127.0.0.1:0",
@@ -161,9 +172,7 @@ Server::~Server() {
   Kill(SIGTERM);
   if (owns_database_) {
     try {
-      soci::session admin(soci::postgresql, db::PostgresConnInfo(AdminUrl()));
-      admin << "DROP DATABASE IF EXISTS " + database_url_.substr(database_url_.rfind('/') + 1) +
-                   " WITH (FORCE)";
+      DropDatabase(database_url_);
     } catch (const std::exception& e) {
       ADD_FAILURE() << "could not drop the test database: " << e.what();
     }
@@ -212,9 +221,11 @@ void Server::Sql(const std::string& statement) const {
   sql << statement;
 }
 
-std::vector<std::vector<std::string>> Server::Query(const std::string& select) const {
+std::vector<std::vector<std::string>> QueryDatabase(const std::string& data_dir,
+                                                    const std::string& pg_url,
+                                                    const std::string& select) {
   soci::session sql;
-  OpenSession(sql, data_dir_, database_url_);
+  OpenSession(sql, data_dir, pg_url);
   std::vector<std::vector<std::string>> out;
   soci::rowset<soci::row> rs = sql.prepare << select;
   for (const auto& r : rs) {
@@ -235,6 +246,10 @@ std::vector<std::vector<std::string>> Server::Query(const std::string& select) c
     out.push_back(row);
   }
   return out;
+}
+
+std::vector<std::vector<std::string>> Server::Query(const std::string& select) const {
+  return QueryDatabase(data_dir_, database_url_, select);
 }
 
 HttpResult Server::Request(const std::string& method, const std::string& path,

@@ -25,6 +25,14 @@ struct HttpResult {
 // OPSMERGE_TEST_DATABASE holds a PostgreSQL admin URL, a fresh database per Server
 // on that server (created here, dropped at the end).
 bool OnPostgres();
+// A new, empty database for the suite's dialect: a PostgreSQL URL, or "" for SQLite
+// (then use a fresh data dir). DropDatabase removes a URL FreshDatabase made.
+std::string FreshDatabase();
+void DropDatabase(const std::string& url);
+// Runs a SELECT on a database: PostgreSQL at `pg_url`, else SQLite in `data_dir`.
+std::vector<std::vector<std::string>> QueryDatabase(const std::string& data_dir,
+                                                    const std::string& pg_url,
+                                                    const std::string& select);
 
 class Server {
  public:

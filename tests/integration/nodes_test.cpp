@@ -4,11 +4,13 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <functional>
 #include <thread>
 
 #include <signal.h>
+#include <unistd.h>
 
 #include "harness.h"
 
@@ -167,6 +169,23 @@ TEST(Races, SimultaneousMergesOfTheSameClientsMergeOnce) {
                       std::to_string(keep))[0][0],
               "1");
   }
+}
+
+TEST(Migrations, TwoNodesStartingAtOnceApplyEachMigrationOnce) {
+  std::string url = FreshDatabase();
+  std::string dir =
+      std::filesystem::temp_directory_path() / ("opsmerge-migrate-" + std::to_string(getpid()));
+  std::filesystem::create_directories(dir);
+  std::string target = url.empty() ? "--data-dir " + dir : "--database " + url;
+  std::string one = std::string(OPSMERGE_BINARY) + " migrate " + target + " >/dev/null";
+  int rc = std::system(("(" + one + " & " + one + " & " + one + " & wait) && " + one).c_str());
+  EXPECT_EQ(rc, 0);
+  auto rows =
+      QueryDatabase(dir, url, "SELECT version, COUNT(*) FROM schema_migrations GROUP BY version");
+  EXPECT_GE(rows.size(), 2u);
+  for (const auto& r : rows) EXPECT_EQ(r[1], "1") << "migration " << r[0];
+  std::filesystem::remove_all(dir);
+  DropDatabase(url);
 }
 
 TEST(Backup, OnlineBackupRestoresToAWorkingServer) {
