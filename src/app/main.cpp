@@ -96,6 +96,14 @@ int main(int argc, char** argv) {
     config.database = Flag(args, "database", "OPSMERGE_DATABASE", "");
     config.db_pool = std::stoi(Flag(args, "db-pool", "OPSMERGE_DB_POOL", "0"));
     config.lease_seconds = std::stoll(Flag(args, "lease-seconds", nullptr, "30"));
+    config.checkin_interval =
+        std::stoll(Flag(args, "checkin-interval", "OPSMERGE_CHECKIN_INTERVAL", "60"));
+    config.public_url = Flag(args, "public-url", "OPSMERGE_PUBLIC_URL", "");
+    while (!config.public_url.empty() && config.public_url.back() == '/')
+      config.public_url.pop_back();
+    if (config.checkin_interval < 1 || config.checkin_interval > 3600) {
+      throw std::runtime_error("--checkin-interval must be 1-3600 seconds");
+    }
     config.cleanup_interval = std::stoll(Flag(args, "cleanup-interval", nullptr, "3600"));
     if (config.lease_seconds < 1 || config.cleanup_interval < 1) {
       throw std::runtime_error("--lease-seconds and --cleanup-interval must be at least 1");

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <pthread.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "audit/service.h"
 #include "clients/routes.h"
@@ -21,6 +22,8 @@
 #include "platform/page.h"
 #include "platform/scheduler.h"
 #include "platform/templates.h"
+#include "rmm/routes.h"
+#include "rmm/service.h"
 #include "staff/routes.h"
 #include "staff/service.h"
 
@@ -74,6 +77,15 @@ void RegisterStatic(http::Router& router) {
       http::Access::kPublic);
 }
 
+// The agent binary built with this server sits next to it (build/opsmerge-agent).
+std::string AgentBinaryPath() {
+  char buf[4096];
+  ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
+  if (n <= 0) return "opsmerge-agent";
+  std::string self(buf, static_cast<size_t>(n));
+  return self.substr(0, self.rfind('/') + 1) + "opsmerge-agent";
+}
+
 std::pair<std::string, uint16_t> SplitListen(const std::string& listen) {
   size_t colon = listen.rfind(':');
   if (colon == std::string::npos) throw std::runtime_error("--listen must be HOST:PORT");
@@ -101,12 +113,17 @@ int Serve(const Config& config) {
   audit::AuditLog audit(clock);
   staff::StaffService staff(*db, audit, clock);
   clients::ClientService clients(*db, audit, clock);
+  rmm::RmmService rmm(*db, audit, clock, clients, rmm::RmmSettings{config.checkin_interval});
+  rmm::AgentDownloads downloads{AgentBinaryPath(), config.public_url};
 
   http::Router router;
   RegisterStatic(router);
   staff::RegisterPages(router, staff, templates);
   clients::RegisterPages(router, clients, templates);
   clients::RegisterApi(router, clients);
+  rmm::RegisterAgentApi(router, rmm, downloads);
+  rmm::RegisterApi(router, rmm, downloads);
+  rmm::RegisterPages(router, rmm, clients, templates, downloads);
 
   auto error_page = [&templates](int status, const std::string& message, const http::Request& req) {
     static const std::map<int, std::string> kHeadings = {
@@ -138,6 +155,7 @@ int Serve(const Config& config) {
   // Background work, once per period across all nodes on this database.
   Scheduler scheduler(*db, clock, MakeNodeId(), config.lease_seconds);
   scheduler.Add({"cleanup", config.cleanup_interval, [&staff] { return staff.PurgeExpired(); }});
+  scheduler.Add({"metrics-prune", 3600, [&rmm] { return rmm.PruneMetrics(); }});
   scheduler.Start();
 
   int sig = 0;

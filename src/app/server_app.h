@@ -12,6 +12,8 @@ struct Config {
   int db_pool = 0;       // connections; 0: one per server thread
   int64_t lease_seconds = 30;
   int64_t cleanup_interval = 3600;
+  int64_t checkin_interval = 60;  // seconds between agent check-ins
+  std::string public_url;         // base URL agents use; "" = the request's host
   std::string listen = "127.0.0.1:8080";
   int threads = 16;
   bool trust_proxy = false;

@@ -38,6 +38,8 @@ json ClientView(const Client& c, const ClientCounts& n) {
             {"invoices", n.invoices}}}};
 }
 
+}  // namespace
+
 // The client header and tabs shared by every client page.
 json ClientPageView(const ClientDetail& d, const std::string& tab, const Request& req) {
   json view = {{"client", ClientView(d.client, d.counts)}, {"tab_" + tab, true}};
@@ -67,6 +69,8 @@ json ClientPageView(const ClientDetail& d, const std::string& tab, const Request
   if (it != kNotices.end()) view["notice"] = it->second;
   return view;
 }
+
+namespace {
 
 Response ShowPage(const Templates& t, const Request& req, const std::string& tmpl, json view,
                   const std::string& title, int status = 200) {

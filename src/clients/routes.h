@@ -1,5 +1,7 @@
 #pragma once
 
+#include <nlohmann/json.hpp>
+
 #include "clients/service.h"
 #include "platform/http/router.h"
 #include "platform/templates.h"
@@ -14,5 +16,10 @@ void RegisterPages(http::Router& router, ClientService& service, const Templates
 // Wraps a handler whose first path capture is a client id: a merged-away id
 // answers 301 to the same address under the survivor's id.
 http::Handler FollowMerges(http::Handler handler);
+
+// The view of the client header and tabs (clients/_header) for a page of the
+// client; `tab` is "overview", "contacts", "sites", "endpoints" or "history".
+nlohmann::json ClientPageView(const ClientDetail& detail, const std::string& tab,
+                              const http::Request& request);
 
 }  // namespace opsmerge::clients

@@ -483,6 +483,8 @@ void MoveOwnedRows(soci::session& sql, int64_t from_id, int64_t to_id) {
   sql << "UPDATE endpoints SET client_id = :t WHERE client_id = :f", soci::use(to), soci::use(from);
   sql << "UPDATE tickets SET client_id = :t WHERE client_id = :f", soci::use(to), soci::use(from);
   sql << "UPDATE invoices SET client_id = :t WHERE client_id = :f", soci::use(to), soci::use(from);
+  sql << "UPDATE enrollment_tokens SET client_id = :t WHERE client_id = :f", soci::use(to),
+      soci::use(from);
 }
 
 void MoveLinks(soci::session& sql, int64_t from_id, int64_t to_id, const std::string& now) {

@@ -67,7 +67,7 @@ void SetContactRoles(soci::session& sql, int64_t contact_id, const ContactRoles&
 void DeleteContact(soci::session& sql, int64_t contact_id);
 // Moves sites; a site whose name the survivor already uses gets " (from <client>)".
 void MoveSites(soci::session& sql, int64_t from_id, const std::string& from_name, int64_t to_id);
-// endpoints, tickets, invoices.
+// endpoints, agent enrolment tokens, tickets, invoices.
 void MoveOwnedRows(soci::session& sql, int64_t from_id, int64_t to_id);
 void MoveLinks(soci::session& sql, int64_t from_id, int64_t to_id, const std::string& now);
 void MoveDomains(soci::session& sql, int64_t from_id, int64_t to_id, bool to_active);

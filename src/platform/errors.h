@@ -46,11 +46,17 @@ class Conflict : public std::runtime_error {
   std::string field_;
 };
 
-// Signed in, but the role does not allow this: 403.
+// Signed in, but the role does not allow this (or a credential is valid but no
+// longer usable, with a specific `code` such as "token_expired"): 403.
 class Forbidden : public std::runtime_error {
  public:
-  explicit Forbidden(const std::string& what = "You are not allowed to do that")
-      : std::runtime_error(what) {}
+  explicit Forbidden(const std::string& what = "You are not allowed to do that",
+                     std::string code = "forbidden")
+      : std::runtime_error(what), code_(std::move(code)) {}
+  const std::string& code() const { return code_; }
+
+ private:
+  std::string code_;
 };
 
 // Not signed in, or credentials are wrong: 401.

@@ -50,7 +50,8 @@ struct Request {
   std::vector<std::string> FormAll(const std::string& name) const;
   // Path capture `i` as a positive id; throws NotFound(what) if it is not one.
   int64_t ParamId(size_t i, const std::string& what) const;
-  bool IsApi() const { return path.rfind("/api/", 0) == 0; }
+  // JSON callers: the staff API and the agent API.
+  bool IsApi() const { return path.rfind("/api/", 0) == 0 || path.rfind("/agent/v1/", 0) == 0; }
 };
 
 struct Response {

@@ -11,8 +11,9 @@ namespace opsmerge::http {
 using Handler = std::function<Response(Request&)>;
 
 // Who may reach a route. kStaff: a valid session or API key; signed-out browsers
-// are sent to /login, API callers get 401.
-enum class Access { kPublic, kStaff };
+// are sent to /login, API callers get 401. kAgent: machine-to-machine calls that
+// carry their own credentials (checked by the handler): no cookies, no CSRF.
+enum class Access { kPublic, kStaff, kAgent };
 
 // Method + path pattern -> handler. Patterns are literal segments and `{name}`
 // captures ("/clients/{id}/contacts"); a literal segment wins over a capture.

@@ -213,6 +213,11 @@ Response Server::Handle(Request& req) const {
       }
     } else {
       req.params = match.params;
+      if (match.route->access == Access::kAgent) {
+        resp = match.route->handler(req);
+        AddSecurityHeaders(resp, req.secure, false);
+        return resp;
+      }
       std::string auth_header = req.Header("authorization");
       bool bearer = auth_header.rfind("Bearer ", 0) == 0;
       if (bearer) {
@@ -268,7 +273,7 @@ Response Server::Handle(Request& req) const {
   } catch (const Conflict& e) {
     resp = error_response(409, e.what(), e.code(), e.field(), e.existing_id());
   } catch (const Forbidden& e) {
-    resp = error_response(403, e.what(), "forbidden", "", 0);
+    resp = error_response(403, e.what(), e.code(), "", 0);
   } catch (const Unauthorized& e) {
     resp = error_response(401, e.what(), "unauthorized", "", 0);
     if (req.IsApi()) resp.SetHeader("WWW-Authenticate", "Bearer");

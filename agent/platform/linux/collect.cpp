@@ -1,0 +1,281 @@
+#include "platform/linux/collect.h"
+
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include <ifaddrs.h>
+#include <linux/if_packet.h>
+#include <net/if.h>
+#include <netdb.h>
+#include <nlohmann/json.hpp>
+#include <sys/statvfs.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+#include <utmp.h>
+
+namespace opsmerge::agent {
+
+namespace {
+
+using nlohmann::json;
+
+std::string ReadText(const std::string& path, size_t max = 1 << 16) {
+  std::ifstream f(path);
+  if (!f) return "";
+  std::string out(max, '\0');
+  f.read(out.data(), static_cast<std::streamsize>(max));
+  out.resize(static_cast<size_t>(f.gcount()));
+  while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
+  return out;
+}
+
+std::map<std::string, std::string> OsRelease() {
+  std::map<std::string, std::string> kv;
+  std::istringstream in(ReadText("/etc/os-release"));
+  for (std::string line; std::getline(in, line);) {
+    size_t eq = line.find('=');
+    if (eq == std::string::npos) continue;
+    std::string v = line.substr(eq + 1);
+    if (v.size() >= 2 && (v.front() == '"' || v.front() == '\'')) v = v.substr(1, v.size() - 2);
+    kv[line.substr(0, eq)] = v;
+  }
+  return kv;
+}
+
+int64_t MemInfo(const std::string& key) {
+  std::istringstream in(ReadText("/proc/meminfo"));
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind(key + ":", 0) == 0) return std::stoll(line.substr(key.size() + 1)) * 1024;
+  }
+  return 0;
+}
+
+json Disks() {
+  static const std::set<std::string> kReal = {"ext2", "ext3", "ext4", "xfs", "btrfs",    "zfs",
+                                              "vfat", "ntfs", "f2fs", "jfs", "reiserfs", "exfat"};
+  json disks = json::array();
+  std::istringstream in(ReadText("/proc/mounts", 1 << 20));
+  std::set<std::string> seen;
+  for (std::string line; std::getline(in, line);) {
+    std::istringstream fields(line);
+    std::string dev, mount, fs;
+    fields >> dev >> mount >> fs;
+    if (!kReal.count(fs) || !seen.insert(dev).second) continue;
+    struct statvfs st {};
+    if (statvfs(mount.c_str(), &st) != 0) continue;
+    disks.push_back({{"mount", mount},
+                     {"fs", fs},
+                     {"size_bytes", static_cast<int64_t>(st.f_blocks * st.f_frsize)},
+                     {"free_bytes", static_cast<int64_t>(st.f_bavail * st.f_frsize)}});
+    if (disks.size() >= 64) break;
+  }
+  return disks;
+}
+
+json Network() {
+  std::map<std::string, json> nics;
+  ifaddrs* list = nullptr;
+  if (getifaddrs(&list) != 0) return json::array();
+  for (ifaddrs* a = list; a; a = a->ifa_next) {
+    if (!a->ifa_addr || (a->ifa_flags & IFF_LOOPBACK)) continue;
+    json& nic = nics[a->ifa_name];
+    if (nic.is_null()) nic = {{"name", a->ifa_name}, {"mac", ""}, {"addresses", json::array()}};
+    int family = a->ifa_addr->sa_family;
+    if (family == AF_PACKET) {
+      auto* ll = reinterpret_cast<sockaddr_ll*>(a->ifa_addr);
+      char mac[32] = {0};
+      if (ll->sll_halen == 6) {
+        std::snprintf(mac, sizeof mac, "%02x:%02x:%02x:%02x:%02x:%02x", ll->sll_addr[0],
+                      ll->sll_addr[1], ll->sll_addr[2], ll->sll_addr[3], ll->sll_addr[4],
+                      ll->sll_addr[5]);
+      }
+      nic["mac"] = mac;
+    } else if (family == AF_INET || family == AF_INET6) {
+      char host[NI_MAXHOST];
+      socklen_t len = family == AF_INET ? sizeof(sockaddr_in) : sizeof(sockaddr_in6);
+      if (getnameinfo(a->ifa_addr, len, host, sizeof host, nullptr, 0, NI_NUMERICHOST) == 0 &&
+          nic["addresses"].size() < 32) {
+        nic["addresses"].push_back(host);
+      }
+    }
+  }
+  freeifaddrs(list);
+  json out = json::array();
+  for (auto& [name, nic] : nics) {
+    if (out.size() < 64) out.push_back(nic);
+  }
+  return out;
+}
+
+json Users() {
+  std::set<std::string> users;
+  setutent();
+  while (utmp* u = getutent()) {
+    if (u->ut_type == USER_PROCESS)
+      users.insert(std::string(u->ut_user, strnlen(u->ut_user, sizeof u->ut_user)));
+  }
+  endutent();
+  json out = json::array();
+  for (const auto& u : users) out.push_back(u);
+  return out;
+}
+
+json Software() {
+  json out = json::array();
+  std::ifstream dpkg("/var/lib/dpkg/status");
+  if (dpkg) {
+    std::string line, name, version, status;
+    auto flush = [&]() {
+      if (!name.empty() && status.find("install ok installed") != std::string::npos &&
+          out.size() < 20000) {
+        out.push_back({{"name", name.substr(0, 200)}, {"version", version.substr(0, 200)}});
+      }
+      name.clear();
+      version.clear();
+      status.clear();
+    };
+    while (std::getline(dpkg, line)) {
+      if (line.empty()) {
+        flush();
+      } else if (line.rfind("Package: ", 0) == 0) {
+        name = line.substr(9);
+      } else if (line.rfind("Version: ", 0) == 0) {
+        version = line.substr(9);
+      } else if (line.rfind("Status: ", 0) == 0) {
+        status = line.substr(8);
+      }
+    }
+    flush();
+    return out;
+  }
+  if (access("/usr/bin/rpm", X_OK) == 0) {
+    if (FILE* p =
+            popen("/usr/bin/rpm -qa --qf '%{NAME}\\t%{VERSION}-%{RELEASE}\\n' 2>/dev/null", "r")) {
+      char buf[512];
+      while (fgets(buf, sizeof buf, p) && out.size() < 20000) {
+        std::string l(buf);
+        size_t tab = l.find('\t');
+        if (tab == std::string::npos) continue;
+        std::string v = l.substr(tab + 1);
+        if (!v.empty() && v.back() == '\n') v.pop_back();
+        out.push_back({{"name", l.substr(0, tab).substr(0, 200)}, {"version", v.substr(0, 200)}});
+      }
+      pclose(p);
+    }
+  }
+  return out;
+}
+
+// Counts packages with an upgrade ready: apt's simulation, or dnf/yum check-update.
+int64_t PendingUpdates() {
+  const char* cmd = nullptr;
+  if (access("/usr/bin/apt-get", X_OK) == 0) {
+    cmd = "/usr/bin/apt-get -s -qq -o Debug::NoLocking=1 upgrade 2>/dev/null";
+  } else if (access("/usr/bin/dnf", X_OK) == 0) {
+    cmd = "/usr/bin/dnf -q check-update 2>/dev/null";
+  }
+  if (!cmd) return 0;
+  int64_t n = 0;
+  if (FILE* p = popen(cmd, "r")) {
+    char buf[512];
+    bool apt = std::string(cmd).find("apt-get") != std::string::npos;
+    while (fgets(buf, sizeof buf, p)) {
+      if (apt ? std::string(buf).rfind("Inst ", 0) == 0 : (buf[0] != '\n' && buf[0] != ' ')) ++n;
+    }
+    pclose(p);
+  }
+  return n;
+}
+
+}  // namespace
+
+MetricsSample Collector::Metrics() {
+  MetricsSample m;
+  std::istringstream stat(ReadText("/proc/stat", 4096));
+  std::string cpu;
+  uint64_t user = 0, nice = 0, sys = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0;
+  stat >> cpu >> user >> nice >> sys >> idle >> iowait >> irq >> softirq >> steal;
+  uint64_t busy = user + nice + sys + irq + softirq + steal;
+  uint64_t total = busy + idle + iowait;
+  if (prev_total_ && total > prev_total_) {
+    m.cpu_percent =
+        100.0 * static_cast<double>(busy - prev_busy_) / static_cast<double>(total - prev_total_);
+  }
+  prev_busy_ = busy;
+  prev_total_ = total;
+  int64_t mem_total = MemInfo("MemTotal"), mem_avail = MemInfo("MemAvailable");
+  if (mem_total > 0)
+    m.memory_percent =
+        100.0 * static_cast<double>(mem_total - mem_avail) / static_cast<double>(mem_total);
+  struct statvfs st {};
+  if (statvfs("/", &st) == 0 && st.f_blocks > 0) {
+    m.disk_percent =
+        100.0 * static_cast<double>(st.f_blocks - st.f_bfree) / static_cast<double>(st.f_blocks);
+  }
+  auto clamp = [](double v) { return v < 0 ? 0 : v > 100 ? 100 : v; };
+  m.cpu_percent = clamp(m.cpu_percent);
+  m.memory_percent = clamp(m.memory_percent);
+  m.disk_percent = clamp(m.disk_percent);
+  return m;
+}
+
+json Collector::Inventory(int64_t now, int64_t updates_every) {
+  char host[256] = {0};
+  gethostname(host, sizeof host - 1);
+  utsname uts{};
+  uname(&uts);
+  auto os = OsRelease();
+  std::string cpu_model;
+  {
+    std::istringstream in(ReadText("/proc/cpuinfo", 1 << 18));
+    for (std::string line; std::getline(in, line);) {
+      if (line.rfind("model name", 0) == 0) {
+        cpu_model = line.substr(line.find(':') + 2);
+        break;
+      }
+    }
+  }
+  double uptime = 0;
+  std::istringstream(ReadText("/proc/uptime")) >> uptime;
+  if (updates_at_ == 0 || now - updates_at_ >= updates_every) {
+    pending_updates_ = PendingUpdates();
+    updates_at_ = now;
+  }
+  return {{"hostname", host},
+          {"os",
+           {{"name", os.count("PRETTY_NAME") ? os["PRETTY_NAME"] : std::string(uts.sysname)},
+            {"version", os["VERSION_ID"]},
+            {"kernel", std::string(uts.release)}}},
+          {"cpu",
+           {{"model", cpu_model}, {"cores", static_cast<int64_t>(sysconf(_SC_NPROCESSORS_ONLN))}}},
+          {"memory_bytes", MemInfo("MemTotal")},
+          {"disks", Disks()},
+          {"network", Network()},
+          {"hardware",
+           {{"serial", ReadText("/sys/class/dmi/id/product_serial", 256)},
+            {"model", ReadText("/sys/class/dmi/id/product_name", 256)},
+            {"vendor", ReadText("/sys/class/dmi/id/sys_vendor", 256)}}},
+          {"uptime_seconds", static_cast<int64_t>(uptime)},
+          {"users", Users()},
+          {"software", Software()},
+          {"pending_updates", pending_updates_}};
+}
+
+std::string InventoryHash(const json& inventory) {
+  json stable = inventory;
+  stable.erase("uptime_seconds");  // changes every second; not a reason to resend
+  std::string text = stable.dump();
+  uint64_t h = 1469598103934665603ull;
+  for (unsigned char c : text) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
+  return buf;
+}
+
+}  // namespace opsmerge::agent

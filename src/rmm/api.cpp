@@ -1,0 +1,306 @@
+#include <fstream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "clients/routes.h"
+#include "platform/errors.h"
+#include "platform/http/json.h"
+#include "rmm/routes.h"
+#include "staff/model.h"
+
+namespace opsmerge::rmm {
+
+namespace {
+
+using http::JsonResponse;
+using http::Request;
+using http::Response;
+using nlohmann::json;
+using staff::ActorFrom;
+
+json TokenJson(const EnrollmentToken& t, int64_t now) {
+  return {{"id", t.id},
+          {"client_id", t.client_id},
+          {"site_id", t.site_id ? json(*t.site_id) : json()},
+          {"prefix", t.prefix},
+          {"created_by", t.created_by},
+          {"created_at", t.created_at},
+          {"expires_at", FormatIsoUtc(t.expires_at)},
+          {"max_uses", t.max_uses ? json(*t.max_uses) : json()},
+          {"uses", t.uses},
+          {"revoked", !t.revoked_at.empty()},
+          {"state", TokenStateName(StateOf(t, now))}};
+}
+
+json MetricsJson(const std::optional<Metrics>& m) {
+  if (!m) return nullptr;
+  return {{"cpu_percent", m->cpu_percent},
+          {"memory_percent", m->memory_percent},
+          {"disk_percent", m->disk_percent}};
+}
+
+json EndpointJson(const Endpoint& e, Status status) {
+  return {{"id", e.id},
+          {"client_id", e.client_id},
+          {"client_name", e.client_name},
+          {"site_id", e.site_id ? json(*e.site_id) : json()},
+          {"site_name", e.site_id ? json(e.site_name) : json()},
+          {"hostname", e.hostname},
+          {"os_name", e.os_name},
+          {"os_version", e.os_version},
+          {"status", StatusName(status)},
+          {"last_seen_at", e.last_seen_at ? json(FormatIsoUtc(*e.last_seen_at)) : json()},
+          {"billable", e.billable},
+          {"retired", e.retired},
+          {"notes", e.notes},
+          {"metrics", MetricsJson(e.metrics)},
+          {"created_at", e.created_at}};
+}
+
+std::optional<int64_t> QueryId(const Request& req, const std::string& name) {
+  std::string v = req.Query(name);
+  if (v.empty()) return std::nullopt;
+  if (v.size() > 18 || v.find_first_not_of("0123456789") != std::string::npos) {
+    throw ValidationError(name, name + " must be an id");
+  }
+  return std::stoll(v);
+}
+
+Response NoContent() {
+  Response r;
+  r.status = 204;
+  r.content_type = "application/json";
+  return r;
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) return "";
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+const char* kInstallScript = R"SH(#!/bin/sh
+# Installs the OpsMerge agent as a systemd service and enrols it.
+# Usage: echo 'ENROLMENT-TOKEN' | sudo sh install.sh
+# The token is read from standard input so it never appears in the process list.
+set -eu
+SERVER='@SERVER@'
+if [ "$(id -u)" != 0 ]; then echo "run as root (sudo)" >&2; exit 1; fi
+IFS= read -r TOKEN || true
+[ -n "${TOKEN:-}" ] || { echo "pipe the enrolment token into this script" >&2; exit 1; }
+tmp=$(mktemp)
+curl -fsSL "$SERVER/agent/download/linux-amd64" -o "$tmp"
+install -m 0755 "$tmp" /usr/local/bin/opsmerge-agent
+rm -f "$tmp"
+install -d -m 0700 /etc/opsmerge-agent
+printf '%s\n' "$TOKEN" | /usr/local/bin/opsmerge-agent enroll --server "$SERVER" --config /etc/opsmerge-agent/agent.json
+cat > /etc/systemd/system/opsmerge-agent.service <<'UNIT'
+@UNIT@
+UNIT
+systemctl daemon-reload
+systemctl enable --now opsmerge-agent
+echo "OpsMerge agent installed and running."
+)SH";
+
+const char* kSystemdUnit = R"(
+[Unit]
+Description=OpsMerge agent
+After=network-online.target
+Wants=network-online.target
+
+[Service]
+ExecStart=/usr/local/bin/opsmerge-agent run --config /etc/opsmerge-agent/agent.json
+Restart=always
+RestartSec=10
+Nice=10
+MemoryMax=64M
+NoNewPrivileges=true
+ProtectSystem=full
+ProtectHome=read-only
+PrivateTmp=true
+
+[Install]
+WantedBy=multi-user.target)";
+
+std::string Replace(std::string s, const std::string& from, const std::string& to) {
+  for (size_t p = s.find(from); p != std::string::npos; p = s.find(from, p + to.size())) {
+    s.replace(p, from.size(), to);
+  }
+  return s;
+}
+
+}  // namespace
+
+std::string ServerBaseUrl(const Request& req, const AgentDownloads& downloads) {
+  if (!downloads.public_url.empty()) return downloads.public_url;
+  std::string host = req.Header("host");
+  // Only a plain host[:port] may flow into a shell command.
+  if (host.empty() || host.find_first_not_of(
+                          "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]") !=
+                          std::string::npos) {
+    host = "localhost";
+  }
+  return std::string(req.secure ? "https://" : "http://") + host;
+}
+
+std::string LinuxInstallCommand(const std::string& base_url, const std::string& token) {
+  return "curl -fsSL " + base_url + "/agent/install.sh -o opsmerge-install.sh && echo '" + token +
+         "' | sudo sh opsmerge-install.sh";
+}
+
+void RegisterAgentApi(http::Router& router, RmmService& service, const AgentDownloads& downloads) {
+  router.Add(
+      "POST", "/agent/v1/enroll",
+      [&service](Request& req) {
+        Enrolled e = service.Enroll(http::ParseJsonObject(req.body), req.remote_ip);
+        return JsonResponse({{"agent_id", e.endpoint_id},
+                             {"secret", e.secret},
+                             {"client_id", e.client_id},
+                             {"site_id", e.site_id ? json(*e.site_id) : json()},
+                             {"checkin_interval", e.checkin_interval}},
+                            201);
+      },
+      http::Access::kAgent);
+  router.Add(
+      "POST", "/agent/v1/checkin",
+      [&service](Request& req) {
+        std::string auth = req.Header("authorization");
+        json body = http::ParseJsonObject(req.body);
+        CheckinReply r = service.Checkin(auth, body);
+        return JsonResponse(
+            {{"checkin_interval", r.checkin_interval}, {"inventory_hash", r.inventory_hash}});
+      },
+      http::Access::kAgent);
+  router.Add(
+      "GET", "/agent/install.sh",
+      [downloads](Request& req) {
+        std::string script = Replace(kInstallScript, "@SERVER@", ServerBaseUrl(req, downloads));
+        script = Replace(script, "@UNIT@", std::string(kSystemdUnit).substr(1));
+        Response r = Response::Text(script);
+        r.content_type = "text/x-shellscript; charset=utf-8";
+        return r;
+      },
+      http::Access::kPublic);
+  router.Add(
+      "GET", "/agent/download/linux-amd64",
+      [downloads](Request&) {
+        std::string binary = ReadFile(downloads.binary_path);
+        if (binary.empty())
+          throw NotFound("The agent binary (build opsmerge-agent next to opsmerge)");
+        Response r;
+        r.content_type = "application/octet-stream";
+        r.body = std::move(binary);
+        r.SetHeader("Content-Disposition", "attachment; filename=opsmerge-agent");
+        return r;
+      },
+      http::Access::kPublic);
+}
+
+void RegisterApi(http::Router& router, RmmService& service, const AgentDownloads& downloads) {
+  router.Add(
+      "POST", "/api/v1/clients/{id}/enrollment-tokens",
+      clients::FollowMerges([&service, downloads](Request& req) {
+        int64_t id = req.ParamId(0, "Client");
+        json body = req.body.empty() ? json::object() : http::ParseJsonObject(req.body);
+        http::RejectUnknownFields(body, {"site_id", "expires_in_days", "max_uses"});
+        TokenRequest t;
+        t.site_id = http::OptInt(body, "site_id");
+        t.expires_in_days = http::OptInt(body, "expires_in_days");
+        t.max_uses = http::OptInt(body, "max_uses");
+        IssuedToken issued = service.IssueToken(ActorFrom(req), id, t);
+        return JsonResponse(
+            {{"id", issued.token.id},
+             {"token", issued.secret},
+             {"site_id", issued.token.site_id ? json(*issued.token.site_id) : json()},
+             {"expires_at", FormatIsoUtc(issued.token.expires_at)},
+             {"max_uses", issued.token.max_uses ? json(*issued.token.max_uses) : json()},
+             {"install",
+              {{"linux", LinuxInstallCommand(ServerBaseUrl(req, downloads), issued.secret)}}}},
+            201);
+      }));
+  router.Add(
+      "GET", "/api/v1/clients/{id}/enrollment-tokens",
+      clients::FollowMerges([&service](Request& req) {
+        http::Paging paging = http::ParsePaging(req);
+        auto tokens = service.ListTokens(ActorFrom(req), req.ParamId(0, "Client"));
+        json items = json::array();
+        int64_t now = SystemClock().NowUnix();
+        for (size_t i = static_cast<size_t>(paging.Offset());
+             i < tokens.size() && items.size() < static_cast<size_t>(paging.per_page); ++i) {
+          items.push_back(TokenJson(tokens[i], now));
+        }
+        return JsonResponse(http::ListEnvelope(items, static_cast<int64_t>(tokens.size()), paging));
+      }));
+  router.Add("DELETE", "/api/v1/enrollment-tokens/{id}", [&service](Request& req) {
+    service.RevokeToken(ActorFrom(req), req.ParamId(0, "Enrolment token"));
+    return NoContent();
+  });
+  router.Add("GET", "/api/v1/endpoints", [&service](Request& req) {
+    http::Paging paging = http::ParsePaging(req);
+    EndpointQuery q;
+    q.client_id = QueryId(req, "client_id");
+    std::string site = req.Query("site_id");
+    if (site == "none" || site == "pool") {
+      q.pool_only = true;
+    } else {
+      q.site_id = QueryId(req, "site_id");
+    }
+    q.status = req.Query("status");
+    q.search = req.Query("q").substr(0, 200);
+    q.offset = paging.Offset();
+    q.limit = paging.per_page;
+    EndpointPage page = service.ListEndpoints(ActorFrom(req), q);
+    json items = json::array();
+    for (const auto& e : page.items) items.push_back(EndpointJson(e, service.StatusOf(e)));
+    return JsonResponse(http::ListEnvelope(items, page.total, paging));
+  });
+  router.Add("GET", "/api/v1/endpoints/{id}", [&service](Request& req) {
+    int64_t id = req.ParamId(0, "Endpoint");
+    Endpoint e = service.GetEndpoint(ActorFrom(req), id);
+    json out = EndpointJson(e, service.StatusOf(e));
+    out["inventory"] = json::parse(e.inventory_json, nullptr, false);
+    json metrics = json::array();
+    for (const auto& m : service.RecentMetrics(ActorFrom(req), id, 60)) {
+      json point = MetricsJson(m.metrics);
+      point["at"] = FormatIsoUtc(m.at);
+      metrics.push_back(point);
+    }
+    out["recent_metrics"] = metrics;
+    return JsonResponse(out);
+  });
+  router.Add("PATCH", "/api/v1/endpoints/{id}", [&service](Request& req) {
+    int64_t id = req.ParamId(0, "Endpoint");
+    json body = http::ParseJsonObject(req.body);
+    http::RejectUnknownFields(
+        body, {"billable", "retired", "notes", "site_id", "id", "client_id", "hostname", "status"});
+    EndpointPatch p;
+    p.billable = http::OptBool(body, "billable");
+    p.retired = http::OptBool(body, "retired");
+    p.notes = http::OptString(body, "notes", 40000);
+    p.site_id = http::OptNullableInt(body, "site_id");
+    Endpoint e = service.UpdateEndpoint(ActorFrom(req), id, p);
+    return JsonResponse(EndpointJson(e, service.StatusOf(e)));
+  });
+  router.Add("POST", "/api/v1/endpoints/move", [&service](Request& req) {
+    json body = http::ParseJsonObject(req.body);
+    http::RejectUnknownFields(body, {"endpoint_ids", "site_id"});
+    auto ids = http::OptIntList(body, "endpoint_ids", 10000);
+    if (!ids) throw ValidationError("endpoint_ids", "endpoint_ids is required");
+    if (!body.contains("site_id"))
+      throw ValidationError("site_id", "site_id is required (null for the pool)");
+    auto site = http::OptNullableInt(body, "site_id");
+    service.MoveEndpoints(ActorFrom(req), *ids, site ? *site : std::nullopt);
+    return JsonResponse({{"moved", ids->size()}});
+  });
+  router.Add(
+      "GET", "/api/v1/clients/{id}/billable-endpoints",
+      clients::FollowMerges([&service](Request& req) {
+        int64_t n = service.CountBillable(ActorFrom(req), req.ParamId(0, "Client"));
+        return JsonResponse({{"count", n}, {"as_of", FormatIsoUtc(SystemClock().NowUnix())}});
+      }));
+}
+
+}  // namespace opsmerge::rmm

@@ -1,0 +1,199 @@
+#include "rmm/model.h"
+
+#include <nlohmann/json.hpp>
+
+#include "platform/errors.h"
+#include "platform/text.h"
+
+namespace opsmerge::rmm {
+
+namespace {
+
+using nlohmann::json;
+
+std::string Str(const json& obj, const char* key, const std::string& path, size_t max_len,
+                bool required = false) {
+  auto it = obj.find(key);
+  if (it == obj.end() || it->is_null()) {
+    if (required) throw ValidationError(path + key, std::string(key) + " is required");
+    return "";
+  }
+  if (!it->is_string()) throw ValidationError(path + key, std::string(key) + " must be a string");
+  const std::string& s = it->get_ref<const std::string&>();
+  if (s.size() > max_len) throw ValidationError(path + key, std::string(key) + " is too long");
+  if (!text::IsValidUtf8(s)) throw ValidationError(path + key, std::string(key) + " is not UTF-8");
+  return s;
+}
+
+int64_t Num(const json& obj, const char* key, const std::string& path) {
+  auto it = obj.find(key);
+  if (it == obj.end() || it->is_null()) return 0;
+  if (!it->is_number_integer() && !it->is_number_unsigned()) {
+    throw ValidationError(path + key, std::string(key) + " must be a whole number");
+  }
+  int64_t v = it->get<int64_t>();
+  if (v < 0) throw ValidationError(path + key, std::string(key) + " must not be negative");
+  return v;
+}
+
+const json& Obj(const json& parent, const char* key, const std::string& path) {
+  static const json kEmpty = json::object();
+  auto it = parent.find(key);
+  if (it == parent.end() || it->is_null()) return kEmpty;
+  if (!it->is_object()) throw ValidationError(path + key, std::string(key) + " must be an object");
+  return *it;
+}
+
+const json& Arr(const json& parent, const char* key, const std::string& path, size_t max_items) {
+  static const json kEmpty = json::array();
+  auto it = parent.find(key);
+  if (it == parent.end() || it->is_null()) return kEmpty;
+  if (!it->is_array()) throw ValidationError(path + key, std::string(key) + " must be a list");
+  if (it->size() > max_items)
+    throw ValidationError(path + key, std::string(key) + " has too many items");
+  return *it;
+}
+
+const json& Item(const json& v, const std::string& path) {
+  if (!v.is_object()) throw ValidationError(path, path + " items must be objects");
+  return v;
+}
+
+}  // namespace
+
+TokenState StateOf(const EnrollmentToken& token, int64_t now) {
+  if (!token.revoked_at.empty()) return TokenState::kRevoked;
+  if (now >= token.expires_at) return TokenState::kExpired;
+  if (token.max_uses && token.uses >= *token.max_uses) return TokenState::kExhausted;
+  return TokenState::kUsable;
+}
+
+const char* TokenStateName(TokenState state) {
+  switch (state) {
+    case TokenState::kUsable:
+      return "active";
+    case TokenState::kExpired:
+      return "expired";
+    case TokenState::kRevoked:
+      return "revoked";
+    case TokenState::kExhausted:
+      return "used up";
+  }
+  return "unknown";
+}
+
+Status StatusOf(const std::optional<int64_t>& last_seen_at, int64_t now, int64_t interval_seconds) {
+  if (!last_seen_at) return Status::kNeverSeen;
+  return now - *last_seen_at <= 3 * interval_seconds ? Status::kOnline : Status::kOffline;
+}
+
+const char* StatusName(Status status) {
+  switch (status) {
+    case Status::kOnline:
+      return "online";
+    case Status::kOffline:
+      return "offline";
+    case Status::kNeverSeen:
+      return "never seen";
+  }
+  return "offline";
+}
+
+Inventory ValidateInventory(const json& inv) {
+  if (!inv.is_object()) throw ValidationError("inventory", "inventory must be an object");
+  const std::string p = "inventory.";
+  Inventory out;
+  out.hostname = text::Trim(Str(inv, "hostname", p, 255, true));
+  if (out.hostname.empty()) throw ValidationError(p + "hostname", "hostname is required");
+  json clean = {{"hostname", out.hostname}};
+
+  const json& os = Obj(inv, "os", p);
+  out.os_name = Str(os, "name", p + "os.", 200);
+  out.os_version = Str(os, "version", p + "os.", 100);
+  clean["os"] = {{"name", out.os_name},
+                 {"version", out.os_version},
+                 {"kernel", Str(os, "kernel", p + "os.", 200)}};
+  const json& cpu = Obj(inv, "cpu", p);
+  clean["cpu"] = {{"model", Str(cpu, "model", p + "cpu.", 200)},
+                  {"cores", Num(cpu, "cores", p + "cpu.")}};
+  clean["memory_bytes"] = Num(inv, "memory_bytes", p);
+  clean["uptime_seconds"] = Num(inv, "uptime_seconds", p);
+  clean["pending_updates"] = Num(inv, "pending_updates", p);
+  const json& hw = Obj(inv, "hardware", p);
+  clean["hardware"] = {{"serial", Str(hw, "serial", p + "hardware.", 200)},
+                       {"model", Str(hw, "model", p + "hardware.", 200)},
+                       {"vendor", Str(hw, "vendor", p + "hardware.", 200)}};
+  json disks = json::array();
+  for (const auto& d : Arr(inv, "disks", p, 256)) {
+    const json& disk = Item(d, p + "disks");
+    disks.push_back({{"mount", Str(disk, "mount", p + "disks.", 1024)},
+                     {"fs", Str(disk, "fs", p + "disks.", 64)},
+                     {"size_bytes", Num(disk, "size_bytes", p + "disks.")},
+                     {"free_bytes", Num(disk, "free_bytes", p + "disks.")}});
+  }
+  clean["disks"] = disks;
+  json nics = json::array();
+  for (const auto& n : Arr(inv, "network", p, 256)) {
+    const json& nic = Item(n, p + "network");
+    json addresses = json::array();
+    for (const auto& a : Arr(nic, "addresses", p + "network.", 64)) {
+      if (!a.is_string() || a.get_ref<const std::string&>().size() > 64) {
+        throw ValidationError(p + "network.addresses", "addresses must be short strings");
+      }
+      addresses.push_back(a);
+    }
+    nics.push_back({{"name", Str(nic, "name", p + "network.", 64)},
+                    {"mac", Str(nic, "mac", p + "network.", 64)},
+                    {"addresses", addresses}});
+  }
+  clean["network"] = nics;
+  json users = json::array();
+  for (const auto& u : Arr(inv, "users", p, 1024)) {
+    if (!u.is_string() || u.get_ref<const std::string&>().size() > 64) {
+      throw ValidationError(p + "users", "users must be short strings");
+    }
+    users.push_back(u);
+  }
+  clean["users"] = users;
+  json software = json::array();
+  for (const auto& s : Arr(inv, "software", p, 20000)) {
+    const json& pkg = Item(s, p + "software");
+    software.push_back({{"name", Str(pkg, "name", p + "software.", 200)},
+                        {"version", Str(pkg, "version", p + "software.", 200)}});
+  }
+  clean["software"] = software;
+  out.json = clean.dump();
+  return out;
+}
+
+Metrics ValidateMetrics(const json& m) {
+  if (!m.is_object()) throw ValidationError("metrics", "metrics must be an object");
+  auto pct = [&](const char* key) {
+    auto it = m.find(key);
+    if (it == m.end() || it->is_null()) return 0.0;
+    if (!it->is_number())
+      throw ValidationError(std::string("metrics.") + key, std::string(key) + " must be a number");
+    double v = it->get<double>();
+    if (!(v >= 0 && v <= 100)) {
+      throw ValidationError(std::string("metrics.") + key,
+                            std::string(key) + " must be between 0 and 100");
+    }
+    return v;
+  };
+  return Metrics{pct("cpu_percent"), pct("memory_percent"), pct("disk_percent")};
+}
+
+std::optional<AgentCredentials> ParseAgentAuthorization(const std::string& header) {
+  const std::string prefix = "Agent ";
+  if (header.rfind(prefix, 0) != 0) return std::nullopt;
+  std::string rest = header.substr(prefix.size());
+  size_t colon = rest.find(':');
+  if (colon == std::string::npos || colon == 0 || colon > 18) return std::nullopt;
+  std::string id = rest.substr(0, colon);
+  if (id.find_first_not_of("0123456789") != std::string::npos) return std::nullopt;
+  std::string secret = rest.substr(colon + 1);
+  if (secret.size() < 22 || secret.size() > 128) return std::nullopt;
+  return AgentCredentials{std::stoll(id), secret};
+}
+
+}  // namespace opsmerge::rmm

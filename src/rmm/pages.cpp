@@ -1,0 +1,299 @@
+#include <nlohmann/json.hpp>
+
+#include "clients/routes.h"
+#include "platform/errors.h"
+#include "platform/page.h"
+#include "platform/text.h"
+#include "rmm/routes.h"
+#include "staff/model.h"
+
+namespace opsmerge::rmm {
+
+namespace {
+
+using http::Request;
+using http::Response;
+using nlohmann::json;
+using staff::ActorFrom;
+
+std::string Pct(double v) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%.0f%%", v);
+  return buf;
+}
+
+std::string Bytes(int64_t b) {
+  const char* units[] = {"B", "KB", "MB", "GB", "TB"};
+  double v = static_cast<double>(b);
+  int u = 0;
+  while (v >= 1024 && u < 4) {
+    v /= 1024;
+    ++u;
+  }
+  char buf[32];
+  std::snprintf(buf, sizeof buf, u == 0 ? "%.0f %s" : "%.1f %s", v, units[u]);
+  return buf;
+}
+
+json EndpointRow(const Endpoint& e, Status status) {
+  json row = {{"id", e.id},
+              {"client_id", e.client_id},
+              {"client_name", e.client_name},
+              {"site_name", e.site_name},
+              {"hostname", e.hostname},
+              {"os", text::Trim(e.os_name)},
+              {"online", status == Status::kOnline},
+              {"status", StatusName(status)},
+              {"last_seen", e.last_seen_at ? FormatIsoUtc(*e.last_seen_at) : ""},
+              {"billable", e.billable},
+              {"retired", e.retired}};
+  if (e.metrics) {
+    row["cpu"] = Pct(e.metrics->cpu_percent);
+    row["memory"] = Pct(e.metrics->memory_percent);
+    row["disk"] = Pct(e.metrics->disk_percent);
+  }
+  return row;
+}
+
+std::optional<int64_t> OptId(const std::string& v) {
+  if (v.empty() || v.size() > 18 || v.find_first_not_of("0123456789") != std::string::npos) {
+    return std::nullopt;
+  }
+  return std::stoll(v);
+}
+
+json SiteOptions(clients::ClientService& clients, const staff::Actor& actor, int64_t client_id,
+                 std::optional<int64_t> selected) {
+  json sites = json::array();
+  for (const auto& s : clients.ListSites(actor, client_id, 0, 500).items) {
+    sites.push_back({{"id", s.id}, {"name", s.name}, {"selected", selected && *selected == s.id}});
+  }
+  return sites;
+}
+
+int64_t PageNumber(const Request& req) {
+  auto p = OptId(req.Query("page"));
+  return p && *p > 0 && *p < 100000 ? *p : 1;
+}
+
+}  // namespace
+
+void RegisterPages(http::Router& router, RmmService& service, clients::ClientService& clients,
+                   const Templates& t, const AgentDownloads& downloads) {
+  auto add_agent_page = [&service, &clients, &t, downloads](Request& req, int64_t id, json extra,
+                                                            int status) {
+    staff::Actor actor = ActorFrom(req);
+    clients::ClientDetail d = clients.Get(actor, id);
+    json view = clients::ClientPageView(d, "endpoints", req);
+    view["sites"] =
+        SiteOptions(clients, actor, id, OptId(req.Query("site_id", req.Form("site_id"))));
+    json tokens = json::array();
+    int64_t now = SystemClock().NowUnix();
+    for (const auto& tok : service.ListTokens(actor, id)) {
+      TokenState state = StateOf(tok, now);
+      std::string site_name;
+      for (const auto& s : view["sites"]) {
+        if (tok.site_id && s["id"] == *tok.site_id) site_name = s["name"];
+      }
+      tokens.push_back({{"id", tok.id},
+                        {"prefix", tok.prefix},
+                        {"site", site_name},
+                        {"expires_at", FormatIsoUtc(tok.expires_at)},
+                        {"uses", tok.uses},
+                        {"max_uses", tok.max_uses ? std::to_string(*tok.max_uses) : "unlimited"},
+                        {"state", TokenStateName(state)},
+                        {"usable", state == TokenState::kUsable},
+                        {"created_by", tok.created_by}});
+    }
+    view["tokens"] = tokens;
+    view["has_tokens"] = !tokens.empty();
+    view["server"] = ServerBaseUrl(req, downloads);
+    view.update(extra);
+    return RenderPage(t, req, "rmm/add_agent", view,
+                      {"Add agent · " + d.client.name, "clients", status});
+  };
+
+  router.Add("GET", "/clients/{id}/add-agent",
+             clients::FollowMerges([add_agent_page](Request& req) {
+               staff::Require(ActorFrom(req), staff::Permission::kEditClients);
+               return add_agent_page(req, req.ParamId(0, "Client"), json::object(), 200);
+             }));
+
+  router.Add(
+      "POST", "/clients/{id}/add-agent",
+      clients::FollowMerges([&service, add_agent_page, downloads](Request& req) {
+        int64_t id = req.ParamId(0, "Client");
+        TokenRequest r;
+        r.site_id = OptId(req.Form("site_id"));
+        std::string days = text::Trim(req.Form("expires_in_days"));
+        std::string uses = text::Trim(req.Form("max_uses"));
+        try {
+          if (!days.empty()) {
+            auto d = OptId(days);
+            if (!d) throw ValidationError("expires_in_days", "Enter a number of days");
+            r.expires_in_days = *d;
+          }
+          if (!uses.empty()) {
+            auto u = OptId(uses);
+            if (!u)
+              throw ValidationError("max_uses", "Enter a number, or leave it empty for unlimited");
+            r.max_uses = *u;
+          }
+          IssuedToken issued = service.IssueToken(ActorFrom(req), id, r);
+          json extra = {
+              {"new_token", issued.secret},
+              {"install_linux", LinuxInstallCommand(ServerBaseUrl(req, downloads), issued.secret)},
+              {"new_expires", FormatIsoUtc(issued.token.expires_at)}};
+          return add_agent_page(req, id, extra, 201);
+        } catch (const ValidationError& e) {
+          return add_agent_page(req, id, {{"error", e.what()}}, 422);
+        }
+      }));
+
+  router.Add("POST", "/clients/{id}/tokens/{token}/revoke",
+             clients::FollowMerges([&service](Request& req) {
+               int64_t id = req.ParamId(0, "Client");
+               service.RevokeToken(ActorFrom(req), req.ParamId(1, "Enrolment token"));
+               return Response::Redirect("/clients/" + std::to_string(id) + "/add-agent");
+             }));
+
+  router.Add(
+      "GET", "/clients/{id}/endpoints",
+      clients::FollowMerges([&service, &clients, &t](Request& req) {
+        staff::Actor actor = ActorFrom(req);
+        int64_t id = req.ParamId(0, "Client");
+        clients::ClientDetail d = clients.Get(actor, id);
+        EndpointQuery q;
+        q.client_id = id;
+        std::string site = req.Query("site_id");
+        if (site == "pool") {
+          q.pool_only = true;
+        } else {
+          q.site_id = OptId(site);
+        }
+        q.status = req.Query("status");
+        if (q.status != "online" && q.status != "offline") q.status.clear();
+        q.search = text::Trim(req.Query("q")).substr(0, 200);
+        int64_t page = PageNumber(req);
+        q.offset = (page - 1) * 100;
+        q.limit = 100;
+        EndpointPage result = service.ListEndpoints(actor, q);
+        json view = clients::ClientPageView(d, "endpoints", req);
+        json rows = json::array();
+        for (const auto& e : result.items) rows.push_back(EndpointRow(e, service.StatusOf(e)));
+        view["endpoints"] = rows;
+        view["has_endpoints"] = !rows.empty();
+        view["total"] = result.total;
+        view["sites"] = SiteOptions(clients, actor, id, q.site_id);
+        view["filter_pool"] = q.pool_only;
+        view["q"] = q.search;
+        view["status_" + (q.status.empty() ? std::string("all") : q.status)] = true;
+        view["billable"] = service.CountBillable(actor, id);
+        view["has_next"] = page * 100 < result.total;
+        view["next_page"] = page + 1;
+        static const std::map<std::string, std::string> kNotices = {{"moved", "Endpoints moved."}};
+        auto it = kNotices.find(req.Query("notice"));
+        if (it != kNotices.end()) view["notice"] = it->second;
+        return RenderPage(t, req, "rmm/client_endpoints", view,
+                          {"Endpoints · " + d.client.name, "clients", 200});
+      }));
+
+  router.Add("POST", "/endpoints/move", [&service](Request& req) {
+    std::vector<int64_t> ids;
+    for (const auto& v : req.FormAll("ids")) {
+      auto id = OptId(v);
+      if (!id) throw ValidationError("ids", "Select endpoints from the list");
+      ids.push_back(*id);
+    }
+    std::string site = req.Form("site_id");
+    service.MoveEndpoints(ActorFrom(req), ids, site == "pool" ? std::nullopt : OptId(site));
+    auto client = OptId(req.Form("client_id"));
+    return Response::Redirect(
+        client ? "/clients/" + std::to_string(*client) + "/endpoints?notice=moved" : "/endpoints");
+  });
+
+  router.Add("GET", "/endpoints", [&service, &t](Request& req) {
+    EndpointQuery q;
+    q.client_id = OptId(req.Query("client_id"));
+    q.status = req.Query("status");
+    if (q.status != "online" && q.status != "offline") q.status.clear();
+    q.search = text::Trim(req.Query("q")).substr(0, 200);
+    int64_t page = PageNumber(req);
+    q.offset = (page - 1) * 100;
+    q.limit = 100;
+    EndpointPage result = service.ListEndpoints(ActorFrom(req), q);
+    json rows = json::array();
+    for (const auto& e : result.items) rows.push_back(EndpointRow(e, service.StatusOf(e)));
+    json view = {{"endpoints", rows},
+                 {"has_endpoints", !rows.empty()},
+                 {"total", result.total},
+                 {"q", q.search},
+                 {"client_id", req.Query("client_id")},
+                 {"status_" + (q.status.empty() ? std::string("all") : q.status), true},
+                 {"has_next", page * 100 < result.total},
+                 {"next_page", page + 1}};
+    return RenderPage(t, req, "rmm/endpoints", view, {"Endpoints", "endpoints", 200});
+  });
+
+  auto endpoint_page = [&service, &clients, &t](Request& req, int64_t id, json extra, int status) {
+    staff::Actor actor = ActorFrom(req);
+    Endpoint e = service.GetEndpoint(actor, id);
+    json view = EndpointRow(e, service.StatusOf(e));
+    view["notes"] = e.notes;
+    view["site_id"] = e.site_id ? *e.site_id : 0;
+    view["sites"] = SiteOptions(clients, actor, e.client_id, e.site_id);
+    view["in_pool"] = !e.site_id;
+    view["can_edit"] = staff::Allows(actor.role, staff::Permission::kEditClients);
+    json inv = json::parse(e.inventory_json, nullptr, false);
+    if (inv.is_object()) {
+      json v = inv;
+      v["memory"] = Bytes(inv.value("memory_bytes", int64_t{0}));
+      int64_t up = inv.value("uptime_seconds", int64_t{0});
+      v["uptime"] = std::to_string(up / 86400) + "d " + std::to_string(up % 86400 / 3600) + "h";
+      json disks = json::array();
+      for (auto d : inv.value("disks", json::array())) {
+        d["size"] = Bytes(d.value("size_bytes", int64_t{0}));
+        d["free"] = Bytes(d.value("free_bytes", int64_t{0}));
+        disks.push_back(d);
+      }
+      v["disks"] = disks;
+      v["software_count"] = inv.value("software", json::array()).size();
+      v["inventory_at"] = e.inventory_at ? FormatIsoUtc(*e.inventory_at) : "";
+      view["inventory"] = v;
+    }
+    json metrics = json::array();
+    for (const auto& m : service.RecentMetrics(actor, id, 30)) {
+      metrics.push_back({{"at", FormatIsoUtc(m.at)},
+                         {"cpu", Pct(m.metrics.cpu_percent)},
+                         {"memory", Pct(m.metrics.memory_percent)},
+                         {"disk", Pct(m.metrics.disk_percent)}});
+    }
+    view["metrics"] = metrics;
+    view.update(extra);
+    return RenderPage(t, req, "rmm/endpoint", view, {e.hostname, "endpoints", status});
+  };
+
+  router.Add("GET", "/endpoints/{id}", [endpoint_page](Request& req) {
+    json extra = json::object();
+    if (req.Query("notice") == "saved") extra["notice"] = "Saved.";
+    return endpoint_page(req, req.ParamId(0, "Endpoint"), extra, 200);
+  });
+
+  router.Add("POST", "/endpoints/{id}", [&service, endpoint_page](Request& req) {
+    int64_t id = req.ParamId(0, "Endpoint");
+    EndpointPatch p;
+    p.billable = req.HasForm("billable");
+    p.retired = req.HasForm("retired");
+    p.notes = req.Form("notes");
+    std::string site = req.Form("site_id");
+    p.site_id = site == "pool" || site.empty() ? std::optional<int64_t>() : OptId(site);
+    try {
+      service.UpdateEndpoint(ActorFrom(req), id, p);
+    } catch (const ValidationError& e) {
+      return endpoint_page(req, id, {{"error", e.what()}}, 422);
+    }
+    return Response::Redirect("/endpoints/" + std::to_string(id) + "?notice=saved");
+  });
+}
+
+}  // namespace opsmerge::rmm

@@ -1,0 +1,29 @@
+#pragma once
+
+#include <string>
+
+#include "clients/service.h"
+#include "platform/http/router.h"
+#include "platform/templates.h"
+#include "rmm/service.h"
+
+// The RMM feature's HTTP handlers: the agent API (/agent/v1), the agent's install
+// script and binary, the staff JSON API and pages for tokens and endpoints.
+namespace opsmerge::rmm {
+
+struct AgentDownloads {
+  std::string binary_path;  // the opsmerge-agent built with this server
+  std::string public_url;   // base URL agents use; "" = the address the request came to
+};
+
+void RegisterAgentApi(http::Router& router, RmmService& service, const AgentDownloads& downloads);
+void RegisterApi(http::Router& router, RmmService& service, const AgentDownloads& downloads);
+void RegisterPages(http::Router& router, RmmService& service, clients::ClientService& clients,
+                   const Templates& templates, const AgentDownloads& downloads);
+
+// The base URL agents should use for a request ("https://host" behind a TLS proxy).
+std::string ServerBaseUrl(const http::Request& request, const AgentDownloads& downloads);
+// The one-line Linux install command for a token.
+std::string LinuxInstallCommand(const std::string& base_url, const std::string& token);
+
+}  // namespace opsmerge::rmm

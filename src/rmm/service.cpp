@@ -1,0 +1,317 @@
+#include "rmm/service.h"
+
+#include <nlohmann/json.hpp>
+#include <soci/soci.h>
+
+#include "platform/crypto.h"
+#include "platform/errors.h"
+#include "platform/text.h"
+
+namespace opsmerge::rmm {
+
+namespace {
+
+using nlohmann::json;
+
+json TokenAudit(const EnrollmentToken& t) {
+  return {{"id", t.id},
+          {"client_id", t.client_id},
+          {"site_id", t.site_id ? json(*t.site_id) : json()},
+          {"prefix", t.prefix},
+          {"expires_at", FormatIsoUtc(t.expires_at)},
+          {"max_uses", t.max_uses ? json(*t.max_uses) : json()}};
+}
+
+json EndpointAudit(const Endpoint& e) {
+  return {{"id", e.id},
+          {"client_id", e.client_id},
+          {"site_id", e.site_id ? json(*e.site_id) : json()},
+          {"hostname", e.hostname},
+          {"billable", e.billable},
+          {"retired", e.retired},
+          {"notes", e.notes}};
+}
+
+audit::Who AgentWho(const std::string& hostname) {
+  return audit::Who{std::nullopt, "agent " + hostname};
+}
+
+constexpr const char* kTokenPrefix = "omt_";
+
+}  // namespace
+
+IssuedToken RmmService::IssueToken(const staff::Actor& actor, int64_t client_id,
+                                   const TokenRequest& request) {
+  staff::Require(actor, staff::Permission::kEditClients);
+  clients::ClientDetail client = clients_.Get(actor, client_id);  // ClientMerged / NotFound
+  if (client.client.archived()) {
+    throw Conflict("conflict", client.client.name + " is archived: unarchive it to add agents");
+  }
+  if (request.site_id) {
+    clients::Site site;
+    try {
+      site = clients_.GetSite(actor, *request.site_id);
+    } catch (const NotFound&) {
+      throw ValidationError("site_id", "There is no such site");
+    }
+    if (site.client_id != client_id)
+      throw ValidationError("site_id", "That site belongs to another client");
+  }
+  int64_t days = request.expires_in_days.value_or(7);
+  if (days < 1 || days > 365)
+    throw ValidationError("expires_in_days", "expires_in_days must be 1-365");
+  if (request.max_uses && (*request.max_uses < 1 || *request.max_uses > 1000000)) {
+    throw ValidationError("max_uses", "max_uses must be at least 1 (leave it out for unlimited)");
+  }
+  IssuedToken issued;
+  issued.secret = kTokenPrefix + crypto::RandomToken(32);
+  int64_t now = clock_.NowUnix();
+  db_.Write([&](soci::session& sql) {
+    std::string prefix = issued.secret.substr(0, 10);
+    int64_t id = store::InsertToken(sql, client_id, request.site_id,
+                                    crypto::HashToken(issued.secret), prefix, actor.name,
+                                    FormatIsoUtc(now), now + days * 86400, request.max_uses);
+    issued.token = *store::FindToken(sql, id);
+    audit_.Write(
+        sql, actor.Who(),
+        {"create", "enrollment_token", id, client_id,
+         "Issued an agent enrolment token (" + prefix + "…)", "", TokenAudit(issued.token).dump()});
+  });
+  return issued;
+}
+
+std::vector<EnrollmentToken> RmmService::ListTokens(const staff::Actor& actor, int64_t client_id) {
+  clients_.Get(actor, client_id);
+  std::vector<EnrollmentToken> out;
+  db_.Read([&](soci::session& sql) { out = store::ListTokens(sql, client_id); });
+  return out;
+}
+
+void RmmService::RevokeToken(const staff::Actor& actor, int64_t token_id) {
+  staff::Require(actor, staff::Permission::kEditClients);
+  db_.Write([&](soci::session& sql) {
+    auto t = store::FindToken(sql, token_id);
+    if (!t) throw NotFound("Enrolment token");
+    if (!t->revoked_at.empty()) return;
+    store::RevokeToken(sql, token_id, FormatIsoUtc(clock_.NowUnix()));
+    audit_.Write(sql, actor.Who(),
+                 {"revoke", "enrollment_token", token_id, t->client_id,
+                  "Revoked agent enrolment token " + t->prefix + "…", TokenAudit(*t).dump(), ""});
+  });
+}
+
+Enrolled RmmService::Enroll(const json& body, const std::string& remote_ip) {
+  if (!body.is_object()) throw ValidationError("body", "The request body must be a JSON object");
+  auto tok = body.find("token");
+  if (tok == body.end() || !tok->is_string() || tok->get_ref<const std::string&>().size() > 200) {
+    throw ValidationError("token", "token is required");
+  }
+  std::string token = text::Trim(tok->get<std::string>());
+  json inventory = body.value("inventory", json::object());
+  if (body.contains("hostname") && !inventory.contains("hostname"))
+    inventory["hostname"] = body["hostname"];
+  Inventory inv = ValidateInventory(inventory);
+  std::string inventory_hash;
+  if (auto h = body.find("inventory_hash");
+      h != body.end() && h->is_string() && h->get_ref<const std::string&>().size() <= 128) {
+    inventory_hash = h->get<std::string>();
+  }
+
+  Enrolled out;
+  out.secret = crypto::RandomToken(32);
+  out.checkin_interval = settings_.checkin_interval;
+  int64_t now = clock_.NowUnix();
+  db_.Write([&](soci::session& sql) {
+    std::string hash = crypto::HashToken(token);
+    auto t = store::FindTokenByHash(sql, hash);
+    if (!t) throw Unauthorized("This enrolment token is not valid");
+    switch (StateOf(*t, now)) {
+      case TokenState::kExpired:
+        throw Forbidden("This enrolment token expired on " + FormatIsoUtc(t->expires_at) +
+                            ": issue a new one from the client's Add agent dialog",
+                        "token_expired");
+      case TokenState::kRevoked:
+        throw Forbidden("This enrolment token was revoked", "token_revoked");
+      case TokenState::kExhausted:
+        throw Forbidden("This enrolment token has been used its maximum number of times",
+                        "token_exhausted");
+      case TokenState::kUsable:
+        break;
+    }
+    if (!store::ConsumeToken(sql, t->id, now)) {
+      throw Forbidden("This enrolment token has been used its maximum number of times",
+                      "token_exhausted");
+    }
+    std::string now_text = FormatIsoUtc(now);
+    out.client_id = t->client_id;
+    out.site_id = t->site_id;
+    out.endpoint_id = store::InsertEndpoint(sql, t->client_id, t->site_id, inv.hostname,
+                                            crypto::HashToken(out.secret), t->id, now_text);
+    store::RecordInventory(sql, out.endpoint_id, now, inv, inventory_hash);
+    json after = {{"id", out.endpoint_id},     {"hostname", inv.hostname},
+                  {"client_id", t->client_id}, {"site_id", t->site_id ? json(*t->site_id) : json()},
+                  {"token", t->prefix},        {"from", remote_ip}};
+    audit_.Write(
+        sql, AgentWho(inv.hostname),
+        {"enroll", "endpoint", out.endpoint_id, t->client_id,
+         "Endpoint " + inv.hostname + " enrolled with token " + t->prefix + "…", "", after.dump()});
+  });
+  return out;
+}
+
+CheckinReply RmmService::Checkin(const std::string& authorization, const json& body) {
+  auto creds = ParseAgentAuthorization(authorization);
+  if (!creds) throw Unauthorized("Send Authorization: Agent <id>:<secret>");
+  if (!body.is_object()) throw ValidationError("body", "The request body must be a JSON object");
+  Metrics metrics = ValidateMetrics(body.value("metrics", json::object()));
+  std::optional<Inventory> inv;
+  std::string inventory_hash;
+  if (auto h = body.find("inventory_hash"); h != body.end() && !h->is_null()) {
+    if (!h->is_string() || h->get_ref<const std::string&>().size() > 128) {
+      throw ValidationError("inventory_hash", "inventory_hash must be a short string");
+    }
+    inventory_hash = h->get<std::string>();
+  }
+  if (auto i = body.find("inventory"); i != body.end() && !i->is_null())
+    inv = ValidateInventory(*i);
+
+  std::optional<store::AgentRow> agent;
+  db_.Read([&](soci::session& sql) { agent = store::FindAgent(sql, creds->endpoint_id); });
+  if (!agent || !crypto::ConstantTimeEquals(agent->secret_hash, crypto::HashToken(creds->secret))) {
+    throw Unauthorized("Unknown agent or wrong secret");
+  }
+  CheckinReply reply{settings_.checkin_interval, agent->inventory_hash};
+  int64_t now = clock_.NowUnix();
+  db_.Write([&](soci::session& sql) {
+    store::RecordCheckin(sql, creds->endpoint_id, now, metrics);
+    store::InsertMetric(sql, creds->endpoint_id, now - now % 60, metrics);
+    if (inv) {
+      store::RecordInventory(sql, creds->endpoint_id, now, *inv, inventory_hash);
+      reply.inventory_hash = inventory_hash;
+    }
+  });
+  return reply;
+}
+
+Status RmmService::StatusOf(const Endpoint& e) const {
+  return rmm::StatusOf(e.last_seen_at, clock_.NowUnix(), settings_.checkin_interval);
+}
+
+EndpointPage RmmService::ListEndpoints(const staff::Actor& actor, const EndpointQuery& q) {
+  staff::Require(actor, staff::Permission::kReadClients);
+  store::EndpointFilter f;
+  f.client_id = q.client_id;
+  f.site_id = q.site_id;
+  f.pool_only = q.pool_only;
+  if (q.status == "online") {
+    f.status = store::EndpointFilter::Status::kOnline;
+  } else if (q.status == "offline") {
+    f.status = store::EndpointFilter::Status::kOffline;
+  } else if (!q.status.empty() && q.status != "all") {
+    throw ValidationError("status", "status must be online, offline or all");
+  }
+  f.online_since = clock_.NowUnix() - 3 * settings_.checkin_interval;
+  f.search = q.search;
+  EndpointPage page;
+  db_.Read([&](soci::session& sql) {
+    page.items = store::ListEndpoints(sql, f, q.offset, q.limit);
+    page.total = store::CountEndpoints(sql, f);
+  });
+  return page;
+}
+
+Endpoint RmmService::GetEndpoint(const staff::Actor& actor, int64_t id) {
+  staff::Require(actor, staff::Permission::kReadClients);
+  std::optional<Endpoint> e;
+  db_.Read([&](soci::session& sql) { e = store::FindEndpoint(sql, id); });
+  if (!e) throw NotFound("Endpoint");
+  return *e;
+}
+
+std::vector<store::MetricPoint> RmmService::RecentMetrics(const staff::Actor& actor, int64_t id,
+                                                          int64_t limit) {
+  GetEndpoint(actor, id);
+  std::vector<store::MetricPoint> out;
+  db_.Read([&](soci::session& sql) { out = store::RecentMetrics(sql, id, limit); });
+  return out;
+}
+
+Endpoint RmmService::UpdateEndpoint(const staff::Actor& actor, int64_t id,
+                                    const EndpointPatch& patch) {
+  staff::Require(actor, staff::Permission::kEditClients);
+  Endpoint before = GetEndpoint(actor, id);
+  if (patch.site_id && *patch.site_id) {
+    clients::Site site;
+    try {
+      site = clients_.GetSite(actor, **patch.site_id);
+    } catch (const NotFound&) {
+      throw ValidationError("site_id", "There is no such site");
+    }
+    if (site.client_id != before.client_id) {
+      throw ValidationError("site_id", "That site belongs to another client");
+    }
+  }
+  Endpoint after = before;
+  if (patch.billable) after.billable = *patch.billable;
+  if (patch.retired) after.retired = *patch.retired;
+  if (patch.notes) {
+    if (patch.notes->size() > 10000 || !text::IsValidUtf8(*patch.notes)) {
+      throw ValidationError("notes", "Notes must be at most 10000 characters of text");
+    }
+    after.notes = text::Trim(*patch.notes);
+  }
+  db_.Write([&](soci::session& sql) {
+    std::string now = FormatIsoUtc(clock_.NowUnix());
+    store::UpdateEndpoint(sql, after, now);
+    if (patch.site_id) store::MoveEndpoint(sql, id, *patch.site_id, now);
+    after = *store::FindEndpoint(sql, id);
+    audit_.Write(sql, actor.Who(),
+                 {"update", "endpoint", id, after.client_id, "Edited endpoint " + after.hostname,
+                  EndpointAudit(before).dump(), EndpointAudit(after).dump()});
+  });
+  return after;
+}
+
+void RmmService::MoveEndpoints(const staff::Actor& actor, const std::vector<int64_t>& ids,
+                               std::optional<int64_t> site_id) {
+  staff::Require(actor, staff::Permission::kEditClients);
+  if (ids.empty()) throw ValidationError("endpoint_ids", "Choose at least one endpoint");
+  std::optional<clients::Site> site;
+  if (site_id) {
+    try {
+      site = clients_.GetSite(actor, *site_id);
+    } catch (const NotFound&) {
+      throw ValidationError("site_id", "There is no such site");
+    }
+  }
+  db_.Write([&](soci::session& sql) {
+    std::string now = FormatIsoUtc(clock_.NowUnix());
+    for (int64_t id : ids) {
+      auto e = store::FindEndpoint(sql, id);
+      if (!e) throw ValidationError("endpoint_ids", "There is no endpoint " + std::to_string(id));
+      if (site && site->client_id != e->client_id) {
+        throw ValidationError("site_id", "Endpoint " + e->hostname + " belongs to another client");
+      }
+      store::MoveEndpoint(sql, id, site_id, now);
+      audit_.Write(sql, actor.Who(),
+                   {"move", "endpoint", id, e->client_id,
+                    "Moved endpoint " + e->hostname + " to " + (site ? site->name : "the pool"),
+                    EndpointAudit(*e).dump(), ""});
+    }
+  });
+}
+
+int64_t RmmService::CountBillable(const staff::Actor& actor, int64_t client_id) {
+  clients_.Get(actor, client_id);
+  int64_t n = 0;
+  db_.Read([&](soci::session& sql) { n = store::CountBillable(sql, client_id); });
+  return n;
+}
+
+std::string RmmService::PruneMetrics() {
+  int64_t n = 0;
+  db_.Write([&](soci::session& sql) { n = store::PruneMetrics(sql, clock_.NowUnix() - 86400); });
+  return std::to_string(n) + " metric samples removed";
+}
+
+}  // namespace opsmerge::rmm

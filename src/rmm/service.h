@@ -1,0 +1,117 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "audit/service.h"
+#include "clients/service.h"
+#include "platform/clock.h"
+#include "platform/db.h"
+#include "rmm/model.h"
+#include "rmm/store.h"
+#include "staff/model.h"
+
+// Use cases of the agent and endpoints (R1-R4, S2): enrolment tokens, enrolment,
+// check-ins, endpoint lists and edits, the live billable count. Staff methods check
+// roles; agent methods authenticate the agent and touch only its own endpoint.
+// Thread-safe (all state is in the database).
+namespace opsmerge::rmm {
+
+struct RmmSettings {
+  int64_t checkin_interval = 60;  // seconds; sent to agents, and the base of "offline"
+};
+
+struct TokenRequest {
+  std::optional<int64_t> site_id;
+  std::optional<int64_t> expires_in_days;  // default 7, 1-365
+  std::optional<int64_t> max_uses;         // default unlimited
+};
+
+struct IssuedToken {
+  EnrollmentToken token;
+  std::string secret;  // shown once; only its hash is stored
+};
+
+struct Enrolled {
+  int64_t endpoint_id = 0;
+  std::string secret;
+  int64_t client_id = 0;
+  std::optional<int64_t> site_id;
+  int64_t checkin_interval = 60;
+};
+
+struct CheckinReply {
+  int64_t checkin_interval = 60;
+  std::string inventory_hash;  // what the server holds; the agent resends when it differs
+};
+
+struct EndpointQuery {
+  std::optional<int64_t> client_id;
+  std::optional<int64_t> site_id;
+  bool pool_only = false;
+  std::string status;  // "", "online", "offline"
+  std::string search;
+  int64_t offset = 0;
+  int64_t limit = 50;
+};
+
+struct EndpointPage {
+  std::vector<Endpoint> items;
+  int64_t total = 0;
+};
+
+struct EndpointPatch {
+  std::optional<bool> billable;
+  std::optional<bool> retired;
+  std::optional<std::string> notes;
+  std::optional<std::optional<int64_t>> site_id;  // engaged null: back to the pool
+};
+
+class RmmService {
+ public:
+  RmmService(db::Database& db, const audit::AuditLog& audit, const Clock& clock,
+             clients::ClientService& clients, RmmSettings settings)
+      : db_(db), audit_(audit), clock_(clock), clients_(clients), settings_(settings) {}
+
+  IssuedToken IssueToken(const staff::Actor& actor, int64_t client_id, const TokenRequest& request);
+  std::vector<EnrollmentToken> ListTokens(const staff::Actor& actor, int64_t client_id);
+  void RevokeToken(const staff::Actor& actor, int64_t token_id);
+
+  // Exchanges a token for the agent's identity. The endpoint lands in the token's
+  // client and site whatever the body says. Unauthorized for an unknown token,
+  // Forbidden with code token_expired / token_revoked / token_exhausted.
+  Enrolled Enroll(const nlohmann::json& body, const std::string& remote_ip);
+  // `authorization` is the "Agent <id>:<secret>" header. Unauthorized if it does
+  // not prove the endpoint's identity.
+  CheckinReply Checkin(const std::string& authorization, const nlohmann::json& body);
+
+  EndpointPage ListEndpoints(const staff::Actor& actor, const EndpointQuery& query);
+  Endpoint GetEndpoint(const staff::Actor& actor, int64_t id);
+  std::vector<store::MetricPoint> RecentMetrics(const staff::Actor& actor, int64_t id,
+                                                int64_t limit);
+  Endpoint UpdateEndpoint(const staff::Actor& actor, int64_t id, const EndpointPatch& patch);
+  // S2: one or many at once; `site_id` empty = the client's pool. All endpoints must
+  // belong to the site's client.
+  void MoveEndpoints(const staff::Actor& actor, const std::vector<int64_t>& ids,
+                     std::optional<int64_t> site_id);
+  // R4: billable, non-retired endpoints right now.
+  int64_t CountBillable(const staff::Actor& actor, int64_t client_id);
+
+  Status StatusOf(const Endpoint& e) const;
+  int64_t checkin_interval() const { return settings_.checkin_interval; }
+  // Drops metric samples older than a day (a scheduled job).
+  std::string PruneMetrics();
+
+ private:
+  db::Database& db_;
+  const audit::AuditLog& audit_;
+  const Clock& clock_;
+  clients::ClientService& clients_;
+  RmmSettings settings_;
+};
+
+}  // namespace opsmerge::rmm

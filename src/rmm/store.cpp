@@ -1,0 +1,303 @@
+#include "rmm/store.h"
+
+#include <soci/soci.h>
+
+#include "platform/db.h"
+
+namespace opsmerge::rmm::store {
+
+namespace {
+
+soci::indicator Ind(bool present) { return present ? soci::i_ok : soci::i_null; }
+
+constexpr const char* kTokenColumns =
+    "SELECT id, client_id, site_id, prefix, created_by, created_at, expires_at, max_uses, uses, "
+    "revoked_at FROM enrollment_tokens ";
+
+EnrollmentToken ToToken(const soci::row& r) {
+  EnrollmentToken t;
+  t.id = db::RowInt(r, 0);
+  t.client_id = db::RowInt(r, 1);
+  t.site_id = db::RowOptInt(r, 2);
+  t.prefix = db::RowText(r, 3);
+  t.created_by = db::RowText(r, 4);
+  t.created_at = db::RowText(r, 5);
+  t.expires_at = db::RowInt(r, 6);
+  t.max_uses = db::RowOptInt(r, 7);
+  t.uses = db::RowInt(r, 8);
+  t.revoked_at = db::RowText(r, 9);
+  return t;
+}
+
+double RowDouble(const soci::row& r, size_t i) {
+  if (r.get_indicator(i) == soci::i_null) return 0;
+  switch (r.get_properties(i).get_data_type()) {
+    case soci::dt_double:
+      return r.get<double>(i);
+    case soci::dt_string:
+      return std::stod(r.get<std::string>(i));
+    default:
+      return static_cast<double>(db::RowInt(r, i));
+  }
+}
+
+constexpr const char* kEndpointColumns =
+    "SELECT e.id, e.client_id, c.name, e.site_id, s.name, e.hostname, e.os_name, e.os_version, "
+    "e.billable, e.retired, e.notes, e.last_seen_at, e.cpu_percent, e.memory_percent, "
+    "e.disk_percent, e.inventory_json, e.inventory_at, e.created_at FROM endpoints e "
+    "JOIN clients c ON c.id = e.client_id LEFT JOIN sites s ON s.id = e.site_id ";
+
+Endpoint ToEndpoint(const soci::row& r) {
+  Endpoint e;
+  e.id = db::RowInt(r, 0);
+  e.client_id = db::RowInt(r, 1);
+  e.client_name = db::RowText(r, 2);
+  e.site_id = db::RowOptInt(r, 3);
+  e.site_name = db::RowText(r, 4);
+  e.hostname = db::RowText(r, 5);
+  e.os_name = db::RowText(r, 6);
+  e.os_version = db::RowText(r, 7);
+  e.billable = db::RowBool(r, 8);
+  e.retired = db::RowBool(r, 9);
+  e.notes = db::RowText(r, 10);
+  e.last_seen_at = db::RowOptInt(r, 11);
+  if (r.get_indicator(12) != soci::i_null) {
+    e.metrics = Metrics{RowDouble(r, 12), RowDouble(r, 13), RowDouble(r, 14)};
+  }
+  e.inventory_json = db::RowText(r, 15);
+  e.inventory_at = db::RowOptInt(r, 16);
+  e.created_at = db::RowText(r, 17);
+  return e;
+}
+
+// WHERE fragments, all constant; the values are bound in the same order.
+std::string Where(const EndpointFilter& f) {
+  std::string w = " WHERE 1 = 1";
+  if (f.client_id) w += " AND e.client_id = :client_id";
+  if (f.pool_only) {
+    w += " AND e.site_id IS NULL";
+  } else if (f.site_id) {
+    w += " AND e.site_id = :site_id";
+  }
+  if (f.status == EndpointFilter::Status::kOnline) w += " AND e.last_seen_at >= :since";
+  if (f.status == EndpointFilter::Status::kOffline) {
+    w += " AND (e.last_seen_at IS NULL OR e.last_seen_at < :since)";
+  }
+  if (!f.search.empty()) w += " AND lower(e.hostname) LIKE :search ESCAPE '!'";
+  return w;
+}
+
+struct Binds {
+  long long client_id = 0, site_id = 0, since = 0;
+  std::string search;
+};
+
+void Bind(soci::statement& st, const EndpointFilter& f, Binds& b) {
+  b.client_id = f.client_id.value_or(0);
+  b.site_id = f.site_id.value_or(0);
+  b.since = f.online_since;
+  b.search = "%";
+  for (char c : f.search) {
+    char l = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (l == '%' || l == '_' || l == '!') b.search += '!';
+    b.search += l;
+  }
+  b.search += "%";
+  if (f.client_id) st.exchange(soci::use(b.client_id));
+  if (!f.pool_only && f.site_id) st.exchange(soci::use(b.site_id));
+  if (f.status != EndpointFilter::Status::kAny) st.exchange(soci::use(b.since));
+  if (!f.search.empty()) st.exchange(soci::use(b.search));
+}
+
+}  // namespace
+
+int64_t InsertToken(soci::session& sql, int64_t client_id, std::optional<int64_t> site_id,
+                    const std::string& hash, const std::string& prefix,
+                    const std::string& created_by, const std::string& now, int64_t expires_at,
+                    std::optional<int64_t> max_uses) {
+  long long cid = client_id, sid = site_id.value_or(0), exp = expires_at,
+            max = max_uses.value_or(0), id = 0;
+  soci::indicator si = Ind(site_id.has_value()), mi = Ind(max_uses.has_value());
+  sql << "INSERT INTO enrollment_tokens (client_id, site_id, token_hash, prefix, created_by, "
+         "created_at, expires_at, max_uses) VALUES (:c, :s, :h, :p, :b, :n, :e, :m) RETURNING id",
+      soci::use(cid), soci::use(sid, si), soci::use(hash), soci::use(prefix), soci::use(created_by),
+      soci::use(now), soci::use(exp), soci::use(max, mi), soci::into(id);
+  return id;
+}
+
+std::vector<EnrollmentToken> ListTokens(soci::session& sql, int64_t client_id) {
+  long long cid = client_id;
+  std::vector<EnrollmentToken> out;
+  soci::rowset<soci::row> rs =
+      (sql.prepare << std::string(kTokenColumns) + "WHERE client_id = :c ORDER BY id DESC",
+       soci::use(cid));
+  for (const auto& r : rs) out.push_back(ToToken(r));
+  return out;
+}
+
+std::optional<EnrollmentToken> FindToken(soci::session& sql, int64_t id) {
+  long long tid = id;
+  soci::rowset<soci::row> rs =
+      (sql.prepare << std::string(kTokenColumns) + "WHERE id = :id", soci::use(tid));
+  for (const auto& r : rs) return ToToken(r);
+  return std::nullopt;
+}
+
+std::optional<EnrollmentToken> FindTokenByHash(soci::session& sql, const std::string& hash) {
+  soci::rowset<soci::row> rs =
+      (sql.prepare << std::string(kTokenColumns) + "WHERE token_hash = :h", soci::use(hash));
+  for (const auto& r : rs) return ToToken(r);
+  return std::nullopt;
+}
+
+void RevokeToken(soci::session& sql, int64_t id, const std::string& now) {
+  long long tid = id;
+  sql << "UPDATE enrollment_tokens SET revoked_at = :n WHERE id = :id AND revoked_at IS NULL",
+      soci::use(now), soci::use(tid);
+}
+
+bool ConsumeToken(soci::session& sql, int64_t id, int64_t now) {
+  long long tid = id, at = now;
+  soci::statement st =
+      (sql.prepare << "UPDATE enrollment_tokens SET uses = uses + 1 WHERE id = :id AND "
+                      "revoked_at IS NULL AND expires_at > :now AND "
+                      "(max_uses IS NULL OR uses < max_uses)",
+       soci::use(tid), soci::use(at));
+  st.execute(true);
+  return st.get_affected_rows() == 1;
+}
+
+int64_t InsertEndpoint(soci::session& sql, int64_t client_id, std::optional<int64_t> site_id,
+                       const std::string& hostname, const std::string& secret_hash,
+                       int64_t token_id, const std::string& now) {
+  long long cid = client_id, sid = site_id.value_or(0), tid = token_id, id = 0;
+  soci::indicator si = Ind(site_id.has_value());
+  sql << "INSERT INTO endpoints (client_id, site_id, hostname, agent_secret_hash, "
+         "enrollment_token_id, created_at, updated_at) VALUES (:c, :s, :h, :x, :t, :n, :u) "
+         "RETURNING id",
+      soci::use(cid), soci::use(sid, si), soci::use(hostname), soci::use(secret_hash),
+      soci::use(tid), soci::use(now), soci::use(now), soci::into(id);
+  return id;
+}
+
+std::optional<AgentRow> FindAgent(soci::session& sql, int64_t endpoint_id) {
+  long long id = endpoint_id;
+  std::string hash, inv;
+  soci::indicator hi = soci::i_null;
+  sql << "SELECT agent_secret_hash, inventory_hash FROM endpoints WHERE id = :id", soci::use(id),
+      soci::into(hash, hi), soci::into(inv);
+  if (!sql.got_data() || hi != soci::i_ok) return std::nullopt;
+  return AgentRow{hash, inv};
+}
+
+void RecordCheckin(soci::session& sql, int64_t endpoint_id, int64_t now, const Metrics& m) {
+  long long id = endpoint_id, at = now;
+  double cpu = m.cpu_percent, mem = m.memory_percent, disk = m.disk_percent;
+  sql << "UPDATE endpoints SET last_seen_at = :at, cpu_percent = :c, memory_percent = :m, "
+         "disk_percent = :d WHERE id = :id",
+      soci::use(at), soci::use(cpu), soci::use(mem), soci::use(disk), soci::use(id);
+}
+
+void RecordInventory(soci::session& sql, int64_t endpoint_id, int64_t now, const Inventory& inv,
+                     const std::string& inventory_hash) {
+  long long id = endpoint_id, at = now;
+  sql << "UPDATE endpoints SET hostname = :h, os_name = :o, os_version = :v, inventory_json = :j, "
+         "inventory_hash = :x, inventory_at = :at WHERE id = :id",
+      soci::use(inv.hostname), soci::use(inv.os_name), soci::use(inv.os_version),
+      soci::use(inv.json), soci::use(inventory_hash), soci::use(at), soci::use(id);
+}
+
+void InsertMetric(soci::session& sql, int64_t endpoint_id, int64_t minute, const Metrics& m) {
+  long long id = endpoint_id, at = minute;
+  double cpu = m.cpu_percent, mem = m.memory_percent, disk = m.disk_percent;
+  sql << "INSERT INTO endpoint_metrics (endpoint_id, at, cpu_percent, memory_percent, "
+         "disk_percent) VALUES (:id, :at, :c, :m, :d) ON CONFLICT (endpoint_id, at) DO NOTHING",
+      soci::use(id), soci::use(at), soci::use(cpu), soci::use(mem), soci::use(disk);
+}
+
+int64_t PruneMetrics(soci::session& sql, int64_t before) {
+  long long b = before;
+  soci::statement st = (sql.prepare << "DELETE FROM endpoint_metrics WHERE at < :b", soci::use(b));
+  st.execute(true);
+  return st.get_affected_rows();
+}
+
+std::vector<Endpoint> ListEndpoints(soci::session& sql, const EndpointFilter& f, int64_t offset,
+                                    int64_t limit) {
+  std::vector<Endpoint> out;
+  long long lim = limit, off = offset;
+  Binds b;
+  soci::row r;
+  soci::statement st(sql);
+  st.exchange(soci::into(r));
+  Bind(st, f, b);
+  st.exchange(soci::use(lim));
+  st.exchange(soci::use(off));
+  st.alloc();
+  st.prepare(std::string(kEndpointColumns) + Where(f) +
+             " ORDER BY lower(e.hostname), e.id LIMIT :limit OFFSET :offset");
+  st.define_and_bind();
+  st.execute();
+  while (st.fetch()) out.push_back(ToEndpoint(r));
+  return out;
+}
+
+int64_t CountEndpoints(soci::session& sql, const EndpointFilter& f) {
+  long long n = 0;
+  Binds b;
+  soci::statement st(sql);
+  st.exchange(soci::into(n));
+  Bind(st, f, b);
+  st.alloc();
+  st.prepare("SELECT COUNT(*) FROM endpoints e" + Where(f));
+  st.define_and_bind();
+  st.execute(true);
+  return n;
+}
+
+std::optional<Endpoint> FindEndpoint(soci::session& sql, int64_t id) {
+  long long eid = id;
+  soci::rowset<soci::row> rs =
+      (sql.prepare << std::string(kEndpointColumns) + "WHERE e.id = :id", soci::use(eid));
+  for (const auto& r : rs) return ToEndpoint(r);
+  return std::nullopt;
+}
+
+void UpdateEndpoint(soci::session& sql, const Endpoint& e, const std::string& now) {
+  long long id = e.id;
+  int billable = e.billable, retired = e.retired;
+  sql << "UPDATE endpoints SET billable = :b, retired = :r, notes = :n, updated_at = :u "
+         "WHERE id = :id",
+      soci::use(billable), soci::use(retired), soci::use(e.notes), soci::use(now), soci::use(id);
+}
+
+void MoveEndpoint(soci::session& sql, int64_t id, std::optional<int64_t> site_id,
+                  const std::string& now) {
+  long long eid = id, sid = site_id.value_or(0);
+  soci::indicator si = Ind(site_id.has_value());
+  sql << "UPDATE endpoints SET site_id = :s, updated_at = :u WHERE id = :id", soci::use(sid, si),
+      soci::use(now), soci::use(eid);
+}
+
+int64_t CountBillable(soci::session& sql, int64_t client_id) {
+  long long cid = client_id, n = 0;
+  sql << "SELECT COUNT(*) FROM endpoints WHERE client_id = :c AND billable = 1 AND retired = 0",
+      soci::use(cid), soci::into(n);
+  return n;
+}
+
+std::vector<MetricPoint> RecentMetrics(soci::session& sql, int64_t endpoint_id, int64_t limit) {
+  long long id = endpoint_id, lim = limit;
+  std::vector<MetricPoint> out;
+  soci::rowset<soci::row> rs =
+      (sql.prepare << "SELECT at, cpu_percent, memory_percent, disk_percent FROM "
+                      "endpoint_metrics WHERE endpoint_id = :id ORDER BY at DESC LIMIT :l",
+       soci::use(id), soci::use(lim));
+  for (const auto& r : rs) {
+    out.push_back(
+        MetricPoint{db::RowInt(r, 0), {RowDouble(r, 1), RowDouble(r, 2), RowDouble(r, 3)}});
+  }
+  return out;
+}
+
+}  // namespace opsmerge::rmm::store

@@ -1,0 +1,65 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "rmm/model.h"
+
+namespace soci {
+class session;
+}
+
+// The RMM tables' SQL and nothing else. Callers own the transaction.
+namespace opsmerge::rmm::store {
+
+int64_t InsertToken(soci::session& sql, int64_t client_id, std::optional<int64_t> site_id,
+                    const std::string& hash, const std::string& prefix,
+                    const std::string& created_by, const std::string& now, int64_t expires_at,
+                    std::optional<int64_t> max_uses);
+std::vector<EnrollmentToken> ListTokens(soci::session& sql, int64_t client_id);
+std::optional<EnrollmentToken> FindToken(soci::session& sql, int64_t id);
+std::optional<EnrollmentToken> FindTokenByHash(soci::session& sql, const std::string& hash);
+void RevokeToken(soci::session& sql, int64_t id, const std::string& now);
+// Counts one use if the token is still usable at `now`; false if it is not (a race
+// with another enrolment, expiry or revocation in between).
+bool ConsumeToken(soci::session& sql, int64_t id, int64_t now);
+
+int64_t InsertEndpoint(soci::session& sql, int64_t client_id, std::optional<int64_t> site_id,
+                       const std::string& hostname, const std::string& secret_hash,
+                       int64_t token_id, const std::string& now);
+struct AgentRow {
+  std::string secret_hash;
+  std::string inventory_hash;
+};
+std::optional<AgentRow> FindAgent(soci::session& sql, int64_t endpoint_id);
+void RecordCheckin(soci::session& sql, int64_t endpoint_id, int64_t now, const Metrics& metrics);
+void RecordInventory(soci::session& sql, int64_t endpoint_id, int64_t now, const Inventory& inv,
+                     const std::string& inventory_hash);
+void InsertMetric(soci::session& sql, int64_t endpoint_id, int64_t minute, const Metrics& metrics);
+int64_t PruneMetrics(soci::session& sql, int64_t before);
+
+struct EndpointFilter {
+  std::optional<int64_t> client_id;
+  std::optional<int64_t> site_id;  // with pool_only: endpoints in no site
+  bool pool_only = false;
+  enum class Status { kAny, kOnline, kOffline } status = Status::kAny;
+  int64_t online_since = 0;  // last_seen_at at or after this is online
+  std::string search;        // hostname substring
+};
+std::vector<Endpoint> ListEndpoints(soci::session& sql, const EndpointFilter& f, int64_t offset,
+                                    int64_t limit);
+int64_t CountEndpoints(soci::session& sql, const EndpointFilter& f);
+std::optional<Endpoint> FindEndpoint(soci::session& sql, int64_t id);
+void UpdateEndpoint(soci::session& sql, const Endpoint& e, const std::string& now);
+void MoveEndpoint(soci::session& sql, int64_t id, std::optional<int64_t> site_id,
+                  const std::string& now);
+int64_t CountBillable(soci::session& sql, int64_t client_id);
+struct MetricPoint {
+  int64_t at = 0;
+  Metrics metrics;
+};
+std::vector<MetricPoint> RecentMetrics(soci::session& sql, int64_t endpoint_id, int64_t limit);
+
+}  // namespace opsmerge::rmm::store
