@@ -202,9 +202,9 @@ std::vector<Client> ListClients(soci::session& sql, const ClientQuery& q,
                                 std::vector<ClientCounts>* counts) {
   std::string query = std::string(kClientColumns) +
                       (db::IsPostgres(sql) ? kExtraDomainsPostgres : kExtraDomainsSqlite) +
-                      (counts ? kCountColumns : "") + " FROM clients c" + WhereArchived(q.archived) +
-                      (q.search.empty() ? "" : kSearch) + OrderBy(q.sort, q.descending) +
-                      " LIMIT :limit OFFSET :offset";
+                      (counts ? kCountColumns : "") + " FROM clients c" +
+                      WhereArchived(q.archived) + (q.search.empty() ? "" : kSearch) +
+                      OrderBy(q.sort, q.descending) + " LIMIT :limit OFFSET :offset";
   std::string pattern = LikePattern(q.search);
   long long limit = q.limit, offset = q.offset;
   soci::statement st(sql);
