@@ -59,7 +59,7 @@ int Enroll(const std::string& server_in, const std::string& token, const std::st
     return 64;
   }
   Collector collector;
-  json inventory = collector.Inventory(Now());
+  json inventory = collector.Inventory(Now(), -1);
   json body = {{"token", token},
                {"hostname", inventory["hostname"]},
                {"inventory", inventory},

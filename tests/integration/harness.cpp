@@ -130,29 +130,46 @@ Server::Server(std::vector<std::string> extra_args, const Server* share_with) {
   }
   args.insert(args.end(), extra_args.begin(), extra_args.end());
   std::string tag = share_with ? ".2" : "";
-  std::string out = data_dir_ + "/serve.out" + tag;
-  pid_ = Spawn(args, "/dev/null", out, data_dir_ + "/serve.err" + tag);
+  out_path_ = data_dir_ + "/serve.out" + tag;
+  err_path_ = data_dir_ + "/serve.err" + tag;
+  args_ = args;
+  Launch(args);
+}
+
+void Server::Launch(const std::vector<std::string>& args) {
+  pid_ = Spawn(args, "/dev/null", out_path_, err_path_);
   std::regex listening("listening on http://127\\.0\\.0\\.1:(\\d+)");
   std::regex setup("(http://\\S+/setup\\?token=\\S+)");
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
   while (std::chrono::steady_clock::now() < deadline) {
-    std::string text = ReadFile(out);
+    std::string text = ReadFile(out_path_);
     std::smatch m;
     if (std::regex_search(text, m, listening)) {
       port_ = std::stoi(m[1]);
       // The setup line follows the listening line in the same flush sequence.
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
-      text = ReadFile(out);
+      text = ReadFile(out_path_);
       if (std::regex_search(text, m, setup)) setup_url_ = m[1];
       return;
     }
     int status = 0;
     if (waitpid(pid_, &status, WNOHANG) == pid_) {
-      throw std::runtime_error("opsmerge serve exited: " + ReadFile(data_dir_ + "/serve.err"));
+      throw std::runtime_error("opsmerge serve exited: " + ReadFile(err_path_));
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   throw std::runtime_error("opsmerge serve did not start");
+}
+
+void Server::Restart() {
+  Kill(SIGTERM);
+  std::vector<std::string> args = args_;
+  for (size_t i = 0; i + 1 < args.size(); ++i) {
+    if (args[i] == "--listen") args[i + 1] = "127.0.0.1:" + std::to_string(port_);
+  }
+  // A restarted server prints the listening line again; read only the new output.
+  std::ofstream(out_path_, std::ios::trunc).close();
+  Launch(args);
 }
 
 void Server::Kill(int signal) {
@@ -163,7 +180,7 @@ void Server::Kill(int signal) {
   if (signal == SIGTERM &&
       (WIFSIGNALED(status) || (WIFEXITED(status) && WEXITSTATUS(status) != 0))) {
     ADD_FAILURE() << "opsmerge serve did not stop cleanly; stderr:\n"
-                  << ReadFile(data_dir_ + "/serve.err").substr(0, 4000);
+                  << ReadFile(err_path_).substr(0, 4000);
   }
   pid_ = 0;
 }
@@ -282,6 +299,57 @@ HttpResult Server::Api(const std::string& key, const std::string& method, const 
     text = body.dump();
   }
   return Request(method, path, text, headers);
+}
+
+Agent::Agent() {
+  dir_ = MakeTempDir();
+  config_ = dir_ + "/agent.json";
+}
+
+Agent::~Agent() {
+  Kill(SIGTERM);
+  std::error_code ec;
+  std::filesystem::remove_all(dir_, ec);
+}
+
+int Agent::Enroll(const std::string& server_url, const std::string& token, std::string* error) {
+  std::ofstream(dir_ + "/token") << token << "\n";
+  int pid = Spawn({AGENT_BINARY, "enroll", "--server", server_url, "--config", config_},
+                  dir_ + "/token", dir_ + "/enroll.out", dir_ + "/enroll.err");
+  int status = 0;
+  waitpid(pid, &status, 0);
+  if (error) *error = ReadFile(dir_ + "/enroll.err");
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+}
+
+void Agent::Start() {
+  pid_ = Spawn({AGENT_BINARY, "run", "--config", config_}, "/dev/null", dir_ + "/run.out",
+               dir_ + "/run.err");
+}
+
+void Agent::Kill(int signal) {
+  if (pid_ <= 0) return;
+  kill(pid_, signal);
+  int status = 0;
+  waitpid(pid_, &status, 0);
+  pid_ = 0;
+}
+
+std::string Agent::Status() {
+  int pid = Spawn({AGENT_BINARY, "status", "--config", config_}, "/dev/null", dir_ + "/status.out",
+                  dir_ + "/status.err");
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return ReadFile(dir_ + "/status.out");
+}
+
+bool Eventually(const std::function<bool()>& condition, double seconds) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+  while (true) {
+    if (condition()) return true;
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
 }
 
 std::string FormEncode(const std::vector<std::pair<std::string, std::string>>& form) {

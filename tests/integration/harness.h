@@ -1,5 +1,6 @@
 #pragma once
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -47,6 +48,9 @@ class Server {
   int pid() const { return pid_; }
   // Stops the process: SIGTERM (clean) or SIGKILL (crash). Idempotent.
   void Kill(int signal);
+  // Stops (SIGTERM) and starts again on the same port, data and database.
+  void Restart();
+  std::string base_url() const { return "http://127.0.0.1:" + std::to_string(port_); }
   const std::string& database_url() const { return database_url_; }  // "" on SQLite
   const std::string& data_dir() const { return data_dir_; }
   const std::string& setup_url() const { return setup_url_; }  // "" once staff exist
@@ -74,9 +78,34 @@ class Server {
   bool owns_database_ = false;
   bool owns_dir_ = true;
   std::string setup_url_;
+  std::vector<std::string> args_;  // the serve command line, for Restart()
+  std::string out_path_;
+  std::string err_path_;
   int port_ = 0;
   int pid_ = 0;
+  void Launch(const std::vector<std::string>& args);
 };
+
+// A real opsmerge-agent process with its own config file in a temporary dir.
+class Agent {
+ public:
+  Agent();
+  ~Agent();
+  // `enroll`, token on stdin; returns the exit code, stderr in *error.
+  int Enroll(const std::string& server_url, const std::string& token, std::string* error = nullptr);
+  void Start();           // `run` in the background
+  void Kill(int signal);  // idempotent
+  const std::string& config_path() const { return config_; }
+  std::string Status();
+
+ private:
+  std::string dir_;
+  std::string config_;
+  int pid_ = 0;
+};
+
+// Polls `condition` every 100 ms for up to `seconds`; true once it holds.
+bool Eventually(const std::function<bool()>& condition, double seconds);
 
 // A browser-like client: keeps cookies, reads the CSRF token from pages.
 class Browser {

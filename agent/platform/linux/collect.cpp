@@ -240,7 +240,7 @@ json Collector::Inventory(int64_t now, int64_t updates_every) {
   }
   double uptime = 0;
   std::istringstream(ReadText("/proc/uptime")) >> uptime;
-  if (updates_at_ == 0 || now - updates_at_ >= updates_every) {
+  if (updates_every >= 0 && (updates_at_ == 0 || now - updates_at_ >= updates_every)) {
     pending_updates_ = PendingUpdates();
     updates_at_ = now;
   }

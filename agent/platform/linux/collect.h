@@ -21,7 +21,8 @@ class Collector {
   // CPU use since the previous call (0 the first time), memory and root disk use.
   MetricsSample Metrics();
   // The full inventory object the server's /agent/v1 expects. Pending updates are
-  // counted at most every `updates_every` seconds (running the package manager costs).
+  // counted at most every `updates_every` seconds (running the package manager costs);
+  // a negative value skips counting (enrolment: the first check-in counts them).
   nlohmann::json Inventory(int64_t now, int64_t updates_every = 6 * 3600);
 
  private:
