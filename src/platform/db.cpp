@@ -116,6 +116,8 @@ std::unique_ptr<Database> Database::Open(const std::string& url_or_path, size_t 
 }
 
 void Database::Write(const std::function<void(soci::session&)>& fn) {
+  std::unique_lock<std::mutex> writer(sqlite_writer_, std::defer_lock);
+  if (dialect_ == Dialect::kSqlite) writer.lock();
   soci::session sql(*pool_);
   sql << (dialect_ == Dialect::kSqlite ? "BEGIN IMMEDIATE" : "BEGIN");
   try {

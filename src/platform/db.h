@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -63,6 +64,9 @@ class Database {
   Dialect dialect_;
   size_t pool_size_;
   std::unique_ptr<soci::connection_pool> pool_;
+  // SQLite has one writer at a time. Queueing writers of this process here keeps
+  // them off SQLite's busy handler, which polls with sleeps of up to 100 ms.
+  std::mutex sqlite_writer_;
 };
 
 // "postgresql://user:pass@host:port/db?sslmode=require" as libpq key=value text.
