@@ -175,22 +175,48 @@ CheckinReply RmmService::Checkin(const std::string& authorization, const json& b
   if (auto i = body.find("inventory"); i != body.end() && !i->is_null())
     inv = ValidateInventory(*i);
 
-  std::optional<store::AgentRow> agent;
-  db_.Read([&](soci::session& sql) { agent = store::FindAgent(sql, creds->endpoint_id); });
-  if (!agent || !crypto::ConstantTimeEquals(agent->secret_hash, crypto::HashToken(creds->secret))) {
-    throw Unauthorized("Unknown agent or wrong secret");
+  int64_t now = clock_.NowUnix();
+  std::string presented = crypto::HashToken(creds->secret);
+  std::optional<KnownAgent> agent = CachedAgent(creds->endpoint_id, now);
+  if (!agent || !crypto::ConstantTimeEquals(agent->secret_hash, presented)) {
+    std::optional<store::AgentRow> row;
+    db_.Read([&](soci::session& sql) { row = store::FindAgent(sql, creds->endpoint_id); });
+    if (!row || !crypto::ConstantTimeEquals(row->secret_hash, presented)) {
+      throw Unauthorized("Unknown agent or wrong secret");
+    }
+    agent = KnownAgent{row->secret_hash, row->inventory_hash, now};
+    RememberAgent(creds->endpoint_id, *agent);
   }
   CheckinReply reply{settings_.checkin_interval, agent->inventory_hash};
-  int64_t now = clock_.NowUnix();
-  db_.Write([&](soci::session& sql) {
-    store::RecordCheckin(sql, creds->endpoint_id, now, metrics);
-    store::InsertMetric(sql, creds->endpoint_id, now - now % 60, metrics);
-    if (inv) {
+  heartbeats_.Write(creds->endpoint_id, now, metrics);
+  if (inv) {
+    // Inventories are rare (only when their hash changes): written on their own.
+    db_.Write([&](soci::session& sql) {
       store::RecordInventory(sql, creds->endpoint_id, now, *inv, inventory_hash);
-      reply.inventory_hash = inventory_hash;
-    }
-  });
+    });
+    reply.inventory_hash = inventory_hash;
+    agent->inventory_hash = inventory_hash;
+    RememberAgent(creds->endpoint_id, *agent);
+  }
   return reply;
+}
+
+namespace {
+constexpr int64_t kCredentialTtl = 600;
+constexpr size_t kCredentialCacheSize = 1000000;
+}  // namespace
+
+std::optional<RmmService::KnownAgent> RmmService::CachedAgent(int64_t endpoint_id, int64_t now) {
+  std::lock_guard<std::mutex> lock(agents_mu_);
+  auto it = agents_.find(endpoint_id);
+  if (it == agents_.end() || now - it->second.cached_at > kCredentialTtl) return std::nullopt;
+  return it->second;
+}
+
+void RmmService::RememberAgent(int64_t endpoint_id, KnownAgent agent) {
+  std::lock_guard<std::mutex> lock(agents_mu_);
+  if (agents_.size() >= kCredentialCacheSize) agents_.clear();
+  agents_[endpoint_id] = std::move(agent);
 }
 
 Status RmmService::StatusOf(const Endpoint& e) const {

@@ -1,8 +1,10 @@
 #pragma once
 
 #include <cstdint>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include <nlohmann/json_fwd.hpp>
@@ -11,6 +13,7 @@
 #include "clients/service.h"
 #include "platform/clock.h"
 #include "platform/db.h"
+#include "rmm/checkin_writer.h"
 #include "rmm/model.h"
 #include "rmm/store.h"
 #include "staff/model.h"
@@ -75,7 +78,12 @@ class RmmService {
  public:
   RmmService(db::Database& db, const audit::AuditLog& audit, const Clock& clock,
              clients::ClientService& clients, RmmSettings settings)
-      : db_(db), audit_(audit), clock_(clock), clients_(clients), settings_(settings) {}
+      : db_(db),
+        audit_(audit),
+        clock_(clock),
+        clients_(clients),
+        settings_(settings),
+        heartbeats_(db) {}
 
   IssuedToken IssueToken(const staff::Actor& actor, int64_t client_id, const TokenRequest& request);
   std::vector<EnrollmentToken> ListTokens(const staff::Actor& actor, int64_t client_id);
@@ -112,6 +120,20 @@ class RmmService {
   const Clock& clock_;
   clients::ClientService& clients_;
   RmmSettings settings_;
+  CheckinWriter heartbeats_;
+
+  // Agent credentials recently proven, so a check-in needs no read of its own.
+  // A cache, not a copy of record: entries expire after kCredentialTtl and the
+  // table is emptied when it reaches kCredentialCacheSize.
+  struct KnownAgent {
+    std::string secret_hash;
+    std::string inventory_hash;
+    int64_t cached_at = 0;
+  };
+  std::optional<KnownAgent> CachedAgent(int64_t endpoint_id, int64_t now);
+  void RememberAgent(int64_t endpoint_id, KnownAgent agent);
+  std::mutex agents_mu_;  // guards agents_
+  std::unordered_map<int64_t, KnownAgent> agents_;
 };
 
 }  // namespace opsmerge::rmm
