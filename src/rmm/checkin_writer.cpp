@@ -9,8 +9,7 @@ namespace opsmerge::rmm {
 namespace {
 
 void WriteOne(soci::session& sql, int64_t endpoint_id, int64_t now, const Metrics& m) {
-  store::RecordCheckin(sql, endpoint_id, now, m);
-  store::InsertMetric(sql, endpoint_id, now - now % 60, m);
+  store::RecordHeartbeats(sql, {store::Heartbeat{endpoint_id, now, m}});
 }
 
 }  // namespace
@@ -56,9 +55,10 @@ void CheckinWriter::Loop() {
 
 void CheckinWriter::Commit(std::deque<Pending*>& batch) {
   try {
-    db_.Write([&](soci::session& sql) {
-      for (Pending* p : batch) WriteOne(sql, p->endpoint_id, p->now, p->metrics);
-    });
+    std::vector<store::Heartbeat> beats;
+    beats.reserve(batch.size());
+    for (Pending* p : batch) beats.push_back({p->endpoint_id, p->now, p->metrics});
+    db_.Write([&](soci::session& sql) { store::RecordHeartbeats(sql, beats); });
     return;
   } catch (...) {
     if (batch.size() == 1) {

@@ -156,6 +156,8 @@ Enrolled RmmService::Enroll(const json& body, const std::string& remote_ip) {
         {"enroll", "endpoint", out.endpoint_id, t->client_id,
          "Endpoint " + inv.hostname + " enrolled with token " + t->prefix + "…", "", after.dump()});
   });
+  // Its first check-in then needs no read on this node.
+  RememberAgent(out.endpoint_id, KnownAgent{crypto::HashToken(out.secret), inventory_hash, now});
   return out;
 }
 

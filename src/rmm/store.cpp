@@ -207,6 +207,30 @@ void RecordInventory(soci::session& sql, int64_t endpoint_id, int64_t now, const
       soci::use(inv.json), soci::use(inventory_hash), soci::use(at), soci::use(id);
 }
 
+void RecordHeartbeats(soci::session& sql, const std::vector<Heartbeat>& beats) {
+  long long id = 0, at = 0, minute = 0;
+  double cpu = 0, mem = 0, disk = 0;
+  soci::statement update =
+      (sql.prepare << "UPDATE endpoints SET last_seen_at = :at, cpu_percent = :c, "
+                      "memory_percent = :m, disk_percent = :d WHERE id = :id",
+       soci::use(at), soci::use(cpu), soci::use(mem), soci::use(disk), soci::use(id));
+  soci::statement sample =
+      (sql.prepare << "INSERT INTO endpoint_metrics (endpoint_id, at, cpu_percent, "
+                      "memory_percent, disk_percent) VALUES (:id, :at, :c, :m, :d) "
+                      "ON CONFLICT (endpoint_id, at) DO NOTHING",
+       soci::use(id), soci::use(minute), soci::use(cpu), soci::use(mem), soci::use(disk));
+  for (const Heartbeat& b : beats) {
+    id = b.endpoint_id;
+    at = b.at;
+    minute = b.at - b.at % 60;
+    cpu = b.metrics.cpu_percent;
+    mem = b.metrics.memory_percent;
+    disk = b.metrics.disk_percent;
+    update.execute(true);
+    sample.execute(true);
+  }
+}
+
 void InsertMetric(soci::session& sql, int64_t endpoint_id, int64_t minute, const Metrics& m) {
   long long id = endpoint_id, at = minute;
   double cpu = m.cpu_percent, mem = m.memory_percent, disk = m.disk_percent;
