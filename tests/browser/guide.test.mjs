@@ -2,6 +2,8 @@
 // merge from the client list, in headless Chromium against the real server.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
+import { spawn, spawnSync } from "node:child_process";
+import { dirname, join } from "node:path";
 import { startServer, startBrowser, screenshotter } from "./server.mjs";
 
 let server, browser, page, shot;
@@ -75,6 +77,43 @@ test("Step 3: add a site", async () => {
   await shot("05-sites");
 });
 
+test("Step 5: Add agent issues a token scoped to this client; the agent lands there", async () => {
+  // From Acme Corp's page (the client created in Step 1).
+  await page.getByRole("link", { name: /^Overview/ }).click();
+  await page.getByRole("link", { name: "Add agent" }).click();
+  await page.getByLabel("Site").selectOption({ label: "London office" });
+  await page.getByRole("button", { name: "Generate token" }).click();
+  const token = (await page.locator("#token").textContent()).trim();
+  const install = (await page.locator("#install-linux").textContent()).trim();
+  assert.match(token, /^omt_[A-Za-z0-9_-]{40,}$/);
+  assert.ok(install.includes(token) && install.includes("/agent/install.sh"));
+  await shot("06-add-agent");
+  // Run the agent the way the install script does: token on stdin, never in argv.
+  const agentBin = join(dirname(server.binary), "opsmerge-agent");
+  const config = join(server.dataDir, "agent.json");
+  const enrol = spawnSync(agentBin, ["enroll", "--server", server.base, "--config", config], { input: token + "\n" });
+  assert.equal(enrol.status, 0, enrol.stderr.toString());
+  const agent = spawn(agentBin, ["run", "--config", config], { stdio: "ignore" });
+  try {
+    await page.getByRole("link", { name: /^Endpoints/ }).first().click();
+    const row = page.getByRole("row").filter({ hasText: "London office" });
+    // The page is server-rendered: look again until the first check-in has arrived.
+    for (let i = 0; i < 30 && !(await row.getByText("online").count()); i++) {
+      await new Promise((r) => setTimeout(r, 500));
+      await page.reload();
+    }
+    assert.equal(await row.count(), 1, "the endpoint is in Acme Corp, site London office");
+    assert.ok(await row.getByText("online").isVisible());
+    await shot("07-endpoints");
+    await row.getByRole("link").first().click();
+    await page.waitForURL(/\/endpoints\/\d+/);
+    assert.ok(await page.getByText("Operating system").isVisible());
+    await shot("08-endpoint");
+  } finally {
+    agent.kill("SIGTERM");
+  }
+});
+
 test("search narrows the list as you type (htmx)", async () => {
   await sidebar().getByRole("link", { name: "Clients", exact: true }).click();
   for (const name of ["ACME Corporation Ltd", "Zebra Dental"]) {
@@ -87,7 +126,7 @@ test("search narrows the list as you type (htmx)", async () => {
   await page.getByLabel("Search clients").fill("zebra");
   await page.waitForFunction(() => !document.querySelector("#client-results")?.textContent.includes("Acme Corp"));
   assert.ok(await page.getByRole("link", { name: "Zebra Dental" }).isVisible());
-  await shot("06-search");
+  await shot("09-search");
 });
 
 test("merge from the client list: select both, Merge", async () => {
@@ -97,14 +136,14 @@ test("merge from the client list: select both, Merge", async () => {
   await page.getByRole("button", { name: "Merge", exact: true }).click();
   await page.waitForURL(/\/clients\/selection/);
   await page.getByRole("radio").first().check();
-  await shot("07-merge-review");
+  await shot("10-merge-review");
   await page.getByRole("button", { name: "Merge", exact: true }).click();
   await page.waitForURL(/notice=merged/);
   assert.ok(await page.getByText("Clients merged.").isVisible());
   await page.goto(server.base + "/clients");
   assert.equal(await page.getByRole("link", { name: "ACME Corporation Ltd" }).count(), 0);
   assert.equal(await page.getByRole("link", { name: "Acme Corp", exact: true }).count(), 1);
-  await shot("08-after-merge");
+  await shot("11-after-merge");
 });
 
 test("no script errors or CSP violations on any page", () => {

@@ -9,7 +9,8 @@ import { chromium } from "playwright-core";
 export async function startServer() {
   const binary = process.env.OPSMERGE_BINARY || "build/opsmerge";
   const dataDir = mkdtempSync(join(tmpdir(), "opsmerge-browser-"));
-  const child = spawn(binary, ["serve", "--listen", "127.0.0.1:0", "--data-dir", dataDir, "--no-access-log"], {
+  const child = spawn(binary, ["serve", "--listen", "127.0.0.1:0", "--data-dir", dataDir, "--no-access-log",
+                               "--checkin-interval", "2"], {
     stdio: ["ignore", "pipe", "inherit"],
   });
   let out = "";
@@ -28,6 +29,8 @@ export async function startServer() {
   });
   return {
     ...found,
+    dataDir,
+    binary,
     async stop() {
       child.kill("SIGTERM");
       await new Promise((r) => child.on("exit", r));
