@@ -90,13 +90,6 @@ ClientQuery ReadClientQuery(const Request& req, const http::Paging& paging) {
   return q;
 }
 
-Response NoContent() {
-  Response r;
-  r.status = 204;
-  r.content_type = "application/json";
-  return r;
-}
-
 }  // namespace
 
 void RegisterApi(http::Router& router, ClientService& service) {
@@ -146,7 +139,7 @@ void RegisterApi(http::Router& router, ClientService& service) {
              }));
   router.Add("DELETE", "/api/v1/clients/{id}", FollowMerges([&service](Request& req) {
                service.Delete(ActorFrom(req), req.ParamId(0, "Client"));
-               return NoContent();
+               return http::NoContent();
              }));
   router.Add(
       "POST", "/api/v1/clients/{id}/archive", FollowMerges([&service](Request& req) {
@@ -168,7 +161,7 @@ void RegisterApi(http::Router& router, ClientService& service) {
              }));
   router.Add("DELETE", "/api/v1/client-links/{id}", [&service](Request& req) {
     service.RemoveLink(ActorFrom(req), req.ParamId(0, "Link"));
-    return NoContent();
+    return http::NoContent();
   });
 
   router.Add("GET", "/api/v1/clients/{id}/contacts", FollowMerges([&service](Request& req) {
@@ -197,7 +190,7 @@ void RegisterApi(http::Router& router, ClientService& service) {
   });
   router.Add("DELETE", "/api/v1/contacts/{id}", [&service](Request& req) {
     service.DeleteContact(ActorFrom(req), req.ParamId(0, "Contact"));
-    return NoContent();
+    return http::NoContent();
   });
 
   router.Add("GET", "/api/v1/clients/{id}/sites", FollowMerges([&service](Request& req) {
@@ -224,7 +217,7 @@ void RegisterApi(http::Router& router, ClientService& service) {
   });
   router.Add("DELETE", "/api/v1/sites/{id}", [&service](Request& req) {
     service.DeleteSite(ActorFrom(req), req.ParamId(0, "Site"));
-    return NoContent();
+    return http::NoContent();
   });
 
   router.Add("GET", "/api/v1/audit", [&service](Request& req) {

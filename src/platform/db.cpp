@@ -226,6 +226,18 @@ std::string RowText(const soci::row& row, size_t column) {
 
 bool RowBool(const soci::row& row, size_t column) { return RowInt(row, column) != 0; }
 
+double RowDouble(const soci::row& row, size_t column) {
+  if (row.get_indicator(column) == soci::i_null) return 0;
+  switch (row.get_properties(column).get_data_type()) {
+    case soci::dt_double:
+      return row.get<double>(column);
+    case soci::dt_string:
+      return std::stod(row.get<std::string>(column));
+    default:
+      return static_cast<double>(RowInt(row, column));
+  }
+}
+
 std::vector<std::string> SplitSqlScript(const std::string& script) {
   std::vector<std::string> out;
   std::string current;

@@ -85,6 +85,7 @@ int64_t RowInt(const soci::row& row, size_t column);  // 0 when NULL
 std::optional<int64_t> RowOptInt(const soci::row& row, size_t column);
 std::string RowText(const soci::row& row, size_t column);  // "" when NULL
 bool RowBool(const soci::row& row, size_t column);
+double RowDouble(const soci::row& row, size_t column);  // 0 when NULL
 
 // Copies the SQLite database at `source_path` to `dest_path` with SQLite's online
 // backup API: consistent while the server keeps writing. Throws on failure.

@@ -67,13 +67,6 @@ std::optional<int64_t> QueryId(const Request& req, const std::string& name) {
   return std::stoll(v);
 }
 
-Response NoContent() {
-  Response r;
-  r.status = 204;
-  r.content_type = "application/json";
-  return r;
-}
-
 std::string ReadFile(const std::string& path) {
   std::ifstream f(path, std::ios::binary);
   if (!f) return "";
@@ -236,7 +229,7 @@ void RegisterApi(http::Router& router, RmmService& service, const AgentDownloads
       }));
   router.Add("DELETE", "/api/v1/enrollment-tokens/{id}", [&service](Request& req) {
     service.RevokeToken(ActorFrom(req), req.ParamId(0, "Enrolment token"));
-    return NoContent();
+    return http::NoContent();
   });
   router.Add("GET", "/api/v1/endpoints", [&service](Request& req) {
     http::Paging paging = http::ParsePaging(req);

@@ -29,18 +29,6 @@ EnrollmentToken ToToken(const soci::row& r) {
   return t;
 }
 
-double RowDouble(const soci::row& r, size_t i) {
-  if (r.get_indicator(i) == soci::i_null) return 0;
-  switch (r.get_properties(i).get_data_type()) {
-    case soci::dt_double:
-      return r.get<double>(i);
-    case soci::dt_string:
-      return std::stod(r.get<std::string>(i));
-    default:
-      return static_cast<double>(db::RowInt(r, i));
-  }
-}
-
 constexpr const char* kEndpointColumns =
     "SELECT e.id, e.client_id, c.name, e.site_id, s.name, e.hostname, e.os_name, e.os_version, "
     "e.billable, e.retired, e.notes, e.last_seen_at, e.cpu_percent, e.memory_percent, "
@@ -62,7 +50,7 @@ Endpoint ToEndpoint(const soci::row& r) {
   e.notes = db::RowText(r, 10);
   e.last_seen_at = db::RowOptInt(r, 11);
   if (r.get_indicator(12) != soci::i_null) {
-    e.metrics = Metrics{RowDouble(r, 12), RowDouble(r, 13), RowDouble(r, 14)};
+    e.metrics = Metrics{db::RowDouble(r, 12), db::RowDouble(r, 13), db::RowDouble(r, 14)};
   }
   e.inventory_json = db::RowText(r, 15);
   e.inventory_at = db::RowOptInt(r, 16);
@@ -318,8 +306,8 @@ std::vector<MetricPoint> RecentMetrics(soci::session& sql, int64_t endpoint_id, 
                       "endpoint_metrics WHERE endpoint_id = :id ORDER BY at DESC LIMIT :l",
        soci::use(id), soci::use(lim));
   for (const auto& r : rs) {
-    out.push_back(
-        MetricPoint{db::RowInt(r, 0), {RowDouble(r, 1), RowDouble(r, 2), RowDouble(r, 3)}});
+    out.push_back(MetricPoint{db::RowInt(r, 0),
+                              {db::RowDouble(r, 1), db::RowDouble(r, 2), db::RowDouble(r, 3)}});
   }
   return out;
 }

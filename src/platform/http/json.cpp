@@ -14,6 +14,13 @@ Response JsonResponse(const nlohmann::json& body, int status) {
   return r;
 }
 
+Response NoContent() {
+  Response r;
+  r.status = 204;
+  r.content_type = "application/json";
+  return r;
+}
+
 nlohmann::json ParseJsonObject(const std::string& body) {
   nlohmann::json j = nlohmann::json::parse(body, nullptr, false);
   if (j.is_discarded()) throw ValidationError("body", "The request body is not valid JSON");

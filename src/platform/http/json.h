@@ -14,6 +14,8 @@
 namespace opsmerge::http {
 
 Response JsonResponse(const nlohmann::json& body, int status = 200);
+// 204 with no body (DELETE and friends).
+Response NoContent();
 
 // The body as a JSON object; ValidationError("body") if it is not one.
 nlohmann::json ParseJsonObject(const std::string& body);
