@@ -98,10 +98,9 @@ void RegisterApi(http::Router& router, ClientService& service) {
     http::Paging paging = http::ParsePaging(req);
     auto page = service.List(ActorFrom(req), ReadClientQuery(req, paging));
     json items = json::array();
-    for (const auto& row : page.items) items.push_back(ClientJson(row.client, {}, row.counts));
-    // The list leaves links out of each row to stay one query per page; GET the
-    // client for them.
-    for (auto& item : items) item.erase("links");
+    for (const auto& row : page.items) {
+      items.push_back(ClientJson(row.client, row.links, row.counts));
+    }
     return JsonResponse(http::ListEnvelope(items, page.total, paging));
   });
   router.Add("POST", "/api/v1/clients", [&service](Request& req) {

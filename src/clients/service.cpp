@@ -93,8 +93,12 @@ Page<ClientRow> ClientService::List(const staff::Actor& actor, const ClientQuery
   db_.Read([&](soci::session& sql) {
     std::vector<ClientCounts> counts;
     std::vector<Client> clients = store::ListClients(sql, query, &counts);
+    std::vector<int64_t> ids;
+    for (const auto& c : clients) ids.push_back(c.id);
+    auto links = store::LinksOf(sql, ids);
     for (size_t i = 0; i < clients.size(); ++i) {
-      page.items.push_back(ClientRow{std::move(clients[i]), counts[i]});
+      int64_t id = clients[i].id;
+      page.items.push_back(ClientRow{std::move(clients[i]), counts[i], std::move(links[id])});
     }
     page.total = store::CountClients(sql, query);
   });

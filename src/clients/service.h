@@ -25,6 +25,7 @@ struct Page {
 struct ClientRow {
   Client client;
   ClientCounts counts;
+  std::vector<ClientLink> links;
 };
 
 struct DuplicateGroupView {

@@ -1,6 +1,7 @@
 #include "clients/store.h"
 
 #include <algorithm>
+#include <set>
 
 #include <soci/soci.h>
 
@@ -364,6 +365,45 @@ std::vector<ClientLink> ListLinks(soci::session& sql, int64_t client_id) {
   for (const auto& r : rs) {
     out.push_back(
         ClientLink{db::RowInt(r, 0), db::RowInt(r, 1), db::RowText(r, 2), db::RowText(r, 3)});
+  }
+  return out;
+}
+
+std::map<int64_t, std::vector<ClientLink>> LinksOf(soci::session& sql,
+                                                   const std::vector<int64_t>& client_ids) {
+  std::map<int64_t, std::vector<ClientLink>> out;
+  if (client_ids.empty()) return out;
+  // One placeholder per id (the count, never a value, shapes the text); links are
+  // rare, so this reads both directions in one pass.
+  // Placeholder names are never repeated: SQLite binds a repeated name once.
+  auto marks = [&](const char* prefix) {
+    std::string m;
+    for (size_t i = 0; i < client_ids.size(); ++i)
+      m += (i ? ", :" : ":") + (prefix + std::to_string(i));
+    return m;
+  };
+  std::string query =
+      "SELECT l.id, l.low_id, l.high_id, l.label, lo.name, hi.name FROM client_links l "
+      "JOIN clients lo ON lo.id = l.low_id JOIN clients hi ON hi.id = l.high_id "
+      "WHERE l.low_id IN (" +
+      marks("a") + ") OR l.high_id IN (" + marks("b") + ") ORDER BY l.id";
+  std::vector<long long> ids(client_ids.begin(), client_ids.end());
+  soci::row r;
+  soci::statement st(sql);
+  st.exchange(soci::into(r));
+  for (int pass = 0; pass < 2; ++pass) {
+    for (auto& id : ids) st.exchange(soci::use(id));
+  }
+  st.alloc();
+  st.prepare(query);
+  st.define_and_bind();
+  st.execute();
+  std::set<int64_t> wanted(client_ids.begin(), client_ids.end());
+  while (st.fetch()) {
+    int64_t id = db::RowInt(r, 0), low = db::RowInt(r, 1), high = db::RowInt(r, 2);
+    std::string label = db::RowText(r, 3);
+    if (wanted.count(low)) out[low].push_back(ClientLink{id, high, db::RowText(r, 5), label});
+    if (wanted.count(high)) out[high].push_back(ClientLink{id, low, db::RowText(r, 4), label});
   }
   return out;
 }

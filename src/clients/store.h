@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -43,6 +44,9 @@ std::vector<NamedId> ClientNames(soci::session& sql, const std::vector<int64_t>&
 
 // ---- links
 std::vector<ClientLink> ListLinks(soci::session& sql, int64_t client_id);
+// The links of several clients at once (a list page), keyed by client id.
+std::map<int64_t, std::vector<ClientLink>> LinksOf(soci::session& sql,
+                                                   const std::vector<int64_t>& client_ids);
 struct LinkRow {
   int64_t id = 0;
   int64_t low_id = 0;

@@ -125,6 +125,10 @@ TEST_F(ClientsApi, C2_CrossLinksShowOnBothClients) {
   EXPECT_EQ(a["links"][0]["name"], "Link Parent plc");
   EXPECT_EQ(a["links"][0]["label"], "Subsidiary of");
   EXPECT_EQ(b["links"][0]["client_id"], child);
+  json listed = Call("GET", "/api/v1/clients?q=link%20parent").Json();
+  ASSERT_EQ(listed["items"].size(), 1u);
+  EXPECT_EQ(listed["items"][0]["links"][0]["name"], "Link Child Ltd")
+      << "list items carry links too";
   EXPECT_EQ(
       Call("POST", P(parent, "/links"), {{"other_client_id", child}, {"label", "Again"}}).status,
       409);
