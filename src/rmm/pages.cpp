@@ -212,9 +212,14 @@ void RegisterPages(http::Router& router, RmmService& service, clients::ClientSer
         client ? "/clients/" + std::to_string(*client) + "/endpoints?notice=moved" : "/endpoints");
   });
 
-  router.Add("GET", "/endpoints", [&service, &t](Request& req) {
+  router.Add("GET", "/endpoints", [&service, &clients, &t](Request& req) {
     EndpointQuery q;
     q.client_id = OptId(req.Query("client_id"));
+    if (req.Query("site_id") == "pool") {
+      q.pool_only = true;
+    } else {
+      q.site_id = OptId(req.Query("site_id"));
+    }
     q.status = req.Query("status");
     if (q.status != "online" && q.status != "offline") q.status.clear();
     q.search = text::Trim(req.Query("q")).substr(0, 200);
@@ -229,9 +234,16 @@ void RegisterPages(http::Router& router, RmmService& service, clients::ClientSer
                  {"total", result.total},
                  {"q", q.search},
                  {"client_id", req.Query("client_id")},
+                 {"site_id", req.Query("site_id")},
                  {"status_" + (q.status.empty() ? std::string("all") : q.status), true},
                  {"has_next", page * 100 < result.total},
                  {"next_page", page + 1}};
+    if (q.client_id) {
+      clients::ClientDetail d = clients.Get(ActorFrom(req), *q.client_id);
+      view["filter_client"] = d.client.name;
+      view["sites"] = SiteOptions(clients, ActorFrom(req), *q.client_id, q.site_id);
+      view["filter_pool"] = q.pool_only;
+    }
     return RenderPage(t, req, "rmm/endpoints", view, {"Endpoints", "endpoints", 200});
   });
 

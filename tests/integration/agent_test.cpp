@@ -406,6 +406,10 @@ TEST_F(Agents, AddAgentPageShowsTheTokenOnceWithInstallCommands) {
   EXPECT_EQ(again.body.find(token), std::string::npos) << "shown once";
   EXPECT_NE(again.body.find(token.substr(0, 10)), std::string::npos) << "listed by its prefix";
   EXPECT_NE(again.body.find(">Revoke</button>"), std::string::npos);
+  HttpResult global = b.Get("/endpoints?client_id=" + std::to_string(client) + "&status=offline");
+  EXPECT_EQ(global.status, 200);
+  EXPECT_NE(global.body.find("Dialog Ltd"), std::string::npos)
+      << "the global page names the client filter";
   HttpResult script = server_->Request("GET", "/agent/install.sh");
   EXPECT_EQ(script.status, 200);
   EXPECT_NE(script.body.find("opsmerge-agent enroll --server"), std::string::npos);
