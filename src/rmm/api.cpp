@@ -220,7 +220,7 @@ void RegisterApi(http::Router& router, RmmService& service, const AgentDownloads
         http::Paging paging = http::ParsePaging(req);
         auto tokens = service.ListTokens(ActorFrom(req), req.ParamId(0, "Client"));
         json items = json::array();
-        int64_t now = SystemClock().NowUnix();
+        int64_t now = service.Now();
         for (size_t i = static_cast<size_t>(paging.Offset());
              i < tokens.size() && items.size() < static_cast<size_t>(paging.per_page); ++i) {
           items.push_back(TokenJson(tokens[i], now));
@@ -288,12 +288,11 @@ void RegisterApi(http::Router& router, RmmService& service, const AgentDownloads
     service.MoveEndpoints(ActorFrom(req), *ids, site ? *site : std::nullopt);
     return JsonResponse({{"moved", ids->size()}});
   });
-  router.Add(
-      "GET", "/api/v1/clients/{id}/billable-endpoints",
-      clients::FollowMerges([&service](Request& req) {
-        int64_t n = service.CountBillable(ActorFrom(req), req.ParamId(0, "Client"));
-        return JsonResponse({{"count", n}, {"as_of", FormatIsoUtc(SystemClock().NowUnix())}});
-      }));
+  router.Add("GET", "/api/v1/clients/{id}/billable-endpoints",
+             clients::FollowMerges([&service](Request& req) {
+               int64_t n = service.CountBillable(ActorFrom(req), req.ParamId(0, "Client"));
+               return JsonResponse({{"count", n}, {"as_of", FormatIsoUtc(service.Now())}});
+             }));
 }
 
 }  // namespace opsmerge::rmm

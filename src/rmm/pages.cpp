@@ -88,7 +88,7 @@ void RegisterPages(http::Router& router, RmmService& service, clients::ClientSer
     view["sites"] =
         SiteOptions(clients, actor, id, OptId(req.Query("site_id", req.Form("site_id"))));
     json tokens = json::array();
-    int64_t now = SystemClock().NowUnix();
+    int64_t now = service.Now();
     for (const auto& tok : service.ListTokens(actor, id)) {
       TokenState state = StateOf(tok, now);
       std::string site_name;

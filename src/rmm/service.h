@@ -111,6 +111,8 @@ class RmmService {
 
   Status StatusOf(const Endpoint& e) const;
   int64_t checkin_interval() const { return settings_.checkin_interval; }
+  // The service's clock, for "as of" times and token states shown to people.
+  int64_t Now() const { return clock_.NowUnix(); }
   // Drops metric samples older than a day (a scheduled job).
   std::string PruneMetrics();
 
