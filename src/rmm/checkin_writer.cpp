@@ -27,11 +27,11 @@ CheckinWriter::~CheckinWriter() {
 }
 
 void CheckinWriter::Write(int64_t endpoint_id, int64_t now, const Metrics& metrics) {
-  Pending p{endpoint_id, now, metrics, false, nullptr};
+  Pending p{endpoint_id, now, metrics, false, nullptr, {}};
   std::unique_lock<std::mutex> lock(mu_);
   queue_.push_back(&p);
   work_.notify_one();
-  done_.wait(lock, [&] { return p.done; });
+  p.committed.wait(lock, [&] { return p.done; });
   if (p.error) std::rethrow_exception(p.error);
 }
 
@@ -48,8 +48,10 @@ void CheckinWriter::Loop() {
     lock.unlock();
     Commit(batch);
     lock.lock();
-    for (Pending* p : batch) p->done = true;
-    done_.notify_all();
+    for (Pending* p : batch) {
+      p->done = true;
+      p->committed.notify_one();
+    }
   }
 }
 

@@ -35,6 +35,7 @@ class CheckinWriter {
     Metrics metrics;
     bool done = false;
     std::exception_ptr error;
+    std::condition_variable committed;  // wakes exactly this caller
   };
   void Loop();
   void Commit(std::deque<Pending*>& batch);
@@ -43,7 +44,6 @@ class CheckinWriter {
   const size_t max_batch_;
   std::mutex mu_;  // guards queue_ and stopping_, and each Pending's done/error
   std::condition_variable work_;
-  std::condition_variable done_;
   std::deque<Pending*> queue_;
   bool stopping_ = false;
   std::thread thread_;
