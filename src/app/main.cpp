@@ -99,6 +99,7 @@ int main(int argc, char** argv) {
     config.checkin_interval =
         std::stoll(Flag(args, "checkin-interval", "OPSMERGE_CHECKIN_INTERVAL", "60"));
     config.public_url = Flag(args, "public-url", "OPSMERGE_PUBLIC_URL", "");
+    config.time_zone = Flag(args, "time-zone", "OPSMERGE_TIME_ZONE", "Europe/London");
     while (!config.public_url.empty() && config.public_url.back() == '/')
       config.public_url.pop_back();
     if (config.checkin_interval < 1 || config.checkin_interval > 3600) {

@@ -105,6 +105,10 @@ int Serve(const Config& config) {
   pthread_sigmask(SIG_BLOCK, &stop, nullptr);
 
   log::SetAccessLog(config.access_log);
+  if (!SetDisplayTimeZone(config.time_zone)) {
+    throw std::runtime_error("unknown time zone \"" + config.time_zone +
+                             "\" (use a name like Europe/London)");
+  }
   SystemClock clock;
   size_t pool =
       static_cast<size_t>(config.db_pool > 0 ? config.db_pool : std::max(config.threads, 2) + 1);

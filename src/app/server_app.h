@@ -12,8 +12,9 @@ struct Config {
   int db_pool = 0;       // connections; 0: one per server thread
   int64_t lease_seconds = 30;
   int64_t cleanup_interval = 3600;
-  int64_t checkin_interval = 60;  // seconds between agent check-ins
-  std::string public_url;         // base URL agents use; "" = the request's host
+  int64_t checkin_interval = 60;            // seconds between agent check-ins
+  std::string public_url;                   // base URL agents use; "" = the request's host
+  std::string time_zone = "Europe/London";  // how pages show times
   std::string listen = "127.0.0.1:8080";
   int threads = 16;
   bool trust_proxy = false;

@@ -1,7 +1,10 @@
 #include "platform/clock.h"
 
 #include <chrono>
+#include <cstdlib>
 #include <ctime>
+
+#include <unistd.h>
 
 namespace opsmerge {
 
@@ -18,6 +21,26 @@ std::string FormatIsoUtc(int64_t unix_seconds) {
   char buf[32];
   std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
   return buf;
+}
+
+std::string FormatForPeople(int64_t unix_seconds) {
+  std::time_t t = static_cast<std::time_t>(unix_seconds);
+  std::tm tm{};
+  localtime_r(&t, &tm);
+  char buf[48];
+  std::strftime(buf, sizeof buf, "%d %b %Y %H:%M %Z", &tm);
+  return buf;
+}
+
+bool SetDisplayTimeZone(const std::string& iana_name) {
+  std::string path = "/usr/share/zoneinfo/" + iana_name;
+  if (iana_name.empty() || iana_name.find("..") != std::string::npos ||
+      access(path.c_str(), R_OK) != 0) {
+    return false;
+  }
+  setenv("TZ", iana_name.c_str(), 1);
+  tzset();
+  return true;
 }
 
 int64_t ParseIsoUtc(const std::string& text) {

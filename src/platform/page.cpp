@@ -1,8 +1,24 @@
 #include "platform/page.h"
 
+#include "platform/clock.h"
+
 namespace opsmerge {
 
 namespace {
+
+// Pages show times in the MSP's time zone; views carry them as ISO UTC strings
+// (the API's form), converted here in one place.
+void LocaliseTimes(nlohmann::json& v) {
+  if (v.is_object() || v.is_array()) {
+    for (auto& child : v) LocaliseTimes(child);
+  } else if (v.is_string()) {
+    const std::string& s = v.get_ref<const std::string&>();
+    if (s.size() == 20 && s[4] == '-' && s[10] == 'T' && s[19] == 'Z') {
+      int64_t t = ParseIsoUtc(s);
+      if (t > 0) v = FormatForPeople(t);
+    }
+  }
+}
 
 void AddCommon(const http::Request& request, nlohmann::json& view) {
   view["csrf"] = request.csrf_token;
@@ -19,6 +35,7 @@ void AddCommon(const http::Request& request, nlohmann::json& view) {
 http::Response RenderPage(const Templates& templates, const http::Request& request,
                           const std::string& content_template, nlohmann::json view,
                           const PageOptions& options) {
+  LocaliseTimes(view);
   AddCommon(request, view);
   nlohmann::json layout;
   AddCommon(request, layout);
@@ -30,6 +47,7 @@ http::Response RenderPage(const Templates& templates, const http::Request& reque
 
 http::Response RenderFragment(const Templates& templates, const http::Request& request,
                               const std::string& template_name, nlohmann::json view, int status) {
+  LocaliseTimes(view);
   AddCommon(request, view);
   return http::Response::Html(templates.Render(template_name, view), status);
 }

@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include "platform/clock.h"
 #include "platform/errors.h"
 #include "platform/http/request.h"
 #include "platform/http/router.h"
@@ -56,3 +57,19 @@ TEST(Request, ParamIdRejectsNonIds) {
 
 }  // namespace
 }  // namespace opsmerge::http
+
+namespace opsmerge {
+namespace {
+
+TEST(Times, PagesShowTheMsPsTimeZone) {
+  ASSERT_TRUE(SetDisplayTimeZone("Europe/London"));
+  EXPECT_EQ(FormatForPeople(ParseIsoUtc("2026-11-25T06:55:00Z")), "25 Nov 2026 06:55 GMT");
+  EXPECT_EQ(FormatForPeople(ParseIsoUtc("2026-07-01T12:00:00Z")), "01 Jul 2026 13:00 BST");
+  EXPECT_FALSE(SetDisplayTimeZone("Mars/Olympus_Mons"));
+  EXPECT_FALSE(SetDisplayTimeZone("../../etc/passwd"));
+  EXPECT_EQ(ParseIsoUtc("not a time"), 0);
+  EXPECT_EQ(FormatIsoUtc(ParseIsoUtc("2026-02-28T23:59:59Z")), "2026-02-28T23:59:59Z");
+}
+
+}  // namespace
+}  // namespace opsmerge
