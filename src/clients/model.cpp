@@ -94,16 +94,6 @@ std::string NameCore(std::string_view name) {
   return core;
 }
 
-MatchReason Match(const ClientKeys& a, const ClientKeys& b) {
-  for (const auto& da : a.domains) {
-    if (std::find(b.domains.begin(), b.domains.end(), da) != b.domains.end()) {
-      return MatchReason::kDomain;
-    }
-  }
-  if (!a.name_key.empty() && a.name_key == b.name_key) return MatchReason::kName;
-  return MatchReason::kNone;
-}
-
 CleanClient ValidateClient(const ClientInput& input, const Client* existing) {
   CleanClient out;
   if (existing) {

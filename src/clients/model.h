@@ -77,17 +77,6 @@ std::string NameKey(std::string_view name);
 // suffixes and filler words ("Acme Corp" and "ACME Corporation Ltd" -> "acme").
 std::string NameCore(std::string_view name);
 
-enum class MatchReason { kNone, kName, kDomain };
-
-struct ClientKeys {
-  int64_t id = 0;
-  std::string name_key;
-  std::vector<std::string> domains;  // all, primary included
-};
-
-// C3: a domain match outranks a name match.
-MatchReason Match(const ClientKeys& a, const ClientKeys& b);
-
 // ---- Merge (C5) ---------------------------------------------------------------
 
 struct ContactRoles {

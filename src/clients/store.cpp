@@ -343,17 +343,6 @@ std::vector<DuplicateCandidate> DuplicateCandidates(soci::session& sql) {
   return out;
 }
 
-std::vector<NamedId> ClientNames(soci::session& sql, const std::vector<int64_t>& ids) {
-  std::vector<NamedId> out;
-  for (int64_t id : ids) {
-    long long cid = id;
-    std::string name;
-    sql << "SELECT name FROM clients WHERE id = :id", soci::use(cid), soci::into(name);
-    if (sql.got_data()) out.push_back(NamedId{id, name});
-  }
-  return out;
-}
-
 std::vector<ClientLink> ListLinks(soci::session& sql, int64_t client_id) {
   std::vector<ClientLink> out;
   long long a = client_id, b = client_id, c = client_id;

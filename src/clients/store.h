@@ -40,7 +40,6 @@ void SetArchived(soci::session& sql, int64_t id, const std::optional<std::string
 ClientCounts Counts(soci::session& sql, int64_t id);
 void DeleteClient(soci::session& sql, int64_t id);
 std::vector<DuplicateCandidate> DuplicateCandidates(soci::session& sql);
-std::vector<NamedId> ClientNames(soci::session& sql, const std::vector<int64_t>& ids);
 
 // ---- links
 std::vector<ClientLink> ListLinks(soci::session& sql, int64_t client_id);

@@ -178,14 +178,6 @@ std::optional<AgentRow> FindAgent(soci::session& sql, int64_t endpoint_id) {
   return AgentRow{hash, inv};
 }
 
-void RecordCheckin(soci::session& sql, int64_t endpoint_id, int64_t now, const Metrics& m) {
-  long long id = endpoint_id, at = now;
-  double cpu = m.cpu_percent, mem = m.memory_percent, disk = m.disk_percent;
-  sql << "UPDATE endpoints SET last_seen_at = :at, cpu_percent = :c, memory_percent = :m, "
-         "disk_percent = :d WHERE id = :id",
-      soci::use(at), soci::use(cpu), soci::use(mem), soci::use(disk), soci::use(id);
-}
-
 void RecordInventory(soci::session& sql, int64_t endpoint_id, int64_t now, const Inventory& inv,
                      const std::string& inventory_hash) {
   long long id = endpoint_id, at = now;
@@ -217,14 +209,6 @@ void RecordHeartbeats(soci::session& sql, const std::vector<Heartbeat>& beats) {
     update.execute(true);
     sample.execute(true);
   }
-}
-
-void InsertMetric(soci::session& sql, int64_t endpoint_id, int64_t minute, const Metrics& m) {
-  long long id = endpoint_id, at = minute;
-  double cpu = m.cpu_percent, mem = m.memory_percent, disk = m.disk_percent;
-  sql << "INSERT INTO endpoint_metrics (endpoint_id, at, cpu_percent, memory_percent, "
-         "disk_percent) VALUES (:id, :at, :c, :m, :d) ON CONFLICT (endpoint_id, at) DO NOTHING",
-      soci::use(id), soci::use(at), soci::use(cpu), soci::use(mem), soci::use(disk);
 }
 
 int64_t PruneMetrics(soci::session& sql, int64_t before) {

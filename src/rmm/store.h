@@ -34,7 +34,6 @@ struct AgentRow {
   std::string inventory_hash;
 };
 std::optional<AgentRow> FindAgent(soci::session& sql, int64_t endpoint_id);
-void RecordCheckin(soci::session& sql, int64_t endpoint_id, int64_t now, const Metrics& metrics);
 void RecordInventory(soci::session& sql, int64_t endpoint_id, int64_t now, const Inventory& inv,
                      const std::string& inventory_hash);
 struct Heartbeat {
@@ -42,9 +41,9 @@ struct Heartbeat {
   int64_t at = 0;
   Metrics metrics;
 };
-// RecordCheckin + InsertMetric for many heartbeats, each statement prepared once.
+// Records last_seen_at and metrics, and a per-minute metrics sample, for many
+// heartbeats in the caller's transaction, each statement prepared once.
 void RecordHeartbeats(soci::session& sql, const std::vector<Heartbeat>& beats);
-void InsertMetric(soci::session& sql, int64_t endpoint_id, int64_t minute, const Metrics& metrics);
 int64_t PruneMetrics(soci::session& sql, int64_t before);
 
 struct EndpointFilter {

@@ -33,17 +33,6 @@ TEST(Names, CoreIgnoresLegalSuffixesAndPunctuation) {
   EXPECT_FALSE(NameCore("The Company Ltd").empty()) << "a name of filler words keeps a key";
 }
 
-TEST(Matching, DomainOutranksName) {
-  ClientKeys a{1, "acme corp", {"acme.com"}};
-  ClientKeys b{2, "acme corp", {"other.com", "acme.com"}};
-  ClientKeys c{3, "acme corp", {}};
-  ClientKeys d{4, "apex", {"apex.com"}};
-  EXPECT_EQ(Match(a, b), MatchReason::kDomain);
-  EXPECT_EQ(Match(a, c), MatchReason::kName);
-  EXPECT_EQ(Match(a, d), MatchReason::kNone);
-  EXPECT_EQ(Match(ClientKeys{5, "", {}}, ClientKeys{6, "", {}}), MatchReason::kNone);
-}
-
 TEST(Validation, ClientFieldsNameTheField) {
   auto field_of = [](const ClientInput& in) {
     try {
