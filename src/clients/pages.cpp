@@ -328,8 +328,17 @@ void RegisterPages(http::Router& router, ClientService& service, const Templates
     if (ids.size() < 2) throw ValidationError("ids", "Select two or more clients to merge");
     json clients = json::array();
     bool first = true;
-    for (const auto& c : service.GetMany(ActorFrom(req), ids)) {
-      ClientDetail d = service.Get(ActorFrom(req), c.id);
+    for (int64_t id : ids) {
+      // The review shows each client's counts; one deleted or merged away since the
+      // list was shown is left out, as it can no longer be merged.
+      ClientDetail d;
+      try {
+        d = service.Get(ActorFrom(req), id);
+      } catch (const NotFound&) {
+        continue;
+      } catch (const ClientMerged&) {
+        continue;
+      }
       json v = ClientView(d.client, d.counts);
       v["checked"] = first;
       first = false;
