@@ -97,6 +97,30 @@ TEST_F(AuthTest, SignInSetsAHardenedSessionCookieStoredHashed) {
   EXPECT_EQ(b.Get("/clients").status, 302);
 }
 
+TEST(Sessions, ExpiredSessionsAreRefusedAndCleanedUp) {
+  Server server({"--cleanup-interval", "1", "--lease-seconds", "1"});
+  server.AddUserWithKey("tech@msp.example", "technician");
+  Browser b(server);
+  ASSERT_EQ(b.SignIn("tech@msp.example", kPassword), 303);
+  ASSERT_EQ(b.Get("/clients").status, 200);
+  // Time passes (the idle limit is 12 h): move the session's expiry into the past.
+  server.Sql("UPDATE staff_sessions SET expires_at = '2000-01-01T00:00:00Z'");
+  EXPECT_EQ(b.Get("/clients").status, 302) << "an expired session signs nobody in";
+  server.Sql(
+      "INSERT INTO setup_tokens (token_hash, created_at, expires_at) VALUES "
+      "('old', '2000-01-01T00:00:00Z', '2000-01-02T00:00:00Z')");
+  EXPECT_TRUE(Eventually(
+      [&] {
+        return server.Query("SELECT COUNT(*) FROM staff_sessions")[0][0] == "0" &&
+               server.Query("SELECT COUNT(*) FROM setup_tokens WHERE token_hash = 'old'")[0][0] ==
+                   "0";
+      },
+      10))
+      << "the scheduled cleanup removes expired sessions and setup tokens";
+  EXPECT_EQ(server.Query("SELECT COUNT(*) FROM setup_tokens")[0][0], "1")
+      << "the valid setup token printed at start stays";
+}
+
 TEST_F(AuthTest, OpenRedirectsAreRefusedAfterSignIn) {
   Browser b(*server_);
   b.Get("/login");
