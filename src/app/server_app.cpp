@@ -36,6 +36,11 @@ std::string DatabaseUrl(const Config& config) {
   if (mkdir(config.data_dir.c_str(), 0700) != 0 && errno != EEXIST) {
     throw std::runtime_error("cannot create data directory " + config.data_dir);
   }
+  struct stat st {};
+  if (stat(config.data_dir.c_str(), &st) == 0 && (st.st_mode & 077) != 0) {
+    log::Info("warning: data directory " + config.data_dir +
+              " is readable by other users; it holds every client's data (chmod 700 it)");
+  }
   return config.data_dir + "/opsmerge.db";
 }
 
@@ -59,22 +64,17 @@ std::string ContentType(const std::string& path) {
 }
 
 void RegisterStatic(http::Router& router) {
-  router.Add(
-      "GET", "/static/{file}",
-      [](http::Request& req) {
-        std::string name = "static/" + req.params[0];
-        auto data = assets::Find(name);
-        if (!data || req.params[0].find("..") != std::string::npos) throw NotFound("File");
-        http::Response r;
-        r.content_type = ContentType(name);
-        r.body = std::string(*data);
-        r.SetHeader("Cache-Control", "public, max-age=3600");
-        return r;
-      },
-      http::Access::kPublic);
-  router.Add(
-      "GET", "/healthz", [](http::Request&) { return http::Response::Text("ok\n"); },
-      http::Access::kPublic);
+  router.AddInline("GET", "/static/{file}", [](http::Request& req) {
+    std::string name = "static/" + req.params[0];
+    auto data = assets::Find(name);
+    if (!data || req.params[0].find("..") != std::string::npos) throw NotFound("File");
+    http::Response r;
+    r.content_type = ContentType(name);
+    r.static_body = *data;
+    r.SetHeader("Cache-Control", "public, max-age=3600");
+    return r;
+  });
+  router.AddInline("GET", "/healthz", [](http::Request&) { return http::Response::Text("ok\n"); });
 }
 
 // The agent binary built with this server sits next to it (build/opsmerge-agent).
@@ -110,8 +110,10 @@ int Serve(const Config& config) {
                              "\" (use a name like Europe/London)");
   }
   SystemClock clock;
-  size_t pool =
-      static_cast<size_t>(config.db_pool > 0 ? config.db_pool : std::max(config.threads, 2) + 1);
+  // Every worker may hold a session at once, plus the heartbeat writer, the
+  // scheduler and start-up work.
+  size_t pool = config.db_pool > 0 ? static_cast<size_t>(config.db_pool)
+                                   : config.http.people_workers + config.http.agent_workers + 4;
   auto db = OpenDatabase(config, pool);
   Templates templates = Templates::Load();
   audit::AuditLog audit(clock);
@@ -141,11 +143,9 @@ int Serve(const Config& config) {
   };
 
   auto [host, port] = SplitListen(config.listen);
-  http::ServerOptions options;
+  http::ServerOptions options = config.http;
   options.host = host;
   options.port = port;
-  options.threads = config.threads;
-  options.trust_proxy = config.trust_proxy;
   http::Server server(options, router, staff, error_page);
   server.Start();
   std::string base = "http://" + host + ":" + std::to_string(server.port());

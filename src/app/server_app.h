@@ -1,6 +1,9 @@
 #pragma once
 
+#include <cstdint>
 #include <string>
+
+#include "platform/http/server.h"
 
 // Wiring: builds every service from the configuration and runs one command.
 // The only place concrete types are constructed.
@@ -9,16 +12,15 @@ namespace opsmerge::app {
 struct Config {
   std::string data_dir = "./data";
   std::string database;  // "postgresql://..."; empty: SQLite in data_dir
-  int db_pool = 0;       // connections; 0: one per server thread
+  int db_pool = 0;       // connections; 0: enough for every worker thread
   int64_t lease_seconds = 30;
   int64_t cleanup_interval = 3600;
   int64_t checkin_interval = 60;            // seconds between agent check-ins
   std::string public_url;                   // base URL agents use; "" = the request's host
   std::string time_zone = "Europe/London";  // how pages show times
   std::string listen = "127.0.0.1:8080";
-  int threads = 16;
-  bool trust_proxy = false;
   bool access_log = true;
+  http::ServerOptions http;  // connection limits, worker pools, deadlines
 };
 
 // Each returns the process exit code.

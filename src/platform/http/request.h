@@ -4,6 +4,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -58,6 +59,9 @@ struct Response {
   int status = 200;
   std::string content_type = "text/html; charset=utf-8";
   std::string body;
+  // A body that lives as long as the program (an embedded asset): sent instead of
+  // `body` when set, so a large stylesheet is never copied per request.
+  std::string_view static_body;
   Pairs headers;
 
   static Response Html(std::string body, int status = 200);

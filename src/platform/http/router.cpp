@@ -18,7 +18,13 @@ std::vector<std::string> SplitPath(const std::string& path) {
 
 void Router::Add(const std::string& method, const std::string& pattern, Handler handler,
                  Access access) {
-  routes_.push_back(Route{method, SplitPath(pattern), std::move(handler), access});
+  Lane lane = access == Access::kAgent ? Lane::kAgent : Lane::kPeople;
+  routes_.push_back(Route{method, SplitPath(pattern), std::move(handler), access, lane});
+}
+
+void Router::AddInline(const std::string& method, const std::string& pattern, Handler handler) {
+  routes_.push_back(
+      Route{method, SplitPath(pattern), std::move(handler), Access::kPublic, Lane::kInline});
 }
 
 Router::Match Router::Find(const std::string& method, const std::string& path) const {

@@ -15,6 +15,12 @@ using Handler = std::function<Response(Request&)>;
 // carry their own credentials (checked by the handler): no cookies, no CSRF.
 enum class Access { kPublic, kStaff, kAgent };
 
+// Where a route's handler runs. kPeople and kAgent: on that bounded worker pool
+// (kAgent is implied by Access::kAgent). kInline: on the I/O thread itself, for
+// public handlers that never block (static files, /healthz), so they answer even
+// when every worker is busy.
+enum class Lane { kPeople, kAgent, kInline };
+
 // Method + path pattern -> handler. Patterns are literal segments and `{name}`
 // captures ("/clients/{id}/contacts"); a literal segment wins over a capture.
 // Built once at start-up, then read-only and thread-safe.
@@ -22,12 +28,15 @@ class Router {
  public:
   void Add(const std::string& method, const std::string& pattern, Handler handler,
            Access access = Access::kStaff);
+  // A public route whose handler never blocks: it runs on the I/O thread.
+  void AddInline(const std::string& method, const std::string& pattern, Handler handler);
 
   struct Route {
     std::string method;
     std::vector<std::string> segments;
     Handler handler;
     Access access;
+    Lane lane;
   };
   struct Match {
     const Route* route = nullptr;

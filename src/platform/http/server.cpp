@@ -1,22 +1,11 @@
 #include "platform/http/server.h"
 
-#include <chrono>
-#include <cstdio>
-#include <istream>
-
-#include <Poco/Net/HTTPRequestHandler.h>
-#include <Poco/Net/HTTPRequestHandlerFactory.h>
-#include <Poco/Net/HTTPServer.h>
-#include <Poco/Net/HTTPServerParams.h>
-#include <Poco/Net/HTTPServerRequest.h>
-#include <Poco/Net/HTTPServerResponse.h>
-#include <Poco/Net/ServerSocket.h>
-#include <Poco/URI.h>
 #include <nlohmann/json.hpp>
 
 #include "platform/crypto.h"
 #include "platform/errors.h"
 #include "platform/http/json.h"
+#include "platform/http/listener.h"
 #include "platform/log.h"
 
 namespace opsmerge::http {
@@ -45,96 +34,6 @@ void AddSecurityHeaders(Response& r, bool secure, bool is_static) {
   if (!has_cache && !is_static) r.SetHeader("Cache-Control", "no-store");
 }
 
-class PocoHandler : public Poco::Net::HTTPRequestHandler {
- public:
-  PocoHandler(const Server& server, const ServerOptions& options)
-      : server_(server), options_(options) {}
-
-  void handleRequest(Poco::Net::HTTPServerRequest& in,
-                     Poco::Net::HTTPServerResponse& out) override {
-    auto started = std::chrono::steady_clock::now();
-    Request req;
-    req.method = in.getMethod();
-    Poco::URI uri;
-    try {
-      uri = Poco::URI(in.getURI());
-      req.path = uri.getPath();
-    } catch (const Poco::Exception&) {
-      req.path = "/";
-    }
-    req.query_string = uri.getRawQuery();
-    req.query = ParseUrlEncoded(req.query_string);
-    for (const auto& [k, v] : in) {
-      std::string lower = Poco::toLower(k);
-      req.headers.emplace_back(lower, v);
-    }
-    req.remote_ip = in.clientAddress().host().toString();
-    if (options_.trust_proxy) {
-      std::string fwd = req.Header("x-forwarded-for");
-      if (!fwd.empty()) req.remote_ip = fwd.substr(0, fwd.find(','));
-      req.secure = req.Header("x-forwarded-proto") == "https";
-    }
-    Response resp;
-    bool too_large = in.getContentLength64() > static_cast<int64_t>(options_.max_body_bytes);
-    if (!too_large) {
-      std::istream& body = in.stream();
-      char buf[8192];
-      while (body.read(buf, sizeof buf) || body.gcount() > 0) {
-        req.body.append(buf, static_cast<size_t>(body.gcount()));
-        if (req.body.size() > options_.max_body_bytes) {
-          too_large = true;
-          break;
-        }
-      }
-    }
-    if (too_large) {
-      // Read and drop a moderately oversized body so the client sees our 413
-      // instead of a reset; past 8 MiB, just close.
-      std::istream& body = in.stream();
-      char sink[8192];
-      int64_t dropped = 0;
-      while (dropped < (8 << 20) && (body.read(sink, sizeof sink) || body.gcount() > 0)) {
-        dropped += body.gcount();
-      }
-      out.setKeepAlive(false);
-      req.request_id = crypto::RandomHex(8);
-      resp = Response::Text("Request body too large", 413);
-      AddSecurityHeaders(resp, req.secure, false);
-    } else {
-      resp = server_.Handle(req);
-    }
-    out.setStatusAndReason(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(resp.status));
-    out.setContentType(resp.content_type);
-    for (const auto& [k, v] : resp.headers) out.add(k, v);
-    out.set("X-Request-Id", req.request_id);
-    out.setContentLength64(static_cast<int64_t>(resp.body.size()));
-    std::ostream& os = out.send();
-    if (req.method != "HEAD")
-      os.write(resp.body.data(), static_cast<std::streamsize>(resp.body.size()));
-    auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started)
-                  .count();
-    log::Access(req.method, req.path, resp.status, ms, req.request_id, req.remote_ip);
-  }
-
- private:
-  const Server& server_;
-  const ServerOptions& options_;
-};
-
-class Factory : public Poco::Net::HTTPRequestHandlerFactory {
- public:
-  Factory(const Server& server, const ServerOptions& options)
-      : server_(server), options_(options) {}
-  Poco::Net::HTTPRequestHandler* createRequestHandler(
-      const Poco::Net::HTTPServerRequest&) override {
-    return new PocoHandler(server_, options_);
-  }
-
- private:
-  const Server& server_;
-  const ServerOptions& options_;
-};
-
 }  // namespace
 
 std::string CsrfTokenFor(const std::string& cookie_value) {
@@ -159,26 +58,24 @@ Server::Server(ServerOptions options, const Router& router, Authenticator& auth,
 Server::~Server() { Stop(); }
 
 void Server::Start() {
-  Poco::Net::ServerSocket socket(Poco::Net::SocketAddress(options_.host, options_.port), 128);
-  auto* params = new Poco::Net::HTTPServerParams;
-  params->setMaxThreads(options_.threads);
-  params->setMaxQueued(1024);
-  params->setKeepAlive(true);
-  params->setMaxKeepAliveRequests(10000);
-  params->setKeepAliveTimeout(Poco::Timespan(15, 0));
-  params->setTimeout(Poco::Timespan(30, 0));
-  server_ = std::make_unique<Poco::Net::HTTPServer>(new Factory(*this, options_), socket, params);
-  server_->start();
+  listener_ = std::make_unique<Listener>(options_, *this);
+  listener_->Start();
 }
 
 void Server::Stop() {
-  if (server_) {
-    server_->stopAll(true);
-    server_.reset();
+  if (listener_) {
+    listener_->Stop();
+    listener_.reset();
   }
 }
 
-uint16_t Server::port() const { return server_ ? server_->port() : options_.port; }
+uint16_t Server::port() const { return listener_ ? listener_->port() : options_.port; }
+
+Lane Server::LaneOf(const std::string& method, const std::string& path) const {
+  Router::Match match = router_.Find(method, path);
+  if (match.route) return match.route->lane;
+  return path.rfind("/agent/", 0) == 0 ? Lane::kAgent : Lane::kPeople;
+}
 
 Response Server::Handle(Request& req) const {
   req.request_id = crypto::RandomHex(8);
@@ -213,7 +110,9 @@ Response Server::Handle(Request& req) const {
       }
     } else {
       req.params = match.params;
-      if (match.route->access == Access::kAgent) {
+      if (match.route->access == Access::kAgent || match.route->lane == Lane::kInline) {
+        // Agents carry their own credentials; inline routes are public and must
+        // never block on a session lookup.
         resp = match.route->handler(req);
         AddSecurityHeaders(resp, req.secure, false);
         return resp;

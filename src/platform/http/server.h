@@ -1,5 +1,7 @@
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -7,11 +9,9 @@
 
 #include "platform/http/router.h"
 
-namespace Poco::Net {
-class HTTPServer;
-}
-
 namespace opsmerge::http {
+
+class Listener;
 
 // Establishes who is calling. Implemented by staff/; the server knows no feature.
 // Implementations are thread-safe.
@@ -26,36 +26,67 @@ class Authenticator {
 using ErrorPage =
     std::function<std::string(int status, const std::string& message, const Request& request)>;
 
+// Every limit of the connection layer. Defaults suit one node holding ~100k agents
+// and its technicians on a 2-core machine; `opsmerge serve --help` and
+// docs/operating.md name the flag for each.
 struct ServerOptions {
   std::string host = "127.0.0.1";
-  uint16_t port = 8080;  // 0 picks a free port; see Server::port()
-  int threads = 16;
-  size_t max_body_bytes = 1 << 20;
+  uint16_t port = 8080;      // 0 picks a free port; see Server::port()
   bool trust_proxy = false;  // honour X-Forwarded-For / X-Forwarded-Proto
+
+  size_t io_threads = 0;      // 0: one per core
+  size_t people_workers = 8;  // threads for pages and the staff API
+  size_t people_queue = 256;  // requests that may wait for one; beyond: 503
+  size_t agent_workers = 16;  // threads for the agent API
+  size_t agent_queue = 4096;  // beyond: 503 with Retry-After, agents back off
+  int64_t retry_after_seconds = 10;
+
+  size_t max_connections = 120000;       // in total; beyond: 503 and close
+  size_t max_connections_per_ip = 2000;  // by socket peer address; 0 = no cap
+  size_t max_body_bytes = 1 << 20;
+  size_t max_header_bytes = 16 << 10;
+  int64_t header_timeout_seconds = 10;  // first byte to the end of the headers
+  int64_t idle_timeout_seconds = 150;   // kept-alive connection with no request
+  int64_t body_timeout_seconds = 15;    // plus body size / min_transfer_rate
+  int64_t write_timeout_seconds = 15;   // plus response size / min_transfer_rate
+  size_t min_transfer_rate = 4096;      // bytes per second a client must keep up
+  int64_t drain_seconds = 5;            // Stop(): time to finish requests in flight
 };
 
-// The HTTP front door. Every request goes through, in order: request id, body
-// limit, routing, authentication (Bearer API key or session cookie), the sign-in
-// requirement of the route, CSRF on unsafe methods (except API-key calls), the
-// handler, the error mapping of platform/errors.h, security headers, access log.
-// Thread-safe; handlers run on POCO's thread pool.
+// The HTTP front door. Connections are asynchronous (Boost.Beast on Asio, one I/O
+// thread per core); each request's handler runs on a bounded worker pool by its
+// route's lane (kAgent routes on the agent pool, kInline on the I/O thread, the
+// rest on the people pool), so slow database work never holds I/O and a fleet
+// storm never starves a technician's page. Every connection has deadlines.
+//
+// Every request goes through, in order: target and header checks (400/413/431),
+// request id, routing, authentication (Bearer API key or session cookie), the
+// sign-in requirement of the route, CSRF on unsafe methods (except API-key calls),
+// the handler, the error mapping of platform/errors.h, security headers, a check
+// that no header carries CR or LF, access log.
+// Thread-safe; Start/Stop from one thread.
 class Server {
  public:
   Server(ServerOptions options, const Router& router, Authenticator& auth, ErrorPage error_page);
   ~Server();
+  // Binds and starts serving; throws std::runtime_error if the address is taken.
   void Start();
+  // Stops accepting, lets requests in flight finish (up to drain_seconds), closes
+  // every connection. Idempotent.
   void Stop();
   uint16_t port() const;
 
-  // Applies everything but the socket: used by Start()'s handler and by tests.
+  // Applies everything but the socket: used by the connection layer and by tests.
   Response Handle(Request& request) const;
+  // Which lane a request runs on (decided on the I/O thread before queueing).
+  Lane LaneOf(const std::string& method, const std::string& path) const;
 
  private:
   ServerOptions options_;
   const Router& router_;
   Authenticator& auth_;
   ErrorPage error_page_;
-  std::unique_ptr<Poco::Net::HTTPServer> server_;
+  std::unique_ptr<Listener> listener_;
 };
 
 // The CSRF token for a cookie value (the session or the pre-session cookie).
