@@ -133,6 +133,11 @@ const std::vector<FlagSpec>& Flags() {
        "BYTES",
        "slowest transfer a client may keep up, per second (default 4096)",
        {"serve"}},
+      {"send-buffer",
+       nullptr,
+       "BYTES",
+       "kernel send buffer per connection, 0 = the OS's autotuning (default 65536)",
+       {"serve"}},
       // user add, api-key create
       {"email", nullptr, "EMAIL", "the staff user's email", {"user add", "api-key create"}},
       {"name",
@@ -347,6 +352,7 @@ opsmerge::app::Config ReadConfig(const Args& args) {
   h.body_timeout_seconds = Number(args, "body-timeout", 15, 1, 3600);
   h.write_timeout_seconds = Number(args, "write-timeout", 15, 1, 3600);
   h.min_transfer_rate = static_cast<size_t>(Number(args, "min-transfer-rate", 4096, 1, 1 << 30));
+  h.send_buffer_bytes = static_cast<size_t>(Number(args, "send-buffer", 65536, 0, 64 << 20));
   return config;
 }
 

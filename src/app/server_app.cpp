@@ -18,6 +18,7 @@
 #include "platform/db.h"
 #include "platform/errors.h"
 #include "platform/http/server.h"
+#include "platform/http/static_files.h"
 #include "platform/log.h"
 #include "platform/page.h"
 #include "platform/scheduler.h"
@@ -50,30 +51,9 @@ std::unique_ptr<db::Database> OpenDatabase(const Config& config, size_t pool_siz
   return db;
 }
 
-std::string ContentType(const std::string& path) {
-  auto ends = [&](const char* ext) {
-    std::string e(ext);
-    return path.size() >= e.size() && path.compare(path.size() - e.size(), e.size(), e) == 0;
-  };
-  if (ends(".css")) return "text/css; charset=utf-8";
-  if (ends(".js")) return "text/javascript; charset=utf-8";
-  if (ends(".svg")) return "image/svg+xml";
-  if (ends(".png")) return "image/png";
-  if (ends(".woff2")) return "font/woff2";
-  return "application/octet-stream";
-}
-
-void RegisterStatic(http::Router& router) {
-  router.AddInline("GET", "/static/{file}", [](http::Request& req) {
-    std::string name = "static/" + req.params[0];
-    auto data = assets::Find(name);
-    if (!data || req.params[0].find("..") != std::string::npos) throw NotFound("File");
-    http::Response r;
-    r.content_type = ContentType(name);
-    r.static_body = *data;
-    r.SetHeader("Cache-Control", "public, max-age=3600");
-    return r;
-  });
+void RegisterStatic(http::Router& router, const http::StaticFiles& files) {
+  router.AddInline("GET", "/static/{file}",
+                   [&files](http::Request& req) { return files.Serve(req.params[0], req); });
   router.AddInline("GET", "/healthz", [](http::Request&) { return http::Response::Text("ok\n"); });
 }
 
@@ -122,8 +102,9 @@ int Serve(const Config& config) {
   rmm::RmmService rmm(*db, audit, clock, clients, rmm::RmmSettings{config.checkin_interval});
   rmm::AgentDownloads downloads{AgentBinaryPath(), config.public_url};
 
+  http::StaticFiles static_files = http::StaticFiles::Load();
   http::Router router;
-  RegisterStatic(router);
+  RegisterStatic(router, static_files);
   staff::RegisterPages(router, staff, templates);
   clients::RegisterPages(router, clients, templates);
   clients::RegisterApi(router, clients);

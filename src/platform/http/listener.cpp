@@ -84,6 +84,7 @@ struct Listener::Impl {
   void Release(const std::string& ip, Connection* c) OM_EXCLUDES(mu);
   void DoAccept();
   void OnAccept(beast::error_code ec, tcp::socket socket);
+  void Adopt(tcp::socket socket);
   void RefuseBusy(tcp::socket& socket);
 
   const ServerOptions options;
@@ -462,18 +463,32 @@ void Listener::Impl::OnAccept(beast::error_code ec, tcp::socket socket) {
     });
     return;
   }
-  beast::error_code opt_ec;
-  socket.set_option(tcp::no_delay(true), opt_ec);
-  auto peer = socket.remote_endpoint(opt_ec);
-  std::string ip = opt_ec ? std::string("?") : peer.address().to_string();
-  if (!Admit(ip)) {
-    RefuseBusy(socket);
-  } else {
-    auto c = std::make_shared<Connection>(*this, std::move(socket), std::move(ip));
-    Register(c);
-    c->Start();
+  Adopt(std::move(socket));
+  // Drain what else is already queued in the kernel before waiting again: a burst
+  // of connections (a reconnect storm, an attacker) must not overflow the listen
+  // backlog while we take one socket per wake-up.
+  for (int i = 0; i < 256; ++i) {
+    beast::error_code e;
+    tcp::socket next = acceptor.accept(net::make_strand(ioc), e);
+    if (e) break;
+    Adopt(std::move(next));
   }
   DoAccept();
+}
+
+void Listener::Impl::Adopt(tcp::socket socket) {
+  beast::error_code opt_ec;
+  socket.set_option(tcp::no_delay(true), opt_ec);
+  if (options.send_buffer_bytes > 0) {
+    socket.set_option(
+        net::socket_base::send_buffer_size(static_cast<int>(options.send_buffer_bytes)), opt_ec);
+  }
+  auto peer = socket.remote_endpoint(opt_ec);
+  std::string ip = opt_ec ? std::string("?") : peer.address().to_string();
+  if (!Admit(ip)) return RefuseBusy(socket);
+  auto c = std::make_shared<Connection>(*this, std::move(socket), std::move(ip));
+  Register(c);
+  c->Start();
 }
 
 void Listener::Impl::RefuseBusy(tcp::socket& socket) {
@@ -524,6 +539,7 @@ void Listener::Start() {
   if (!ec) l.acceptor.set_option(net::socket_base::reuse_address(true), ec);
   if (!ec) l.acceptor.bind(endpoint, ec);
   if (!ec) l.acceptor.listen(net::socket_base::max_listen_connections, ec);
+  if (!ec) l.acceptor.non_blocking(true, ec);  // the batch accept in OnAccept never blocks
   if (ec) {
     throw std::runtime_error("cannot listen on " + l.options.host + ":" +
                              std::to_string(l.options.port) + ": " + ec.message());

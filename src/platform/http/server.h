@@ -50,7 +50,10 @@ struct ServerOptions {
   int64_t body_timeout_seconds = 15;    // plus body size / min_transfer_rate
   int64_t write_timeout_seconds = 15;   // plus response size / min_transfer_rate
   size_t min_transfer_rate = 4096;      // bytes per second a client must keep up
-  int64_t drain_seconds = 5;            // Stop(): time to finish requests in flight
+  // Kernel send buffer per connection (0: the OS's autotuning). Bounded, so a slow
+  // reader pins at most this much kernel memory and copying, not the whole answer.
+  size_t send_buffer_bytes = 64 << 10;
+  int64_t drain_seconds = 5;  // Stop(): time to finish requests in flight
 };
 
 // The HTTP front door. Connections are asynchronous (Boost.Beast on Asio, one I/O
