@@ -125,59 +125,55 @@ void RegisterApi(http::Router& router, ClientService& service) {
     if (!merged) throw ValidationError("merged_ids", "merged_ids is required");
     return JsonResponse(ClientJson(service.Merge(ActorFrom(req), *survivor, *merged)));
   });
-  router.Add(
-      "GET", "/api/v1/clients/{id}", FollowMerges([&service](Request& req) {
-        return JsonResponse(ClientJson(service.Get(ActorFrom(req), req.ParamId(0, "Client"))));
-      }));
-  router.Add("PATCH", "/api/v1/clients/{id}", FollowMerges([&service](Request& req) {
-               int64_t id = req.ParamId(0, "Client");
-               json body = http::ParseJsonObject(req.body);
-               bool confirm = http::OptBool(body, "confirm_duplicate_name").value_or(false);
-               return JsonResponse(
-                   ClientJson(service.Update(ActorFrom(req), id, ReadClientInput(body), confirm)));
-             }));
-  router.Add("DELETE", "/api/v1/clients/{id}", FollowMerges([&service](Request& req) {
-               service.Delete(ActorFrom(req), req.ParamId(0, "Client"));
-               return http::NoContent();
-             }));
-  router.Add(
-      "POST", "/api/v1/clients/{id}/archive", FollowMerges([&service](Request& req) {
-        return JsonResponse(ClientJson(service.Archive(ActorFrom(req), req.ParamId(0, "Client"))));
-      }));
-  router.Add("POST", "/api/v1/clients/{id}/unarchive", FollowMerges([&service](Request& req) {
-               return JsonResponse(
-                   ClientJson(service.Unarchive(ActorFrom(req), req.ParamId(0, "Client"))));
-             }));
-  router.Add("POST", "/api/v1/clients/{id}/links", FollowMerges([&service](Request& req) {
-               int64_t id = req.ParamId(0, "Client");
-               json body = http::ParseJsonObject(req.body);
-               http::RejectUnknownFields(body, {"other_client_id", "label"});
-               auto other = http::OptInt(body, "other_client_id");
-               if (!other) throw ValidationError("other_client_id", "other_client_id is required");
-               auto label = http::OptString(body, "label", kMaxLabel * 4);
-               return JsonResponse(
-                   LinkJson(service.AddLink(ActorFrom(req), id, *other, label.value_or(""))), 201);
-             }));
+  router.Add("GET", "/api/v1/clients/{id}", [&service](Request& req) {
+    return JsonResponse(ClientJson(service.Get(ActorFrom(req), req.ParamId(0, "Client"))));
+  });
+  router.Add("PATCH", "/api/v1/clients/{id}", [&service](Request& req) {
+    int64_t id = req.ParamId(0, "Client");
+    json body = http::ParseJsonObject(req.body);
+    bool confirm = http::OptBool(body, "confirm_duplicate_name").value_or(false);
+    return JsonResponse(
+        ClientJson(service.Update(ActorFrom(req), id, ReadClientInput(body), confirm)));
+  });
+  router.Add("DELETE", "/api/v1/clients/{id}", [&service](Request& req) {
+    service.Delete(ActorFrom(req), req.ParamId(0, "Client"));
+    return http::NoContent();
+  });
+  router.Add("POST", "/api/v1/clients/{id}/archive", [&service](Request& req) {
+    return JsonResponse(ClientJson(service.Archive(ActorFrom(req), req.ParamId(0, "Client"))));
+  });
+  router.Add("POST", "/api/v1/clients/{id}/unarchive", [&service](Request& req) {
+    return JsonResponse(ClientJson(service.Unarchive(ActorFrom(req), req.ParamId(0, "Client"))));
+  });
+  router.Add("POST", "/api/v1/clients/{id}/links", [&service](Request& req) {
+    int64_t id = req.ParamId(0, "Client");
+    json body = http::ParseJsonObject(req.body);
+    http::RejectUnknownFields(body, {"other_client_id", "label"});
+    auto other = http::OptInt(body, "other_client_id");
+    if (!other) throw ValidationError("other_client_id", "other_client_id is required");
+    auto label = http::OptString(body, "label", kMaxLabel * 4);
+    return JsonResponse(LinkJson(service.AddLink(ActorFrom(req), id, *other, label.value_or(""))),
+                        201);
+  });
   router.Add("DELETE", "/api/v1/client-links/{id}", [&service](Request& req) {
     service.RemoveLink(ActorFrom(req), req.ParamId(0, "Link"));
     return http::NoContent();
   });
 
-  router.Add("GET", "/api/v1/clients/{id}/contacts", FollowMerges([&service](Request& req) {
-               http::Paging paging = http::ParsePaging(req);
-               auto page = service.ListContacts(ActorFrom(req), req.ParamId(0, "Client"),
-                                                paging.Offset(), paging.per_page);
-               json items = json::array();
-               for (const auto& c : page.items) items.push_back(ContactJson(c));
-               return JsonResponse(http::ListEnvelope(items, page.total, paging));
-             }));
-  router.Add("POST", "/api/v1/clients/{id}/contacts", FollowMerges([&service](Request& req) {
-               int64_t id = req.ParamId(0, "Client");
-               json body = http::ParseJsonObject(req.body);
-               return JsonResponse(
-                   ContactJson(service.CreateContact(ActorFrom(req), id, ReadContactInput(body))),
-                   201);
-             }));
+  router.Add("GET", "/api/v1/clients/{id}/contacts", [&service](Request& req) {
+    http::Paging paging = http::ParsePaging(req);
+    auto page = service.ListContacts(ActorFrom(req), req.ParamId(0, "Client"), paging.Offset(),
+                                     paging.per_page);
+    json items = json::array();
+    for (const auto& c : page.items) items.push_back(ContactJson(c));
+    return JsonResponse(http::ListEnvelope(items, page.total, paging));
+  });
+  router.Add("POST", "/api/v1/clients/{id}/contacts", [&service](Request& req) {
+    int64_t id = req.ParamId(0, "Client");
+    json body = http::ParseJsonObject(req.body);
+    return JsonResponse(
+        ContactJson(service.CreateContact(ActorFrom(req), id, ReadContactInput(body))), 201);
+  });
   router.Add("GET", "/api/v1/contacts/{id}", [&service](Request& req) {
     return JsonResponse(ContactJson(service.GetContact(ActorFrom(req), req.ParamId(0, "Contact"))));
   });
@@ -192,20 +188,19 @@ void RegisterApi(http::Router& router, ClientService& service) {
     return http::NoContent();
   });
 
-  router.Add("GET", "/api/v1/clients/{id}/sites", FollowMerges([&service](Request& req) {
-               http::Paging paging = http::ParsePaging(req);
-               auto page = service.ListSites(ActorFrom(req), req.ParamId(0, "Client"),
-                                             paging.Offset(), paging.per_page);
-               json items = json::array();
-               for (const auto& s : page.items) items.push_back(SiteJson(s));
-               return JsonResponse(http::ListEnvelope(items, page.total, paging));
-             }));
-  router.Add("POST", "/api/v1/clients/{id}/sites", FollowMerges([&service](Request& req) {
-               int64_t id = req.ParamId(0, "Client");
-               json body = http::ParseJsonObject(req.body);
-               return JsonResponse(
-                   SiteJson(service.CreateSite(ActorFrom(req), id, ReadSiteInput(body))), 201);
-             }));
+  router.Add("GET", "/api/v1/clients/{id}/sites", [&service](Request& req) {
+    http::Paging paging = http::ParsePaging(req);
+    auto page = service.ListSites(ActorFrom(req), req.ParamId(0, "Client"), paging.Offset(),
+                                  paging.per_page);
+    json items = json::array();
+    for (const auto& s : page.items) items.push_back(SiteJson(s));
+    return JsonResponse(http::ListEnvelope(items, page.total, paging));
+  });
+  router.Add("POST", "/api/v1/clients/{id}/sites", [&service](Request& req) {
+    int64_t id = req.ParamId(0, "Client");
+    json body = http::ParseJsonObject(req.body);
+    return JsonResponse(SiteJson(service.CreateSite(ActorFrom(req), id, ReadSiteInput(body))), 201);
+  });
   router.Add("GET", "/api/v1/sites/{id}", [&service](Request& req) {
     return JsonResponse(SiteJson(service.GetSite(ActorFrom(req), req.ParamId(0, "Site"))));
   });
@@ -246,30 +241,6 @@ void RegisterApi(http::Router& router, ClientService& service) {
     }
     return JsonResponse(http::ListEnvelope(items, page.total, paging));
   });
-}
-
-http::Handler FollowMerges(http::Handler handler) {
-  return [handler = std::move(handler)](Request& req) -> Response {
-    try {
-      return handler(req);
-    } catch (const ClientMerged& moved) {
-      // Rebuild the address with the survivor's id in place of the first capture.
-      std::vector<std::string> segs = http::SplitPath(req.path);
-      std::string location;
-      bool replaced = false;
-      for (const auto& s : segs) {
-        location += "/";
-        if (!replaced && s == req.params.at(0)) {
-          location += std::to_string(moved.survivor_id());
-          replaced = true;
-        } else {
-          location += s;
-        }
-      }
-      if (!req.query_string.empty()) location += "?" + req.query_string;
-      throw MovedPermanently(location);
-    }
-  };
 }
 
 }  // namespace opsmerge::clients

@@ -8,6 +8,8 @@
 #include <string_view>
 #include <vector>
 
+#include "platform/errors.h"
+
 // Clients, contacts and sites: the types and the pure rules (C1-C7, P1-P2, S1).
 // No I/O; everything here is unit-tested directly.
 namespace opsmerge::clients {
@@ -108,15 +110,15 @@ ContactMergePlan PlanContactMerge(int64_t survivor_id, const std::vector<MergeCo
 // survivor among the merged, or repeats.
 void ValidateMergeRequest(int64_t survivor_id, const std::vector<int64_t>& merged_ids);
 
-// Thrown when an id belongs to a client that was merged into another.
-class ClientMerged : public std::runtime_error {
+// Thrown when an id belongs to a client that was merged into another; the HTTP
+// layer maps it as every Moved.
+class ClientMerged : public Moved {
  public:
-  explicit ClientMerged(int64_t survivor_id)
-      : std::runtime_error("client was merged"), survivor_id_(survivor_id) {}
-  int64_t survivor_id() const { return survivor_id_; }
-
- private:
-  int64_t survivor_id_;
+  ClientMerged(int64_t old_id, int64_t survivor_id)
+      : Moved(old_id, survivor_id,
+              "Client " + std::to_string(old_id) + " was merged into client " +
+                  std::to_string(survivor_id)) {}
+  int64_t survivor_id() const { return new_id(); }
 };
 
 // ---- Contacts (P1-P2) ---------------------------------------------------------

@@ -358,128 +358,128 @@ void RegisterPages(http::Router& router, ClientService& service, const Templates
     return Response::Redirect(ClientUrl(d.client.id, "?notice=merged"));
   });
 
-  router.Add("GET", "/clients/{id}", FollowMerges([&service, &t](Request& req) {
-               ClientDetail d = service.Get(ActorFrom(req), req.ParamId(0, "Client"));
-               json view = ClientPageView(d, "overview", req);
-               return ShowPage(t, req, "clients/show", view, d.client.name);
-             }));
+  router.Add("GET", "/clients/{id}", [&service, &t](Request& req) {
+    ClientDetail d = service.Get(ActorFrom(req), req.ParamId(0, "Client"));
+    json view = ClientPageView(d, "overview", req);
+    return ShowPage(t, req, "clients/show", view, d.client.name);
+  });
 
-  router.Add("GET", "/clients/{id}/edit", FollowMerges([&service, &t](Request& req) {
-               ClientDetail d = service.Get(ActorFrom(req), req.ParamId(0, "Client"));
-               staff::Require(ActorFrom(req), staff::Permission::kEditClients);
-               std::string extra;
-               for (const auto& x : d.client.domains) extra += (extra.empty() ? "" : "\n") + x;
-               json view = ClientPageView(d, "overview", req);
-               view["form"] = {{"name", d.client.name},
-                               {"domain", d.client.domain},
-                               {"contact_email", d.client.contact_email},
-                               {"domains", extra},
-                               {"notes", d.client.notes}};
-               return ShowPage(t, req, "clients/form", view, "Edit " + d.client.name);
-             }));
+  router.Add("GET", "/clients/{id}/edit", [&service, &t](Request& req) {
+    ClientDetail d = service.Get(ActorFrom(req), req.ParamId(0, "Client"));
+    staff::Require(ActorFrom(req), staff::Permission::kEditClients);
+    std::string extra;
+    for (const auto& x : d.client.domains) extra += (extra.empty() ? "" : "\n") + x;
+    json view = ClientPageView(d, "overview", req);
+    view["form"] = {{"name", d.client.name},
+                    {"domain", d.client.domain},
+                    {"contact_email", d.client.contact_email},
+                    {"domains", extra},
+                    {"notes", d.client.notes}};
+    return ShowPage(t, req, "clients/form", view, "Edit " + d.client.name);
+  });
 
-  router.Add("POST", "/clients/{id}", FollowMerges([&service, &t](Request& req) {
-               int64_t id = req.ParamId(0, "Client");
-               try {
-                 service.Update(ActorFrom(req), id, FormClientInput(req),
-                                req.Form("confirm_duplicate_name") == "1");
-                 return Response::Redirect(ClientUrl(id, "?notice=updated"));
-               } catch (const ValidationError& e) {
-                 json view = ClientPageView(service.Get(ActorFrom(req), id), "overview", req);
-                 view.update(FormError(e.field(), e.what(), 0, ""));
-                 view["form"] = ClientFormValues(req);
-                 return ShowPage(t, req, "clients/form", view, "Edit client", 422);
-               } catch (const Conflict& e) {
-                 json view = ClientPageView(service.Get(ActorFrom(req), id), "overview", req);
-                 view.update(FormError(e.field(), e.what(), e.existing_id(), "/clients/"));
-                 view["form"] = ClientFormValues(req);
-                 view["confirm_name"] = e.field() == "name";
-                 return ShowPage(t, req, "clients/form", view, "Edit client", 409);
-               }
-             }));
+  router.Add("POST", "/clients/{id}", [&service, &t](Request& req) {
+    int64_t id = req.ParamId(0, "Client");
+    try {
+      service.Update(ActorFrom(req), id, FormClientInput(req),
+                     req.Form("confirm_duplicate_name") == "1");
+      return Response::Redirect(ClientUrl(id, "?notice=updated"));
+    } catch (const ValidationError& e) {
+      json view = ClientPageView(service.Get(ActorFrom(req), id), "overview", req);
+      view.update(FormError(e.field(), e.what(), 0, ""));
+      view["form"] = ClientFormValues(req);
+      return ShowPage(t, req, "clients/form", view, "Edit client", 422);
+    } catch (const Conflict& e) {
+      json view = ClientPageView(service.Get(ActorFrom(req), id), "overview", req);
+      view.update(FormError(e.field(), e.what(), e.existing_id(), "/clients/"));
+      view["form"] = ClientFormValues(req);
+      view["confirm_name"] = e.field() == "name";
+      return ShowPage(t, req, "clients/form", view, "Edit client", 409);
+    }
+  });
 
-  router.Add("POST", "/clients/{id}/archive", FollowMerges([&service](Request& req) {
-               int64_t id = req.ParamId(0, "Client");
-               service.Archive(ActorFrom(req), id);
-               return Response::Redirect(ClientUrl(id, "?notice=archived"));
-             }));
+  router.Add("POST", "/clients/{id}/archive", [&service](Request& req) {
+    int64_t id = req.ParamId(0, "Client");
+    service.Archive(ActorFrom(req), id);
+    return Response::Redirect(ClientUrl(id, "?notice=archived"));
+  });
 
-  router.Add("POST", "/clients/{id}/unarchive", FollowMerges([&service, &t](Request& req) {
-               int64_t id = req.ParamId(0, "Client");
-               try {
-                 service.Unarchive(ActorFrom(req), id);
-               } catch (const Conflict& e) {
-                 json view = ClientPageView(service.Get(ActorFrom(req), id), "overview", req);
-                 view["error"] = e.what();
-                 return ShowPage(t, req, "clients/show", view, "Client", 409);
-               }
-               return Response::Redirect(ClientUrl(id, "?notice=unarchived"));
-             }));
+  router.Add("POST", "/clients/{id}/unarchive", [&service, &t](Request& req) {
+    int64_t id = req.ParamId(0, "Client");
+    try {
+      service.Unarchive(ActorFrom(req), id);
+    } catch (const Conflict& e) {
+      json view = ClientPageView(service.Get(ActorFrom(req), id), "overview", req);
+      view["error"] = e.what();
+      return ShowPage(t, req, "clients/show", view, "Client", 409);
+    }
+    return Response::Redirect(ClientUrl(id, "?notice=unarchived"));
+  });
 
-  router.Add("GET", "/clients/{id}/delete", FollowMerges([&service, &t](Request& req) {
-               ClientDetail d = service.Get(ActorFrom(req), req.ParamId(0, "Client"));
-               staff::Require(ActorFrom(req), staff::Permission::kDeleteClients);
-               json view = ClientPageView(d, "overview", req);
-               const ClientCounts& n = d.counts;
-               view["blocked"] = n.tickets + n.invoices + n.endpoints > 0;
-               return ShowPage(t, req, "clients/delete", view, "Delete " + d.client.name);
-             }));
+  router.Add("GET", "/clients/{id}/delete", [&service, &t](Request& req) {
+    ClientDetail d = service.Get(ActorFrom(req), req.ParamId(0, "Client"));
+    staff::Require(ActorFrom(req), staff::Permission::kDeleteClients);
+    json view = ClientPageView(d, "overview", req);
+    const ClientCounts& n = d.counts;
+    view["blocked"] = n.tickets + n.invoices + n.endpoints > 0;
+    return ShowPage(t, req, "clients/delete", view, "Delete " + d.client.name);
+  });
 
-  router.Add("POST", "/clients/{id}/delete", FollowMerges([&service, &t](Request& req) {
-               int64_t id = req.ParamId(0, "Client");
-               try {
-                 service.Delete(ActorFrom(req), id);
-               } catch (const Conflict& e) {
-                 json view = ClientPageView(service.Get(ActorFrom(req), id), "overview", req);
-                 view["error"] = e.what();
-                 view["blocked"] = true;
-                 return ShowPage(t, req, "clients/delete", view, "Delete client", 409);
-               }
-               return Response::Redirect("/clients?notice=deleted");
-             }));
+  router.Add("POST", "/clients/{id}/delete", [&service, &t](Request& req) {
+    int64_t id = req.ParamId(0, "Client");
+    try {
+      service.Delete(ActorFrom(req), id);
+    } catch (const Conflict& e) {
+      json view = ClientPageView(service.Get(ActorFrom(req), id), "overview", req);
+      view["error"] = e.what();
+      view["blocked"] = true;
+      return ShowPage(t, req, "clients/delete", view, "Delete client", 409);
+    }
+    return Response::Redirect("/clients?notice=deleted");
+  });
 
-  router.Add("POST", "/clients/{id}/links", FollowMerges([&service, &t](Request& req) {
-               int64_t id = req.ParamId(0, "Client");
-               std::string other_text = text::Trim(req.Form("other"));
-               try {
-                 int64_t other_id = 0;
-                 ClientQuery q;
-                 q.search = other_text;
-                 q.archived = ArchivedFilter::kAll;
-                 q.limit = 50;
-                 if (!other_text.empty()) {
-                   for (const auto& r : service.List(ActorFrom(req), q).items) {
-                     if (NameKey(r.client.name) == NameKey(other_text)) {
-                       if (other_id != 0) {
-                         throw ValidationError("other", "Several clients are called " + other_text +
-                                                            ": link from the other client's page");
-                       }
-                       other_id = r.client.id;
-                     }
-                   }
-                 }
-                 if (other_id == 0) {
-                   throw ValidationError("other", "No client is called \"" + other_text + "\"");
-                 }
-                 service.AddLink(ActorFrom(req), id, other_id, req.Form("label"));
-                 return Response::Redirect(ClientUrl(id, "?notice=linked"));
-               } catch (const ValidationError& e) {
-                 json view = ClientPageView(service.Get(ActorFrom(req), id), "overview", req);
-                 view["link_error"] = e.what();
-                 view["link_form"] = {{"other", other_text}, {"label", req.Form("label")}};
-                 return ShowPage(t, req, "clients/show", view, "Client", 422);
-               } catch (const Conflict& e) {
-                 json view = ClientPageView(service.Get(ActorFrom(req), id), "overview", req);
-                 view["link_error"] = e.what();
-                 return ShowPage(t, req, "clients/show", view, "Client", 409);
-               }
-             }));
+  router.Add("POST", "/clients/{id}/links", [&service, &t](Request& req) {
+    int64_t id = req.ParamId(0, "Client");
+    std::string other_text = text::Trim(req.Form("other"));
+    try {
+      int64_t other_id = 0;
+      ClientQuery q;
+      q.search = other_text;
+      q.archived = ArchivedFilter::kAll;
+      q.limit = 50;
+      if (!other_text.empty()) {
+        for (const auto& r : service.List(ActorFrom(req), q).items) {
+          if (NameKey(r.client.name) == NameKey(other_text)) {
+            if (other_id != 0) {
+              throw ValidationError("other", "Several clients are called " + other_text +
+                                                 ": link from the other client's page");
+            }
+            other_id = r.client.id;
+          }
+        }
+      }
+      if (other_id == 0) {
+        throw ValidationError("other", "No client is called \"" + other_text + "\"");
+      }
+      service.AddLink(ActorFrom(req), id, other_id, req.Form("label"));
+      return Response::Redirect(ClientUrl(id, "?notice=linked"));
+    } catch (const ValidationError& e) {
+      json view = ClientPageView(service.Get(ActorFrom(req), id), "overview", req);
+      view["link_error"] = e.what();
+      view["link_form"] = {{"other", other_text}, {"label", req.Form("label")}};
+      return ShowPage(t, req, "clients/show", view, "Client", 422);
+    } catch (const Conflict& e) {
+      json view = ClientPageView(service.Get(ActorFrom(req), id), "overview", req);
+      view["link_error"] = e.what();
+      return ShowPage(t, req, "clients/show", view, "Client", 409);
+    }
+  });
 
-  router.Add("POST", "/clients/{id}/links/{link}/delete", FollowMerges([&service](Request& req) {
-               int64_t id = req.ParamId(0, "Client");
-               service.RemoveLink(ActorFrom(req), req.ParamId(1, "Link"));
-               return Response::Redirect(ClientUrl(id, "?notice=unlinked"));
-             }));
+  router.Add("POST", "/clients/{id}/links/{link}/delete", [&service](Request& req) {
+    int64_t id = req.ParamId(0, "Client");
+    service.RemoveLink(ActorFrom(req), req.ParamId(1, "Link"), id);
+    return Response::Redirect(ClientUrl(id, "?notice=unlinked"));
+  });
 
   // ---- Contacts tab
   auto contacts_page = [&service, &t](Request& req, int64_t id, json extra, int status) {
@@ -499,9 +499,9 @@ void RegisterPages(http::Router& router, ClientService& service, const Templates
     return ShowPage(t, req, "clients/contacts", view, "Contacts · " + d.client.name, status);
   };
 
-  router.Add("GET", "/clients/{id}/contacts", FollowMerges([contacts_page](Request& req) {
-               return contacts_page(req, req.ParamId(0, "Client"), json::object(), 200);
-             }));
+  router.Add("GET", "/clients/{id}/contacts", [contacts_page](Request& req) {
+    return contacts_page(req, req.ParamId(0, "Client"), json::object(), 200);
+  });
 
   auto contact_form = [&service, &t](Request& req, int64_t id, json extra, int status) {
     ClientDetail d = service.Get(ActorFrom(req), id);
@@ -511,80 +511,77 @@ void RegisterPages(http::Router& router, ClientService& service, const Templates
     return ShowPage(t, req, "clients/contact_form", view, "Contact · " + d.client.name, status);
   };
 
-  router.Add("GET", "/clients/{id}/contacts/new", FollowMerges([contact_form](Request& req) {
-               return contact_form(req, req.ParamId(0, "Client"),
-                                   {{"new", true}, {"form", json::object()}}, 200);
-             }));
+  router.Add("GET", "/clients/{id}/contacts/new", [contact_form](Request& req) {
+    return contact_form(req, req.ParamId(0, "Client"), {{"new", true}, {"form", json::object()}},
+                        200);
+  });
 
-  router.Add("POST", "/clients/{id}/contacts", FollowMerges([&service, contact_form](Request& req) {
-               int64_t id = req.ParamId(0, "Client");
-               try {
-                 service.CreateContact(ActorFrom(req), id, FormContactInput(req));
-                 return Response::Redirect(ClientUrl(id, "/contacts?notice=contact_saved"));
-               } catch (const ValidationError& e) {
-                 json view = FormError(e.field(), e.what(), 0, "");
-                 view["new"] = true;
-                 view["form"] = ContactFormValues(req);
-                 return contact_form(req, id, view, 422);
-               } catch (const Conflict& e) {
-                 json view = FormError(e.field(), e.what(), 0, "");
-                 view["new"] = true;
-                 view["form"] = ContactFormValues(req);
-                 return contact_form(req, id, view, 409);
-               }
-             }));
-
-  router.Add("GET", "/clients/{id}/contacts/{contact}/edit",
-             FollowMerges([&service, contact_form](Request& req) {
-               int64_t id = req.ParamId(0, "Client");
-               Contact c = OwnedBy(service.GetContact(ActorFrom(req), req.ParamId(1, "Contact")),
-                                   id, "Contact");
-               return contact_form(req, id, {{"form", ContactJson(c)}, {"contact_id", c.id}}, 200);
-             }));
-
-  router.Add("POST", "/clients/{id}/contacts/{contact}",
-             FollowMerges([&service, contact_form](Request& req) {
-               int64_t id = req.ParamId(0, "Client");
-               int64_t cid = OwnedBy(service.GetContact(ActorFrom(req), req.ParamId(1, "Contact")),
-                                     id, "Contact")
-                                 .id;
-               try {
-                 service.UpdateContact(ActorFrom(req), cid, FormContactInput(req));
-                 return Response::Redirect(ClientUrl(id, "/contacts?notice=contact_saved"));
-               } catch (const ValidationError& e) {
-                 json view = FormError(e.field(), e.what(), 0, "");
-                 view["form"] = ContactFormValues(req);
-                 view["contact_id"] = cid;
-                 return contact_form(req, id, view, 422);
-               } catch (const Conflict& e) {
-                 json view = FormError(e.field(), e.what(), 0, "");
-                 view["form"] = ContactFormValues(req);
-                 view["contact_id"] = cid;
-                 return contact_form(req, id, view, 409);
-               }
-             }));
+  router.Add("POST", "/clients/{id}/contacts", [&service, contact_form](Request& req) {
+    int64_t id = req.ParamId(0, "Client");
+    try {
+      service.CreateContact(ActorFrom(req), id, FormContactInput(req));
+      return Response::Redirect(ClientUrl(id, "/contacts?notice=contact_saved"));
+    } catch (const ValidationError& e) {
+      json view = FormError(e.field(), e.what(), 0, "");
+      view["new"] = true;
+      view["form"] = ContactFormValues(req);
+      return contact_form(req, id, view, 422);
+    } catch (const Conflict& e) {
+      json view = FormError(e.field(), e.what(), 0, "");
+      view["new"] = true;
+      view["form"] = ContactFormValues(req);
+      return contact_form(req, id, view, 409);
+    }
+  });
 
   router.Add(
-      "POST", "/clients/{id}/contacts/{contact}/delete", FollowMerges([&service](Request& req) {
+      "GET", "/clients/{id}/contacts/{contact}/edit", [&service, contact_form](Request& req) {
         int64_t id = req.ParamId(0, "Client");
         Contact c =
             OwnedBy(service.GetContact(ActorFrom(req), req.ParamId(1, "Contact")), id, "Contact");
-        service.DeleteContact(ActorFrom(req), c.id);
-        return Response::Redirect(ClientUrl(id, "/contacts?notice=contact_deleted"));
-      }));
+        return contact_form(req, id, {{"form", ContactJson(c)}, {"contact_id", c.id}}, 200);
+      });
+
+  router.Add("POST", "/clients/{id}/contacts/{contact}", [&service, contact_form](Request& req) {
+    int64_t id = req.ParamId(0, "Client");
+    int64_t cid =
+        OwnedBy(service.GetContact(ActorFrom(req), req.ParamId(1, "Contact")), id, "Contact").id;
+    try {
+      service.UpdateContact(ActorFrom(req), cid, FormContactInput(req));
+      return Response::Redirect(ClientUrl(id, "/contacts?notice=contact_saved"));
+    } catch (const ValidationError& e) {
+      json view = FormError(e.field(), e.what(), 0, "");
+      view["form"] = ContactFormValues(req);
+      view["contact_id"] = cid;
+      return contact_form(req, id, view, 422);
+    } catch (const Conflict& e) {
+      json view = FormError(e.field(), e.what(), 0, "");
+      view["form"] = ContactFormValues(req);
+      view["contact_id"] = cid;
+      return contact_form(req, id, view, 409);
+    }
+  });
+
+  router.Add("POST", "/clients/{id}/contacts/{contact}/delete", [&service](Request& req) {
+    int64_t id = req.ParamId(0, "Client");
+    Contact c =
+        OwnedBy(service.GetContact(ActorFrom(req), req.ParamId(1, "Contact")), id, "Contact");
+    service.DeleteContact(ActorFrom(req), c.id);
+    return Response::Redirect(ClientUrl(id, "/contacts?notice=contact_deleted"));
+  });
 
   // ---- Sites tab
-  router.Add("GET", "/clients/{id}/sites", FollowMerges([&service, &t](Request& req) {
-               int64_t id = req.ParamId(0, "Client");
-               ClientDetail d = service.Get(ActorFrom(req), id);
-               auto sites = service.ListSites(ActorFrom(req), id, 0, 500);
-               json view = ClientPageView(d, "sites", req);
-               json rows = json::array();
-               for (const auto& s : sites.items) rows.push_back(SiteView(s));
-               view["sites"] = rows;
-               view["has_sites"] = !rows.empty();
-               return ShowPage(t, req, "clients/sites", view, "Sites · " + d.client.name);
-             }));
+  router.Add("GET", "/clients/{id}/sites", [&service, &t](Request& req) {
+    int64_t id = req.ParamId(0, "Client");
+    ClientDetail d = service.Get(ActorFrom(req), id);
+    auto sites = service.ListSites(ActorFrom(req), id, 0, 500);
+    json view = ClientPageView(d, "sites", req);
+    json rows = json::array();
+    for (const auto& s : sites.items) rows.push_back(SiteView(s));
+    view["sites"] = rows;
+    view["has_sites"] = !rows.empty();
+    return ShowPage(t, req, "clients/sites", view, "Sites · " + d.client.name);
+  });
 
   auto site_form = [&service, &t](Request& req, int64_t id, json extra, int status) {
     ClientDetail d = service.Get(ActorFrom(req), id);
@@ -594,96 +591,89 @@ void RegisterPages(http::Router& router, ClientService& service, const Templates
     return ShowPage(t, req, "clients/site_form", view, "Site · " + d.client.name, status);
   };
 
-  router.Add("GET", "/clients/{id}/sites/new", FollowMerges([site_form](Request& req) {
-               return site_form(req, req.ParamId(0, "Client"),
-                                {{"new", true}, {"form", json::object()}}, 200);
-             }));
+  router.Add("GET", "/clients/{id}/sites/new", [site_form](Request& req) {
+    return site_form(req, req.ParamId(0, "Client"), {{"new", true}, {"form", json::object()}}, 200);
+  });
 
-  router.Add("POST", "/clients/{id}/sites", FollowMerges([&service, site_form](Request& req) {
-               int64_t id = req.ParamId(0, "Client");
-               json form = {{"name", req.Form("name")},
-                            {"address", req.Form("address")},
-                            {"notes", req.Form("notes")}};
-               try {
-                 service.CreateSite(ActorFrom(req), id, FormSiteInput(req));
-                 return Response::Redirect(ClientUrl(id, "/sites?notice=site_saved"));
-               } catch (const ValidationError& e) {
-                 json view = FormError(e.field(), e.what(), 0, "");
-                 view["new"] = true;
-                 view["form"] = form;
-                 return site_form(req, id, view, 422);
-               } catch (const Conflict& e) {
-                 json view = FormError(e.field(), e.what(), 0, "");
-                 view["new"] = true;
-                 view["form"] = form;
-                 return site_form(req, id, view, 409);
-               }
-             }));
+  router.Add("POST", "/clients/{id}/sites", [&service, site_form](Request& req) {
+    int64_t id = req.ParamId(0, "Client");
+    json form = {
+        {"name", req.Form("name")}, {"address", req.Form("address")}, {"notes", req.Form("notes")}};
+    try {
+      service.CreateSite(ActorFrom(req), id, FormSiteInput(req));
+      return Response::Redirect(ClientUrl(id, "/sites?notice=site_saved"));
+    } catch (const ValidationError& e) {
+      json view = FormError(e.field(), e.what(), 0, "");
+      view["new"] = true;
+      view["form"] = form;
+      return site_form(req, id, view, 422);
+    } catch (const Conflict& e) {
+      json view = FormError(e.field(), e.what(), 0, "");
+      view["new"] = true;
+      view["form"] = form;
+      return site_form(req, id, view, 409);
+    }
+  });
 
-  router.Add(
-      "GET", "/clients/{id}/sites/{site}/edit", FollowMerges([&service, site_form](Request& req) {
-        int64_t id = req.ParamId(0, "Client");
-        Site s = OwnedBy(service.GetSite(ActorFrom(req), req.ParamId(1, "Site")), id, "Site");
-        return site_form(req, id, {{"form", SiteView(s)}, {"site_id", s.id}}, 200);
-      }));
+  router.Add("GET", "/clients/{id}/sites/{site}/edit", [&service, site_form](Request& req) {
+    int64_t id = req.ParamId(0, "Client");
+    Site s = OwnedBy(service.GetSite(ActorFrom(req), req.ParamId(1, "Site")), id, "Site");
+    return site_form(req, id, {{"form", SiteView(s)}, {"site_id", s.id}}, 200);
+  });
 
-  router.Add("POST", "/clients/{id}/sites/{site}",
-             FollowMerges([&service, site_form](Request& req) {
-               int64_t id = req.ParamId(0, "Client");
-               int64_t sid =
-                   OwnedBy(service.GetSite(ActorFrom(req), req.ParamId(1, "Site")), id, "Site").id;
-               json form = {{"name", req.Form("name")},
-                            {"address", req.Form("address")},
-                            {"notes", req.Form("notes")}};
-               try {
-                 service.UpdateSite(ActorFrom(req), sid, FormSiteInput(req));
-                 return Response::Redirect(ClientUrl(id, "/sites?notice=site_saved"));
-               } catch (const ValidationError& e) {
-                 json view = FormError(e.field(), e.what(), 0, "");
-                 view["form"] = form;
-                 view["site_id"] = sid;
-                 return site_form(req, id, view, 422);
-               } catch (const Conflict& e) {
-                 json view = FormError(e.field(), e.what(), 0, "");
-                 view["form"] = form;
-                 view["site_id"] = sid;
-                 return site_form(req, id, view, 409);
-               }
-             }));
+  router.Add("POST", "/clients/{id}/sites/{site}", [&service, site_form](Request& req) {
+    int64_t id = req.ParamId(0, "Client");
+    int64_t sid = OwnedBy(service.GetSite(ActorFrom(req), req.ParamId(1, "Site")), id, "Site").id;
+    json form = {
+        {"name", req.Form("name")}, {"address", req.Form("address")}, {"notes", req.Form("notes")}};
+    try {
+      service.UpdateSite(ActorFrom(req), sid, FormSiteInput(req));
+      return Response::Redirect(ClientUrl(id, "/sites?notice=site_saved"));
+    } catch (const ValidationError& e) {
+      json view = FormError(e.field(), e.what(), 0, "");
+      view["form"] = form;
+      view["site_id"] = sid;
+      return site_form(req, id, view, 422);
+    } catch (const Conflict& e) {
+      json view = FormError(e.field(), e.what(), 0, "");
+      view["form"] = form;
+      view["site_id"] = sid;
+      return site_form(req, id, view, 409);
+    }
+  });
 
-  router.Add("POST", "/clients/{id}/sites/{site}/delete", FollowMerges([&service](Request& req) {
-               int64_t id = req.ParamId(0, "Client");
-               Site s =
-                   OwnedBy(service.GetSite(ActorFrom(req), req.ParamId(1, "Site")), id, "Site");
-               service.DeleteSite(ActorFrom(req), s.id);
-               return Response::Redirect(ClientUrl(id, "/sites?notice=site_deleted"));
-             }));
+  router.Add("POST", "/clients/{id}/sites/{site}/delete", [&service](Request& req) {
+    int64_t id = req.ParamId(0, "Client");
+    Site s = OwnedBy(service.GetSite(ActorFrom(req), req.ParamId(1, "Site")), id, "Site");
+    service.DeleteSite(ActorFrom(req), s.id);
+    return Response::Redirect(ClientUrl(id, "/sites?notice=site_deleted"));
+  });
 
   // ---- History tab
-  router.Add("GET", "/clients/{id}/history", FollowMerges([&service, &t](Request& req) {
-               int64_t id = req.ParamId(0, "Client");
-               ClientDetail d = service.Get(ActorFrom(req), id);
-               int64_t page = PageNumber(req);
-               auto history = service.History(ActorFrom(req), id, (page - 1) * 50, 50);
-               json view = ClientPageView(d, "history", req);
-               json rows = json::array();
-               for (const auto& r : history.items) {
-                 rows.push_back({{"at", r.at},
-                                 {"who", r.actor_name},
-                                 {"action", r.action},
-                                 {"what", r.entity_type},
-                                 {"summary", r.summary},
-                                 {"before", r.before_json},
-                                 {"after", r.after_json},
-                                 {"has_detail", !r.before_json.empty() || !r.after_json.empty()}});
-               }
-               view["entries"] = rows;
-               view["has_next"] = page * 50 < history.total;
-               view["next_page"] = page + 1;
-               view["has_prev"] = page > 1;
-               view["prev_page"] = page - 1;
-               return ShowPage(t, req, "clients/history", view, "History · " + d.client.name);
-             }));
+  router.Add("GET", "/clients/{id}/history", [&service, &t](Request& req) {
+    int64_t id = req.ParamId(0, "Client");
+    ClientDetail d = service.Get(ActorFrom(req), id);
+    int64_t page = PageNumber(req);
+    auto history = service.History(ActorFrom(req), id, (page - 1) * 50, 50);
+    json view = ClientPageView(d, "history", req);
+    json rows = json::array();
+    for (const auto& r : history.items) {
+      rows.push_back({{"at", r.at},
+                      {"who", r.actor_name},
+                      {"action", r.action},
+                      {"what", r.entity_type},
+                      {"summary", r.summary},
+                      {"before", r.before_json},
+                      {"after", r.after_json},
+                      {"has_detail", !r.before_json.empty() || !r.after_json.empty()}});
+    }
+    view["entries"] = rows;
+    view["has_next"] = page * 50 < history.total;
+    view["next_page"] = page + 1;
+    view["has_prev"] = page > 1;
+    view["prev_page"] = page - 1;
+    return ShowPage(t, req, "clients/history", view, "History · " + d.client.name);
+  });
 }
 
 }  // namespace opsmerge::clients

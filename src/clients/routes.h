@@ -13,10 +13,6 @@ namespace opsmerge::clients {
 void RegisterApi(http::Router& router, ClientService& service);
 void RegisterPages(http::Router& router, ClientService& service, const Templates& templates);
 
-// Wraps a handler whose first path capture is a client id: a merged-away id
-// answers 301 to the same address under the survivor's id.
-http::Handler FollowMerges(http::Handler handler);
-
 // The view of the client header and tabs (clients/_header) for a page of the
 // client; `tab` is "overview", "contacts", "sites", "endpoints" or "history".
 nlohmann::json ClientPageView(const ClientDetail& detail, const std::string& tab,

@@ -16,7 +16,7 @@ namespace {
 // The client with `id`, or ClientMerged / NotFound.
 Client ResolveClient(soci::session& sql, int64_t id) {
   if (auto c = store::FindClient(sql, id)) return *c;
-  if (auto survivor = store::FindRedirect(sql, id)) throw ClientMerged(*survivor);
+  if (auto survivor = store::FindRedirect(sql, id)) throw ClientMerged(id, *survivor);
   throw NotFound("Client");
 }
 
@@ -382,11 +382,14 @@ ClientLink ClientService::AddLink(const staff::Actor& actor, int64_t client_id,
   return link;
 }
 
-void ClientService::RemoveLink(const staff::Actor& actor, int64_t link_id) {
+void ClientService::RemoveLink(const staff::Actor& actor, int64_t link_id,
+                               std::optional<int64_t> client_id) {
   staff::Require(actor, staff::Permission::kEditClients);
   db_.Write([&](soci::session& sql) {
     auto link = store::FindLink(sql, link_id);
-    if (!link) throw NotFound("Link");
+    if (!link || (client_id && link->low_id != *client_id && link->high_id != *client_id)) {
+      throw NotFound("Link");
+    }
     nlohmann::json before = {
         {"id", link->id}, {"client_ids", {link->low_id, link->high_id}}, {"label", link->label}};
     store::DeleteLink(sql, link_id);

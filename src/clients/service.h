@@ -64,7 +64,10 @@ class ClientService {
   // C2 cross-links.
   ClientLink AddLink(const staff::Actor& actor, int64_t client_id, int64_t other_client_id,
                      const std::string& label);
-  void RemoveLink(const staff::Actor& actor, int64_t link_id);
+  // `client_id`: the client the caller reached the link through; a link that does
+  // not involve it is NotFound.
+  void RemoveLink(const staff::Actor& actor, int64_t link_id,
+                  std::optional<int64_t> client_id = std::nullopt);
 
   // P1-P2
   Page<Contact> ListContacts(const staff::Actor& actor, int64_t client_id, int64_t offset,

@@ -76,7 +76,24 @@ class TooManyRequests : public std::runtime_error {
   int64_t retry_after_;
 };
 
-// A resource that moved for good (a merged client): 301 to `location`.
+// An id that now lives under another id for good (a client merged into another).
+// The HTTP layer answers once for every route: a GET or HEAD whose path or query
+// holds the old id gets 301 to the same address with the new id; any change is
+// refused with 409 (code "merged", existing_id = the new id), so nothing acts on
+// the survivor by surprise.
+class Moved : public std::runtime_error {
+ public:
+  Moved(int64_t old_id, int64_t new_id, const std::string& what)
+      : std::runtime_error(what), old_id_(old_id), new_id_(new_id) {}
+  int64_t old_id() const { return old_id_; }
+  int64_t new_id() const { return new_id_; }
+
+ private:
+  int64_t old_id_;
+  int64_t new_id_;
+};
+
+// A resource that moved for good: 301 to `location`.
 class MovedPermanently : public std::runtime_error {
  public:
   explicit MovedPermanently(std::string location)

@@ -2,6 +2,7 @@
 
 #include "platform/errors.h"
 #include "platform/http/server.h"
+#include "platform/http/target.h"
 #include "platform/page.h"
 #include "staff/routes.h"
 
@@ -13,10 +14,9 @@ using http::Request;
 using http::Response;
 using nlohmann::json;
 
-// Only same-site paths are followed after sign-in, never another host.
+// Only our own paths are followed after sign-in, never another host.
 std::string SafeNext(const std::string& next) {
-  if (next.size() > 1 && next[0] == '/' && next[1] != '/' && next[1] != '\\') return next;
-  return "/clients";
+  return http::IsLocalPath(next) ? next : "/clients";
 }
 
 Response WithSession(Response r, const Request& req, const std::string& token, int64_t max_age) {

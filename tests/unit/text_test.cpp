@@ -56,5 +56,36 @@ TEST(Text, WhiteSpaceAndCase) {
   EXPECT_FALSE(HasControlCharacters("a\tb\r\n"));
 }
 
+TEST(Text, Utf8IsCheckedStrictly) {
+  struct Case {
+    const char* bytes;
+    bool valid;
+    const char* what;
+  };
+  const Case cases[] = {
+      {"plain ascii", true, "ASCII"},
+      {"\xC2\xA3", true, "U+00A3 pound sign"},
+      {"\xE2\x82\xAC", true, "U+20AC euro sign"},
+      {"\xED\x9F\xBF", true, "U+D7FF, last before the surrogates"},
+      {"\xEE\x80\x80", true, "U+E000, first after the surrogates"},
+      {"\xF0\x9F\x98\x80", true, "U+1F600 emoji"},
+      {"\xF4\x8F\xBF\xBF", true, "U+10FFFF, the last code point"},
+      {"\xED\xA0\x80", false, "U+D800, a high surrogate"},
+      {"\xED\xBF\xBF", false, "U+DFFF, a low surrogate"},
+      {"\xC0\x80", false, "overlong NUL"},
+      {"\xC1\xBF", false, "overlong two-byte"},
+      {"\xE0\x80\x80", false, "overlong three-byte NUL"},
+      {"\xE0\x9F\xBF", false, "overlong three-byte"},
+      {"\xF0\x80\x80\x80", false, "overlong four-byte"},
+      {"\xF4\x90\x80\x80", false, "U+110000, above the last code point"},
+      {"\xF5\x80\x80\x80", false, "lead byte F5"},
+      {"\xFF", false, "byte FF"},
+      {"\x80", false, "a lone continuation byte"},
+      {"\xE2\x82", false, "truncated"},
+      {"\xE2\x28\xA1", false, "bad continuation"},
+  };
+  for (const Case& c : cases) EXPECT_EQ(IsValidUtf8(c.bytes), c.valid) << c.what;
+}
+
 }  // namespace
 }  // namespace opsmerge::text

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "platform/errors.h"
+#include "protocol/json_limits.h"
 
 namespace opsmerge::http {
 
@@ -21,8 +22,22 @@ Response NoContent() {
   return r;
 }
 
-nlohmann::json ParseJsonObject(const std::string& body) {
+size_t JsonDepth(std::string_view text) { return jsonlimits::Depth(text); }
+
+nlohmann::json ParseJson(std::string_view body) {
+  // Checked before parsing: a deep tree costs a deep recursion to copy or walk,
+  // and no body of ours nests more than a few levels.
+  if (JsonDepth(body) > kMaxJsonDepth) {
+    throw ValidationError("body", "The request body nests too deeply (at most " +
+                                      std::to_string(kMaxJsonDepth) + " levels)");
+  }
   nlohmann::json j = nlohmann::json::parse(body, nullptr, false);
+  if (j.is_discarded()) throw ValidationError("body", "The request body is not valid JSON");
+  return j;
+}
+
+nlohmann::json ParseJsonObject(const std::string& body) {
+  nlohmann::json j = ParseJson(body);
   if (j.is_discarded()) throw ValidationError("body", "The request body is not valid JSON");
   if (!j.is_object()) throw ValidationError("body", "The request body must be a JSON object");
   return j;

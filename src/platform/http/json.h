@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -17,8 +18,14 @@ Response JsonResponse(const nlohmann::json& body, int status = 200);
 // 204 with no body (DELETE and friends).
 Response NoContent();
 
+// Every JSON body is parsed through these. ValidationError("body") for text that
+// is not JSON or nests deeper than kMaxJsonDepth (checked before any tree exists).
+inline constexpr size_t kMaxJsonDepth = 64;  // = jsonlimits::kMaxDepth
+nlohmann::json ParseJson(std::string_view body);
 // The body as a JSON object; ValidationError("body") if it is not one.
 nlohmann::json ParseJsonObject(const std::string& body);
+// How deeply arrays and objects nest in `text` (strings skipped); no parse.
+size_t JsonDepth(std::string_view text);
 
 // Rejects members not in `allowed` so typos do not silently do nothing.
 void RejectUnknownFields(const nlohmann::json& obj, const std::vector<std::string>& allowed);

@@ -1,5 +1,7 @@
 #include "platform/http/server.h"
 
+#include <optional>
+
 #include <nlohmann/json.hpp>
 
 #include "platform/crypto.h"
@@ -7,6 +9,7 @@
 #include "platform/http/json.h"
 #include "platform/http/listener.h"
 #include "platform/log.h"
+#include "platform/text.h"
 
 namespace opsmerge::http {
 
@@ -32,6 +35,37 @@ void AddSecurityHeaders(Response& r, bool secure, bool is_static) {
   bool has_cache = false;
   for (const auto& [k, v] : r.headers) has_cache = has_cache || k == "Cache-Control";
   if (!has_cache && !is_static) r.SetHeader("Cache-Control", "no-store");
+}
+
+// The request's address with `moved`'s old id put right: in the first path
+// segment that is exactly the id, or else in query values that are. nullopt when
+// the id appears in neither (it came from somewhere a redirect cannot fix).
+std::optional<std::string> MovedLocation(const Request& req, const Moved& moved) {
+  const std::string old_id = std::to_string(moved.old_id());
+  const std::string new_id = std::to_string(moved.new_id());
+  bool replaced = false;
+  std::string path;
+  for (const auto& seg : SplitPath(req.path)) {
+    path += "/";
+    if (!replaced && seg == old_id) {
+      path += new_id;
+      replaced = true;
+    } else {
+      path += UrlEncode(seg);
+    }
+  }
+  std::string query;
+  for (const auto& [k, v] : req.query) {
+    query += (query.empty() ? "" : "&") + UrlEncode(k) + "=";
+    if (!replaced && v == old_id) {
+      query += new_id;
+      replaced = true;
+    } else {
+      query += UrlEncode(v);
+    }
+  }
+  if (!replaced) return std::nullopt;
+  return path + (query.empty() ? "" : "?" + query);
 }
 
 }  // namespace
@@ -101,6 +135,15 @@ Response Server::Handle(Request& req) const {
   Response resp;
   std::string pre_cookie_to_set;
   try {
+    // Text from a browser must be UTF-8 before anything stores, logs or audits it.
+    for (const Pairs* pairs : {&req.query, &req.form}) {
+      for (const auto& [name, value] : *pairs) {
+        if (!text::IsValidUtf8(name) || !text::IsValidUtf8(value)) {
+          throw ValidationError(text::IsValidUtf8(name) ? name : "form",
+                                "This field is not valid text (UTF-8)");
+        }
+      }
+    }
     Router::Match match = router_.Find(req.method, req.path);
     if (!match.route) {
       if (match.path_known) {
@@ -181,6 +224,14 @@ Response Server::Handle(Request& req) const {
     resp.SetHeader("Retry-After", std::to_string(e.retry_after()));
   } catch (const MovedPermanently& e) {
     resp = Response::Redirect(e.location(), 301);
+  } catch (const Moved& e) {
+    std::optional<std::string> location;
+    if (req.method == "GET" || req.method == "HEAD") location = MovedLocation(req, e);
+    if (location) {
+      resp = Response::Redirect(*location, 301);
+    } else {
+      resp = error_response(409, e.what(), "merged", "", e.new_id());
+    }
   } catch (const std::exception& e) {
     log::Error("request " + req.request_id + " " + req.method + " " + req.path +
                " failed: " + e.what());

@@ -55,6 +55,16 @@ std::optional<Target> ParseTarget(std::string_view target) {
   return out;
 }
 
+bool IsLocalPath(std::string_view path) {
+  if (path.empty() || path.size() > 2000 || path[0] != '/') return false;
+  if (path.size() > 1 && (path[1] == '/' || path[1] == '\\')) return false;
+  for (char c : path) {
+    unsigned char u = static_cast<unsigned char>(c);
+    if (u <= 0x20 || u >= 0x7F || c == '\\') return false;
+  }
+  return true;
+}
+
 bool IsSafeHeaderValue(std::string_view value) {
   for (char c : value) {
     if (c == '\r' || c == '\n' || c == '\0') return false;

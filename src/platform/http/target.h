@@ -19,6 +19,12 @@ struct Target {
 // answered 400 before it reaches routing, logging or a handler.
 std::optional<Target> ParseTarget(std::string_view target);
 
+// True for a path on this site that is safe to redirect to after sign-in: starts
+// with one '/', and holds only visible ASCII without '\\' (browsers drop tabs and
+// newlines and read '\\' as '/', which would turn "/\t/evil.example" into
+// "//evil.example", another host).
+bool IsLocalPath(std::string_view path);
+
 // True when `value` may go into a response header: no CR, LF or NUL. The
 // response writer refuses any header that fails this, whatever produced it.
 bool IsSafeHeaderValue(std::string_view value);
