@@ -1,6 +1,9 @@
 #include "platform/crypto.h"
 
+#include <algorithm>
+#include <semaphore>
 #include <stdexcept>
+#include <thread>
 #include <vector>
 
 #include <sodium.h>
@@ -37,12 +40,35 @@ bool ConstantTimeEquals(std::string_view a, std::string_view b) {
   return sodium_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
+namespace {
+
+// Each argon2id hash takes its memory cost (64 MiB) for its duration: at most one
+// per core at a time, so a burst of sign-ins queues instead of exhausting memory.
+std::counting_semaphore<64>& HashSlots() {
+  static std::counting_semaphore<64> slots(
+      std::clamp<std::ptrdiff_t>(std::thread::hardware_concurrency(), 1, 64));
+  return slots;
+}
+
+class HashSlot {
+ public:
+  HashSlot() { HashSlots().acquire(); }
+  ~HashSlot() { HashSlots().release(); }
+  HashSlot(const HashSlot&) = delete;
+  HashSlot& operator=(const HashSlot&) = delete;
+};
+
+PasswordCost g_cost;  // set once at start-up, before any thread
+
+}  // namespace
+
+void SetPasswordCost(PasswordCost cost) { g_cost = cost; }
+
 std::string HashPassword(std::string_view password) {
   char out[crypto_pwhash_STRBYTES];
-  // MODERATE-ish cost: 64 MiB, 3 passes is OWASP's argon2id guidance; interactive
-  // limits keep sign-in under ~100 ms on a 2-core box.
-  if (crypto_pwhash_str_alg(out, password.data(), password.size(), 3, 64ull * 1024 * 1024,
-                            crypto_pwhash_ALG_ARGON2ID13) != 0) {
+  HashSlot slot;
+  if (crypto_pwhash_str_alg(out, password.data(), password.size(), g_cost.passes,
+                            g_cost.memory_bytes, crypto_pwhash_ALG_ARGON2ID13) != 0) {
     throw std::runtime_error("out of memory hashing a password");
   }
   return out;
@@ -50,6 +76,7 @@ std::string HashPassword(std::string_view password) {
 
 bool VerifyPassword(std::string_view password, const std::string& encoded) {
   if (encoded.empty()) return false;
+  HashSlot slot;
   return crypto_pwhash_str_verify(encoded.c_str(), password.data(), password.size()) == 0;
 }
 

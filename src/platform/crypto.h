@@ -19,7 +19,19 @@ std::string HashToken(std::string_view token);
 // Equality that takes the same time wherever the first difference is.
 bool ConstantTimeEquals(std::string_view a, std::string_view b);
 
-// argon2id in libsodium's encoded form (parameters and salt included).
+// argon2id cost. The default is OWASP's guidance (64 MiB, 3 passes). Only the test
+// build of the server lowers it (so hundreds of sign-ins in the test suite cost
+// milliseconds); a hash records its own cost, so verifying is unaffected.
+struct PasswordCost {
+  unsigned long long passes = 3;
+  size_t memory_bytes = 64ull * 1024 * 1024;
+};
+// Call once at start-up, before any thread hashes.
+void SetPasswordCost(PasswordCost cost);
+
+// argon2id in libsodium's encoded form (parameters and salt included). At most one
+// hash per core runs at a time (callers beyond that wait), so a burst of sign-ins
+// cannot take a gigabyte of memory.
 std::string HashPassword(std::string_view password);
 bool VerifyPassword(std::string_view password, const std::string& encoded);
 

@@ -1,6 +1,7 @@
 #include "staff/model.h"
 
 #include "platform/errors.h"
+#include "platform/text.h"
 
 namespace opsmerge::staff {
 
@@ -55,11 +56,22 @@ Actor ActorFrom(const http::Request& request) {
 }
 
 void ValidatePassword(std::string_view password) {
-  if (password.size() < 12) {
+  if (!text::IsValidUtf8(password)) {
+    throw ValidationError("password", "Password is not valid text (UTF-8)");
+  }
+  // Characters, not bytes ("éééééé" is 6, not 12); white space at the ends does
+  // not count.
+  size_t length = text::Utf8Length(text::Trim(password));
+  if (length < 12) {
     throw ValidationError("password", "Password must be at least 12 characters");
   }
-  if (password.size() > 256) {
+  if (text::Utf8Length(password) > 256 || password.size() > 1024) {
     throw ValidationError("password", "Password must be at most 256 characters");
+  }
+  if (IsCommonPassword(password)) {
+    throw ValidationError("password",
+                          "That password is one attackers try first: choose a longer phrase of "
+                          "your own");
   }
 }
 

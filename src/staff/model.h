@@ -44,7 +44,12 @@ void Require(const Actor& actor, Permission permission);
 // The actor for a signed-in request; throws Unauthorized when nobody is signed in.
 Actor ActorFrom(const http::Request& request);
 
-// Password rules: at least 12 characters, at most 256 bytes.
+// Password rules: valid UTF-8, 12 to 256 characters (not bytes; white space at
+// the ends not counted), and not a common password. ValidationError("password").
 void ValidatePassword(std::string_view password);
+// True for a password from the shapes of breached-password lists: a bundled list,
+// a dictionary word with digits/symbols/leetspeak around it, a keyboard walk, a
+// counting run or a repeated unit.
+bool IsCommonPassword(std::string_view password);
 
 }  // namespace opsmerge::staff

@@ -5,6 +5,7 @@
 
 #include "platform/crypto.h"
 #include "platform/errors.h"
+#include "platform/rate_limit.h"
 #include "platform/text.h"
 #include "staff/store.h"
 
@@ -27,8 +28,12 @@ const std::string& DummyHash() {
   return hash;
 }
 
-std::string AccountBucket(const std::string& email_key) { return "signin:acct:" + email_key; }
+std::string PairBucket(const std::string& email_key, const std::string& ip) {
+  return "signin:pair:" + ip + ":" + email_key;
+}
 std::string AddressBucket(const std::string& ip) { return "signin:ip:" + ip; }
+std::string AccountBucket(const std::string& email_key) { return "signin:acct:" + email_key; }
+std::string PaceBucket(const std::string& email_key) { return "signin:pace:" + email_key; }
 
 constexpr int64_t kSetupTokenSeconds = 24 * 3600;
 constexpr const char* kApiKeyPrefix = "om_";
@@ -39,36 +44,52 @@ StaffService::StaffService(db::Database& db, const audit::AuditLog& audit, const
                            SignInLimits limits, SessionPolicy sessions)
     : db_(db), audit_(audit), clock_(clock), limits_(limits), sessions_(sessions) {}
 
-User StaffService::CreateUser(const Actor& by, const std::string& email, const std::string& name,
-                              const std::string& role, const std::string& password) {
-  Require(by, Permission::kManageStaff);
+StaffService::NewUser StaffService::ValidateNewUser(const std::string& email,
+                                                    const std::string& name,
+                                                    const std::string& role,
+                                                    const std::string& password) {
+  NewUser u;
   auto normalized = text::NormalizeEmail(email);
   if (!normalized) throw ValidationError("email", "Enter a valid email address");
-  std::string clean_name = text::CollapseWhitespace(name);
-  if (clean_name.empty()) throw ValidationError("name", "Name is required");
-  if (text::Utf8Length(clean_name) > 200 || !text::IsValidUtf8(clean_name)) {
+  u.email = *normalized;
+  u.email_key = text::FoldCase(*normalized);
+  if (!text::IsValidUtf8(name)) throw ValidationError("name", "Name is not valid text");
+  u.name = text::CollapseWhitespace(name);
+  if (u.name.empty()) throw ValidationError("name", "Name is required");
+  if (text::Utf8Length(u.name) > 200 || text::HasControlCharacters(u.name)) {
     throw ValidationError("name", "Name must be at most 200 characters of text");
   }
   auto parsed_role = ParseRole(role);
   if (!parsed_role) throw ValidationError("role", "Role must be admin, technician or billing");
+  u.role = *parsed_role;
   ValidatePassword(password);
+  return u;
+}
+
+User StaffService::InsertUser(soci::session& sql, const Actor& by, const NewUser& u,
+                              const std::string& password_hash) {
+  if (auto existing = store::FindUserByEmailKey(sql, u.email_key)) {
+    throw Conflict("duplicate", "A staff user with that email already exists", existing->id,
+                   "email");
+  }
+  std::string now = FormatIsoUtc(clock_.NowUnix());
+  int64_t id =
+      store::InsertUser(sql, u.email, u.email_key, u.name, RoleName(u.role), password_hash, now);
+  User user{id, u.email, u.name, u.role, false, now};
+  nlohmann::json after = {{"email", user.email}, {"name", user.name}, {"role", RoleName(u.role)}};
+  audit_.Write(sql, by.Who(),
+               {"create", "staff_user", id, std::nullopt, "Created staff user " + user.email, "",
+                after.dump()});
+  return user;
+}
+
+User StaffService::CreateUser(const Actor& by, const std::string& email, const std::string& name,
+                              const std::string& role, const std::string& password) {
+  Require(by, Permission::kManageStaff);
+  NewUser u = ValidateNewUser(email, name, role, password);
   std::string hash = crypto::HashPassword(password);
-  std::string key = text::FoldCase(*normalized);
   User user;
-  db_.Write([&](soci::session& sql) {
-    if (auto existing = store::FindUserByEmailKey(sql, key)) {
-      throw Conflict("duplicate", "A staff user with that email already exists", existing->id,
-                     "email");
-    }
-    std::string now = FormatIsoUtc(clock_.NowUnix());
-    int64_t id =
-        store::InsertUser(sql, *normalized, key, clean_name, RoleName(*parsed_role), hash, now);
-    user = User{id, *normalized, clean_name, *parsed_role, false, now};
-    nlohmann::json after = {{"email", user.email}, {"name", user.name}, {"role", role}};
-    audit_.Write(sql, by.Who(),
-                 {"create", "staff_user", id, std::nullopt, "Created staff user " + user.email, "",
-                  after.dump()});
-  });
+  db_.Write([&](soci::session& sql) { user = InsertUser(sql, by, u, hash); });
   return user;
 }
 
@@ -110,16 +131,22 @@ bool StaffService::SetupTokenValid(const std::string& token) {
 std::string StaffService::CompleteSetup(const std::string& token, const std::string& email,
                                         const std::string& name, const std::string& password,
                                         const std::string& remote_ip) {
-  if (!SetupTokenValid(token)) {
-    throw Forbidden("This setup link is not valid any more. Restart opsmerge serve for a new one.");
-  }
-  CreateUser(Actor::System(), email, name, "admin", password);
+  const char* kInvalid =
+      "This setup link is not valid any more. Restart opsmerge serve for a new one.";
+  if (token.empty() || token.size() > 128) throw Forbidden(kInvalid);
+  NewUser u = ValidateNewUser(email, name, "admin", password);
   std::string session;
   db_.Write([&](soci::session& sql) {
+    // Consumed first, in the transaction that creates the admin: a concurrent
+    // caller waits for this one's row lock (PostgreSQL) or write lock (SQLite) and
+    // then finds no token. A failure below rolls the consumption back.
+    if (!store::ConsumeSetupToken(sql, crypto::HashToken(token), FormatIsoUtc(clock_.NowUnix())) ||
+        store::CountUsers(sql) > 0) {
+      throw Forbidden(kInvalid);
+    }
+    User user = InsertUser(sql, Actor::System(), u, crypto::HashPassword(password));
     store::DeleteSetupTokens(sql);
-    auto normalized = text::NormalizeEmail(email);
-    auto user = store::FindUserByEmailKey(sql, text::FoldCase(*normalized));
-    session = StartSession(sql, user->id, remote_ip);
+    session = StartSession(sql, user.id, remote_ip);
   });
   return session;
 }
@@ -137,37 +164,45 @@ std::string StaffService::SignIn(const std::string& email, const std::string& pa
                                  const std::string& remote_ip) {
   auto normalized = text::NormalizeEmail(email);
   std::string key = normalized ? text::FoldCase(*normalized) : text::FoldCase(text::Trim(email));
+  if (key.size() > 320) key.resize(320);
   int64_t now = clock_.NowUnix();
+  const int64_t window = limits_.window_seconds;
+  // This attempt is counted before the password is checked, in one statement per
+  // counter, so parallel guesses each see their own count.
   int64_t retry_after = 0;
-  db_.Read([&](soci::session& sql) {
-    auto account = store::ReadRate(sql, AccountBucket(key), now, limits_.window_seconds);
-    auto address = store::ReadRate(sql, AddressBucket(remote_ip), now, limits_.window_seconds);
-    if (account.count >= limits_.per_account_failures) {
-      retry_after = std::max(retry_after, account.window_start + limits_.window_seconds - now);
+  db_.Write([&](soci::session& sql) {
+    auto pair = ratelimit::Hit(sql, PairBucket(key, remote_ip), now, window);
+    auto address = ratelimit::Hit(sql, AddressBucket(remote_ip), now, window);
+    if (pair.count > limits_.per_account_failures) {
+      retry_after = std::max(retry_after, pair.RetryAfter(now, window));
     }
-    if (address.count >= limits_.per_address_failures) {
-      retry_after = std::max(retry_after, address.window_start + limits_.window_seconds - now);
+    if (address.count > limits_.per_address_failures) {
+      retry_after = std::max(retry_after, address.RetryAfter(now, window));
+    }
+    if (retry_after > 0) return;
+    auto account = ratelimit::Hit(sql, AccountBucket(key), now, window);
+    if (account.count > limits_.per_account_before_slowdown) {
+      // Under attack from many addresses: one attempt per few seconds for the
+      // account, so guessing slows to a crawl while its owner can still get in.
+      auto pace = ratelimit::Hit(sql, PaceBucket(key), now, limits_.slowdown_seconds);
+      if (pace.count > 1) retry_after = pace.RetryAfter(now, limits_.slowdown_seconds);
     }
   });
   if (retry_after > 0) {
-    throw TooManyRequests("Too many sign-in attempts. Try again in " +
-                              std::to_string((retry_after + 59) / 60) + " minutes.",
-                          retry_after);
+    std::string wait = retry_after >= 90 ? std::to_string((retry_after + 59) / 60) + " minutes"
+                                         : std::to_string(retry_after) + " seconds";
+    throw TooManyRequests("Too many sign-in attempts. Try again in " + wait + ".", retry_after);
   }
   std::optional<store::UserRow> user;
   db_.Read([&](soci::session& sql) { user = store::FindUserByEmailKey(sql, key); });
   // Verify even for unknown accounts so timing does not reveal which emails exist.
   bool ok = crypto::VerifyPassword(password, user ? user->password_hash : DummyHash());
-  if (!user || user->disabled || !ok) {
-    db_.Write([&](soci::session& sql) {
-      store::AddRate(sql, AccountBucket(key), now, limits_.window_seconds);
-      store::AddRate(sql, AddressBucket(remote_ip), now, limits_.window_seconds);
-    });
-    throw Unauthorized("Wrong email or password");
-  }
+  if (!user || user->disabled || !ok) throw Unauthorized("Wrong email or password");
   std::string token;
   db_.Write([&](soci::session& sql) {
-    store::ClearRate(sql, AccountBucket(key));
+    // Only failures count against the person and their address.
+    ratelimit::Clear(sql, PairBucket(key, remote_ip));
+    ratelimit::Unhit(sql, AddressBucket(remote_ip));
     token = StartSession(sql, user->id, remote_ip);
   });
   return token;
@@ -183,7 +218,8 @@ std::string StaffService::PurgeExpired() {
   store::Purged purged;
   db_.Write([&](soci::session& sql) {
     int64_t now = clock_.NowUnix();
-    purged = store::DeleteExpired(sql, FormatIsoUtc(now), now - limits_.window_seconds);
+    purged = store::DeleteExpired(sql, FormatIsoUtc(now));
+    purged.rate_counters = ratelimit::Purge(sql, now - limits_.window_seconds);
   });
   return std::to_string(purged.sessions) + " sessions, " + std::to_string(purged.setup_tokens) +
          " setup tokens, " + std::to_string(purged.rate_counters) + " sign-in counters removed";

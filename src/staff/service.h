@@ -39,10 +39,16 @@ struct IssuedApiKey {
   std::string secret;  // shown once; only its hash is stored
 };
 
+// Sign-in attempts are counted before the password is checked, atomically, so
+// parallel guesses cannot slip past a limit. An attacker elsewhere cannot lock a
+// person out: the tight limit is per account *and* address; across all addresses
+// an account is only slowed down (one attempt per `slowdown_seconds`).
 struct SignInLimits {
   int64_t window_seconds = 15 * 60;
-  int64_t per_account_failures = 5;
-  int64_t per_address_failures = 30;
+  int64_t per_account_failures = 5;          // per account and address
+  int64_t per_address_failures = 30;         // per address, any accounts
+  int64_t per_account_before_slowdown = 20;  // per account, all addresses
+  int64_t slowdown_seconds = 2;
 };
 
 struct SessionPolicy {
@@ -68,6 +74,9 @@ class StaffService final : public http::Authenticator {
   bool SetupTokenValid(const std::string& token);
   // Creates the first admin with a valid setup token and returns a new session
   // token for them. Forbidden if the token is wrong or an admin already exists.
+  // The token is consumed atomically before the password is hashed: of any
+  // number of concurrent calls, one creates an admin. Bad fields are refused
+  // before the token is touched, so a typo does not burn it.
   std::string CompleteSetup(const std::string& token, const std::string& email,
                             const std::string& name, const std::string& password,
                             const std::string& remote_ip);
@@ -97,6 +106,15 @@ class StaffService final : public http::Authenticator {
 
  private:
   std::string StartSession(soci::session& sql, int64_t user_id, const std::string& remote_ip);
+  struct NewUser {
+    std::string email, email_key, name;
+    Role role = Role::kBilling;
+  };
+  // Checks and cleans the fields of a new user (no database, no hashing).
+  static NewUser ValidateNewUser(const std::string& email, const std::string& name,
+                                 const std::string& role, const std::string& password);
+  User InsertUser(soci::session& sql, const Actor& by, const NewUser& user,
+                  const std::string& password_hash);
 
   db::Database& db_;
   const audit::AuditLog& audit_;

@@ -113,9 +113,8 @@ void DeleteSession(soci::session& sql, const std::string& token_hash) {
   sql << "DELETE FROM staff_sessions WHERE token_hash = :h", soci::use(token_hash);
 }
 
-Purged DeleteExpired(soci::session& sql, const std::string& now, int64_t window_cutoff) {
+Purged DeleteExpired(soci::session& sql, const std::string& now) {
   Purged p;
-  long long cutoff = window_cutoff;
   soci::statement sessions =
       (sql.prepare << "DELETE FROM staff_sessions WHERE expires_at <= :now", soci::use(now));
   sessions.execute(true);
@@ -124,10 +123,6 @@ Purged DeleteExpired(soci::session& sql, const std::string& now, int64_t window_
       (sql.prepare << "DELETE FROM setup_tokens WHERE expires_at <= :now", soci::use(now));
   tokens.execute(true);
   p.setup_tokens = tokens.get_affected_rows();
-  soci::statement counters =
-      (sql.prepare << "DELETE FROM rate_limits WHERE window_start < :cutoff", soci::use(cutoff));
-  counters.execute(true);
-  p.rate_counters = counters.get_affected_rows();
   return p;
 }
 
@@ -190,26 +185,14 @@ bool SetupTokenValid(soci::session& sql, const std::string& token_hash, const st
   return sql.got_data() && ind == soci::i_ok;
 }
 
+bool ConsumeSetupToken(soci::session& sql, const std::string& token_hash, const std::string& now) {
+  soci::statement st = (sql.prepare << "DELETE FROM setup_tokens WHERE token_hash = :h AND "
+                                       "expires_at > :now",
+                        soci::use(token_hash), soci::use(now));
+  st.execute(true);
+  return st.get_affected_rows() == 1;
+}
+
 void DeleteSetupTokens(soci::session& sql) { sql << "DELETE FROM setup_tokens"; }
-
-RateCount ReadRate(soci::session& sql, const std::string& bucket, int64_t now, int64_t window) {
-  long long start = 0, count = 0;
-  sql << "SELECT window_start, count FROM rate_limits WHERE bucket = :b", soci::use(bucket),
-      soci::into(start), soci::into(count);
-  if (!sql.got_data() || start + window <= now) return RateCount{0, now};
-  return RateCount{count, start};
-}
-
-void AddRate(soci::session& sql, const std::string& bucket, int64_t now, int64_t window) {
-  RateCount current = ReadRate(sql, bucket, now, window);
-  long long start = current.window_start, count = current.count + 1;
-  sql << "DELETE FROM rate_limits WHERE bucket = :b", soci::use(bucket);
-  sql << "INSERT INTO rate_limits (bucket, window_start, count) VALUES (:b, :s, :c)",
-      soci::use(bucket), soci::use(start), soci::use(count);
-}
-
-void ClearRate(soci::session& sql, const std::string& bucket) {
-  sql << "DELETE FROM rate_limits WHERE bucket = :b", soci::use(bucket);
-}
 
 }  // namespace opsmerge::staff::store

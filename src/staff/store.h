@@ -61,9 +61,8 @@ struct Purged {
   int64_t setup_tokens = 0;
   int64_t rate_counters = 0;
 };
-// Removes sessions and setup tokens expired at `now`, and rate counters whose
-// window started before `window_cutoff` (Unix seconds).
-Purged DeleteExpired(soci::session& sql, const std::string& now, int64_t window_cutoff);
+// Removes sessions and setup tokens expired at `now`.
+Purged DeleteExpired(soci::session& sql, const std::string& now);
 
 int64_t InsertApiKey(soci::session& sql, int64_t user_id, const std::string& label,
                      const std::string& prefix, const std::string& key_hash,
@@ -78,16 +77,9 @@ void ReplaceSetupToken(soci::session& sql, const std::string& token_hash, const 
                        const std::string& expires_at);
 // True if a setup token with this hash exists and has not expired.
 bool SetupTokenValid(soci::session& sql, const std::string& token_hash, const std::string& now);
+// Deletes the token if it exists and has not expired; true if it did (the one
+// caller that gets true may create the first admin).
+bool ConsumeSetupToken(soci::session& sql, const std::string& token_hash, const std::string& now);
 void DeleteSetupTokens(soci::session& sql);
-
-// Fixed-window counter. Returns the count after adding `add` in the window that
-// contains `now` (a new window starts when the stored one is older than `window`).
-struct RateCount {
-  int64_t count = 0;
-  int64_t window_start = 0;
-};
-RateCount ReadRate(soci::session& sql, const std::string& bucket, int64_t now, int64_t window);
-void AddRate(soci::session& sql, const std::string& bucket, int64_t now, int64_t window);
-void ClearRate(soci::session& sql, const std::string& bucket);
 
 }  // namespace opsmerge::staff::store
