@@ -1,6 +1,8 @@
 #include "platform/db.h"
 
+#include <algorithm>
 #include <map>
+#include <set>
 #include <stdexcept>
 
 #include <Poco/URI.h>
@@ -138,30 +140,50 @@ void Database::Read(const std::function<void(soci::session&)>& fn) {
   fn(sql);
 }
 
-std::vector<std::string> Database::Migrate() {
+std::vector<MigrationFile> MigrationFiles(Dialect dialect) {
   const std::string dir =
-      std::string("migrations/") + (dialect_ == Dialect::kSqlite ? "sqlite/" : "postgresql/");
+      std::string("migrations/") + (dialect == Dialect::kSqlite ? "sqlite/" : "postgresql/");
+  std::vector<MigrationFile> out;
+  for (std::string_view path : assets::List(dir)) {
+    MigrationFile m;
+    m.name = std::string(path.substr(dir.size()));
+    size_t digits = m.name.find_first_not_of("0123456789");
+    if (digits == 0 || digits == std::string::npos || m.name[digits] != '_') {
+      throw std::runtime_error("migration " + m.name + " is not named NNNN_what.sql");
+    }
+    m.number = std::stoi(m.name.substr(0, digits));
+    m.script = *assets::Find(path);
+    out.push_back(std::move(m));
+  }
+  std::sort(out.begin(), out.end(),
+            [](const MigrationFile& a, const MigrationFile& b) { return a.number < b.number; });
+  return out;
+}
+
+std::vector<std::string> Database::Migrate() {
   std::vector<std::string> applied;
   Write([&](soci::session& sql) {
     // Two nodes starting at once: the second waits here until the first commits.
     if (dialect_ == Dialect::kPostgresql) sql << "SELECT pg_advisory_xact_lock(7263541)";
     sql << "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
            "name TEXT NOT NULL, applied_at TEXT NOT NULL)";
-    std::map<int, bool> done;
-    soci::rowset<int> rs = (sql.prepare << "SELECT version FROM schema_migrations");
-    for (int v : rs) done[v] = true;
-    for (std::string_view name : assets::List(dir)) {
-      std::string file(name.substr(dir.size()));
-      int version = std::stoi(file.substr(0, file.find('_')));
-      if (done.count(version)) continue;
-      std::string script(*assets::Find(name));
-      for (const std::string& stmt : SplitSqlScript(script)) {
+    // Applied migrations are known by their whole file name ("0004_tickets.sql"), so
+    // a file is never skipped because another one shares its number. The number
+    // orders them and stays the primary key: two files with one number fail loudly
+    // here (and a unit test refuses them before that).
+    std::set<std::string> done;
+    soci::rowset<std::string> rs = (sql.prepare << "SELECT name FROM schema_migrations");
+    for (const std::string& n : rs) done.insert(n);
+    for (const MigrationFile& m : MigrationFiles(dialect_)) {
+      if (done.count(m.name)) continue;
+      for (const std::string& stmt : SplitSqlScript(std::string(m.script))) {
         sql << stmt;
       }
       std::string now = FormatIsoUtc(SystemClock().NowUnix());
+      int version = m.number;
       sql << "INSERT INTO schema_migrations (version, name, applied_at) VALUES (:v, :n, :t)",
-          soci::use(version), soci::use(file), soci::use(now);
-      applied.push_back(file);
+          soci::use(version), soci::use(m.name), soci::use(now);
+      applied.push_back(m.name);
     }
   });
   return applied;

@@ -6,6 +6,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace soci {
@@ -90,6 +91,14 @@ double RowDouble(const soci::row& row, size_t column);  // 0 when NULL
 // Copies the SQLite database at `source_path` to `dest_path` with SQLite's online
 // backup API: consistent while the server keeps writing. Throws on failure.
 void BackupSqlite(const std::string& source_path, const std::string& dest_path);
+
+// The embedded migrations of a dialect, in number order ("0003_rmm.sql" is 3).
+struct MigrationFile {
+  std::string name;
+  int number = 0;
+  std::string_view script;
+};
+std::vector<MigrationFile> MigrationFiles(Dialect dialect);
 
 // Splits a migration script into statements (on ';' at the end of a line).
 std::vector<std::string> SplitSqlScript(const std::string& script);

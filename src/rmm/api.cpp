@@ -193,40 +193,36 @@ void RegisterAgentApi(http::Router& router, RmmService& service, const AgentDown
 }
 
 void RegisterApi(http::Router& router, RmmService& service, const AgentDownloads& downloads) {
-  router.Add(
-      "POST", "/api/v1/clients/{id}/enrollment-tokens",
-      clients::FollowMerges([&service, downloads](Request& req) {
-        int64_t id = req.ParamId(0, "Client");
-        json body = req.body.empty() ? json::object() : http::ParseJsonObject(req.body);
-        http::RejectUnknownFields(body, {"site_id", "expires_in_days", "max_uses"});
-        TokenRequest t;
-        t.site_id = http::OptInt(body, "site_id");
-        t.expires_in_days = http::OptInt(body, "expires_in_days");
-        t.max_uses = http::OptInt(body, "max_uses");
-        IssuedToken issued = service.IssueToken(ActorFrom(req), id, t);
-        return JsonResponse(
-            {{"id", issued.token.id},
-             {"token", issued.secret},
-             {"site_id", issued.token.site_id ? json(*issued.token.site_id) : json()},
-             {"expires_at", FormatIsoUtc(issued.token.expires_at)},
-             {"max_uses", issued.token.max_uses ? json(*issued.token.max_uses) : json()},
-             {"install",
-              {{"linux", LinuxInstallCommand(ServerBaseUrl(req, downloads), issued.secret)}}}},
-            201);
-      }));
-  router.Add(
-      "GET", "/api/v1/clients/{id}/enrollment-tokens",
-      clients::FollowMerges([&service](Request& req) {
-        http::Paging paging = http::ParsePaging(req);
-        auto tokens = service.ListTokens(ActorFrom(req), req.ParamId(0, "Client"));
-        json items = json::array();
-        int64_t now = service.Now();
-        for (size_t i = static_cast<size_t>(paging.Offset());
-             i < tokens.size() && items.size() < static_cast<size_t>(paging.per_page); ++i) {
-          items.push_back(TokenJson(tokens[i], now));
-        }
-        return JsonResponse(http::ListEnvelope(items, static_cast<int64_t>(tokens.size()), paging));
-      }));
+  router.Add("POST", "/api/v1/clients/{id}/enrollment-tokens", [&service, downloads](Request& req) {
+    int64_t id = req.ParamId(0, "Client");
+    json body = req.body.empty() ? json::object() : http::ParseJsonObject(req.body);
+    http::RejectUnknownFields(body, {"site_id", "expires_in_days", "max_uses"});
+    TokenRequest t;
+    t.site_id = http::OptInt(body, "site_id");
+    t.expires_in_days = http::OptInt(body, "expires_in_days");
+    t.max_uses = http::OptInt(body, "max_uses");
+    IssuedToken issued = service.IssueToken(ActorFrom(req), id, t);
+    return JsonResponse(
+        {{"id", issued.token.id},
+         {"token", issued.secret},
+         {"site_id", issued.token.site_id ? json(*issued.token.site_id) : json()},
+         {"expires_at", FormatIsoUtc(issued.token.expires_at)},
+         {"max_uses", issued.token.max_uses ? json(*issued.token.max_uses) : json()},
+         {"install",
+          {{"linux", LinuxInstallCommand(ServerBaseUrl(req, downloads), issued.secret)}}}},
+        201);
+  });
+  router.Add("GET", "/api/v1/clients/{id}/enrollment-tokens", [&service](Request& req) {
+    http::Paging paging = http::ParsePaging(req);
+    auto tokens = service.ListTokens(ActorFrom(req), req.ParamId(0, "Client"));
+    json items = json::array();
+    int64_t now = service.Now();
+    for (size_t i = static_cast<size_t>(paging.Offset());
+         i < tokens.size() && items.size() < static_cast<size_t>(paging.per_page); ++i) {
+      items.push_back(TokenJson(tokens[i], now));
+    }
+    return JsonResponse(http::ListEnvelope(items, static_cast<int64_t>(tokens.size()), paging));
+  });
   router.Add("DELETE", "/api/v1/enrollment-tokens/{id}", [&service](Request& req) {
     service.RevokeToken(ActorFrom(req), req.ParamId(0, "Enrolment token"));
     return http::NoContent();
@@ -277,6 +273,14 @@ void RegisterApi(http::Router& router, RmmService& service, const AgentDownloads
     Endpoint e = service.UpdateEndpoint(ActorFrom(req), id, p);
     return JsonResponse(EndpointJson(e, service.StatusOf(e)));
   });
+  router.Add("DELETE", "/api/v1/endpoints/{id}", [&service](Request& req) {
+    service.DeleteEndpoint(ActorFrom(req), req.ParamId(0, "Endpoint"));
+    return http::NoContent();
+  });
+  router.Add("POST", "/api/v1/endpoints/{id}/revoke-agent", [&service](Request& req) {
+    service.RevokeAgent(ActorFrom(req), req.ParamId(0, "Endpoint"));
+    return http::NoContent();
+  });
   router.Add("POST", "/api/v1/endpoints/move", [&service](Request& req) {
     json body = http::ParseJsonObject(req.body);
     http::RejectUnknownFields(body, {"endpoint_ids", "site_id"});
@@ -288,11 +292,10 @@ void RegisterApi(http::Router& router, RmmService& service, const AgentDownloads
     service.MoveEndpoints(ActorFrom(req), *ids, site ? *site : std::nullopt);
     return JsonResponse({{"moved", ids->size()}});
   });
-  router.Add("GET", "/api/v1/clients/{id}/billable-endpoints",
-             clients::FollowMerges([&service](Request& req) {
-               int64_t n = service.CountBillable(ActorFrom(req), req.ParamId(0, "Client"));
-               return JsonResponse({{"count", n}, {"as_of", FormatIsoUtc(service.Now())}});
-             }));
+  router.Add("GET", "/api/v1/clients/{id}/billable-endpoints", [&service](Request& req) {
+    int64_t n = service.CountBillable(ActorFrom(req), req.ParamId(0, "Client"));
+    return JsonResponse({{"count", n}, {"as_of", FormatIsoUtc(service.Now())}});
+  });
 }
 
 }  // namespace opsmerge::rmm

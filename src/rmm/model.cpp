@@ -22,6 +22,11 @@ std::string Str(const json& obj, const char* key, const std::string& path, size_
   const std::string& s = it->get_ref<const std::string&>();
   if (s.size() > max_len) throw ValidationError(path + key, std::string(key) + " is too long");
   if (!text::IsValidUtf8(s)) throw ValidationError(path + key, std::string(key) + " is not UTF-8");
+  for (char c : s) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) {
+      throw ValidationError(path + key, std::string(key) + " must be one line of text");
+    }
+  }
   return s;
 }
 
@@ -99,13 +104,20 @@ const char* StatusName(Status status) {
   return "offline";
 }
 
-Inventory ValidateInventory(const json& inv) {
+Inventory ValidateInventory(const json& inv, const std::string& fallback_hostname) {
   if (!inv.is_object()) throw ValidationError("inventory", "inventory must be an object");
   const std::string p = "inventory.";
   Inventory out;
-  out.hostname = text::Trim(Str(inv, "hostname", p, 255, true));
+  bool has_hostname = inv.contains("hostname") && !inv["hostname"].is_null();
+  if (!has_hostname && fallback_hostname.size() <= 255 && text::IsValidUtf8(fallback_hostname)) {
+    out.hostname = text::Trim(fallback_hostname);
+  } else {
+    out.hostname = text::Trim(Str(inv, "hostname", p, 255, true));
+  }
   if (out.hostname.empty()) throw ValidationError(p + "hostname", "hostname is required");
   json clean = {{"hostname", out.hostname}};
+  out.machine_id = Str(inv, "machine_id", p, 128);
+  clean["machine_id"] = out.machine_id;
 
   const json& os = Obj(inv, "os", p);
   out.os_name = Str(os, "name", p + "os.", 200);
@@ -118,7 +130,10 @@ Inventory ValidateInventory(const json& inv) {
                   {"cores", Num(cpu, "cores", p + "cpu.")}};
   clean["memory_bytes"] = Num(inv, "memory_bytes", p);
   clean["uptime_seconds"] = Num(inv, "uptime_seconds", p);
-  clean["pending_updates"] = Num(inv, "pending_updates", p);
+  // null: the agent could not tell (no package manager or update service).
+  auto updates = inv.find("pending_updates");
+  clean["pending_updates"] =
+      updates == inv.end() || updates->is_null() ? json() : json(Num(inv, "pending_updates", p));
   const json& hw = Obj(inv, "hardware", p);
   clean["hardware"] = {{"serial", Str(hw, "serial", p + "hardware.", 200)},
                        {"model", Str(hw, "model", p + "hardware.", 200)},
@@ -129,6 +144,7 @@ Inventory ValidateInventory(const json& inv) {
     disks.push_back({{"mount", Str(disk, "mount", p + "disks.", 1024)},
                      {"fs", Str(disk, "fs", p + "disks.", 64)},
                      {"size_bytes", Num(disk, "size_bytes", p + "disks.")},
+                     {"used_bytes", Num(disk, "used_bytes", p + "disks.")},
                      {"free_bytes", Num(disk, "free_bytes", p + "disks.")}});
   }
   clean["disks"] = disks;

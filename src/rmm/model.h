@@ -61,11 +61,15 @@ const char* StatusName(Status status);
 // naming the offending member for wrong types or sizes. `hostname` is required.
 struct Inventory {
   std::string hostname;
+  std::string machine_id;  // the machine's stable identity, "" if it reports none
   std::string os_name;
   std::string os_version;
   std::string json;  // the validated inventory, re-serialised (unknown members dropped)
 };
-Inventory ValidateInventory(const nlohmann::json& inventory);
+// `fallback_hostname` is used when the inventory has none (enrolment may send the
+// hostname beside it).
+Inventory ValidateInventory(const nlohmann::json& inventory,
+                            const std::string& fallback_hostname = "");
 
 // Check-in metrics: each 0-100. Throws ValidationError.
 Metrics ValidateMetrics(const nlohmann::json& metrics);

@@ -113,15 +113,13 @@ void RegisterPages(http::Router& router, RmmService& service, clients::ClientSer
                       {"Add agent · " + d.client.name, "clients", status});
   };
 
-  router.Add("GET", "/clients/{id}/add-agent",
-             clients::FollowMerges([add_agent_page](Request& req) {
-               staff::Require(ActorFrom(req), staff::Permission::kEditClients);
-               return add_agent_page(req, req.ParamId(0, "Client"), json::object(), 200);
-             }));
+  router.Add("GET", "/clients/{id}/add-agent", [add_agent_page](Request& req) {
+    staff::Require(ActorFrom(req), staff::Permission::kEditClients);
+    return add_agent_page(req, req.ParamId(0, "Client"), json::object(), 200);
+  });
 
   router.Add(
-      "POST", "/clients/{id}/add-agent",
-      clients::FollowMerges([&service, add_agent_page, downloads](Request& req) {
+      "POST", "/clients/{id}/add-agent", [&service, add_agent_page, downloads](Request& req) {
         int64_t id = req.ParamId(0, "Client");
         TokenRequest r;
         r.site_id = OptId(req.Form("site_id"));
@@ -148,55 +146,53 @@ void RegisterPages(http::Router& router, RmmService& service, clients::ClientSer
         } catch (const ValidationError& e) {
           return add_agent_page(req, id, {{"error", e.what()}}, 422);
         }
-      }));
+      });
 
-  router.Add("POST", "/clients/{id}/tokens/{token}/revoke",
-             clients::FollowMerges([&service](Request& req) {
-               int64_t id = req.ParamId(0, "Client");
-               service.RevokeToken(ActorFrom(req), req.ParamId(1, "Enrolment token"));
-               return Response::Redirect("/clients/" + std::to_string(id) + "/add-agent");
-             }));
+  router.Add("POST", "/clients/{id}/tokens/{token}/revoke", [&service](Request& req) {
+    int64_t id = req.ParamId(0, "Client");
+    service.RevokeToken(ActorFrom(req), req.ParamId(1, "Enrolment token"), id);
+    return Response::Redirect("/clients/" + std::to_string(id) + "/add-agent");
+  });
 
-  router.Add(
-      "GET", "/clients/{id}/endpoints",
-      clients::FollowMerges([&service, &clients, &t](Request& req) {
-        staff::Actor actor = ActorFrom(req);
-        int64_t id = req.ParamId(0, "Client");
-        clients::ClientDetail d = clients.Get(actor, id);
-        EndpointQuery q;
-        q.client_id = id;
-        std::string site = req.Query("site_id");
-        if (site == "pool") {
-          q.pool_only = true;
-        } else {
-          q.site_id = OptId(site);
-        }
-        q.status = req.Query("status");
-        if (q.status != "online" && q.status != "offline") q.status.clear();
-        q.search = text::Trim(req.Query("q")).substr(0, 200);
-        int64_t page = PageNumber(req);
-        q.offset = (page - 1) * 100;
-        q.limit = 100;
-        EndpointPage result = service.ListEndpoints(actor, q);
-        json view = clients::ClientPageView(d, "endpoints", req);
-        json rows = json::array();
-        for (const auto& e : result.items) rows.push_back(EndpointRow(e, service.StatusOf(e)));
-        view["endpoints"] = rows;
-        view["has_endpoints"] = !rows.empty();
-        view["total"] = result.total;
-        view["sites"] = SiteOptions(clients, actor, id, q.site_id);
-        view["filter_pool"] = q.pool_only;
-        view["q"] = q.search;
-        view["status_" + (q.status.empty() ? std::string("all") : q.status)] = true;
-        view["billable"] = service.CountBillable(actor, id);
-        view["has_next"] = page * 100 < result.total;
-        view["next_page"] = page + 1;
-        static const std::map<std::string, std::string> kNotices = {{"moved", "Endpoints moved."}};
-        auto it = kNotices.find(req.Query("notice"));
-        if (it != kNotices.end()) view["notice"] = it->second;
-        return RenderPage(t, req, "rmm/client_endpoints", view,
-                          {"Endpoints · " + d.client.name, "clients", 200});
-      }));
+  router.Add("GET", "/clients/{id}/endpoints", [&service, &clients, &t](Request& req) {
+    staff::Actor actor = ActorFrom(req);
+    int64_t id = req.ParamId(0, "Client");
+    clients::ClientDetail d = clients.Get(actor, id);
+    EndpointQuery q;
+    q.client_id = id;
+    std::string site = req.Query("site_id");
+    if (site == "pool") {
+      q.pool_only = true;
+    } else {
+      q.site_id = OptId(site);
+    }
+    q.status = req.Query("status");
+    if (q.status != "online" && q.status != "offline") q.status.clear();
+    q.search = text::Trim(req.Query("q")).substr(0, 200);
+    int64_t page = PageNumber(req);
+    q.offset = (page - 1) * 100;
+    q.limit = 100;
+    EndpointPage result = service.ListEndpoints(actor, q);
+    json view = clients::ClientPageView(d, "endpoints", req);
+    json rows = json::array();
+    for (const auto& e : result.items) rows.push_back(EndpointRow(e, service.StatusOf(e)));
+    view["endpoints"] = rows;
+    view["has_endpoints"] = !rows.empty();
+    view["total"] = result.total;
+    view["sites"] = SiteOptions(clients, actor, id, q.site_id);
+    view["filter_pool"] = q.pool_only;
+    view["q"] = q.search;
+    view["status_" + (q.status.empty() ? std::string("all") : q.status)] = true;
+    view["billable"] = service.CountBillable(actor, id);
+    view["has_next"] = page * 100 < result.total;
+    view["next_page"] = page + 1;
+    static const std::map<std::string, std::string> kNotices = {{"moved", "Endpoints moved."},
+                                                                {"deleted", "Endpoint deleted."}};
+    auto it = kNotices.find(req.Query("notice"));
+    if (it != kNotices.end()) view["notice"] = it->second;
+    return RenderPage(t, req, "rmm/client_endpoints", view,
+                      {"Endpoints · " + d.client.name, "clients", 200});
+  });
 
   router.Add("POST", "/endpoints/move", [&service](Request& req) {
     std::vector<int64_t> ids;
@@ -270,6 +266,7 @@ void RegisterPages(http::Router& router, RmmService& service, clients::ClientSer
       }
       v["disks"] = disks;
       v["software_count"] = inv.value("software", json::array()).size();
+      v["updates_known"] = inv.contains("pending_updates") && !inv["pending_updates"].is_null();
       v["inventory_at"] = e.inventory_at ? FormatIsoUtc(*e.inventory_at) : "";
       view["inventory"] = v;
     }
@@ -288,7 +285,24 @@ void RegisterPages(http::Router& router, RmmService& service, clients::ClientSer
   router.Add("GET", "/endpoints/{id}", [endpoint_page](Request& req) {
     json extra = json::object();
     if (req.Query("notice") == "saved") extra["notice"] = "Saved.";
+    if (req.Query("notice") == "revoked") {
+      extra["notice"] = "Agent revoked: it is refused on every server from now on.";
+    }
     return endpoint_page(req, req.ParamId(0, "Endpoint"), extra, 200);
+  });
+
+  router.Add("POST", "/endpoints/{id}/revoke-agent", [&service](Request& req) {
+    int64_t id = req.ParamId(0, "Endpoint");
+    service.RevokeAgent(ActorFrom(req), id);
+    return Response::Redirect("/endpoints/" + std::to_string(id) + "?notice=revoked");
+  });
+
+  router.Add("POST", "/endpoints/{id}/delete", [&service](Request& req) {
+    int64_t id = req.ParamId(0, "Endpoint");
+    int64_t client_id = service.GetEndpoint(ActorFrom(req), id).client_id;
+    service.DeleteEndpoint(ActorFrom(req), id);
+    return Response::Redirect("/clients/" + std::to_string(client_id) +
+                              "/endpoints?notice=deleted");
   });
 
   router.Add("POST", "/endpoints/{id}", [&service, endpoint_page](Request& req) {

@@ -1,5 +1,7 @@
 #include "rmm/service.h"
 
+#include <set>
+
 #include <nlohmann/json.hpp>
 #include <soci/soci.h>
 
@@ -87,11 +89,12 @@ std::vector<EnrollmentToken> RmmService::ListTokens(const staff::Actor& actor, i
   return out;
 }
 
-void RmmService::RevokeToken(const staff::Actor& actor, int64_t token_id) {
+void RmmService::RevokeToken(const staff::Actor& actor, int64_t token_id,
+                             std::optional<int64_t> client_id) {
   staff::Require(actor, staff::Permission::kEditClients);
   db_.Write([&](soci::session& sql) {
     auto t = store::FindToken(sql, token_id);
-    if (!t) throw NotFound("Enrolment token");
+    if (!t || (client_id && t->client_id != *client_id)) throw NotFound("Enrolment token");
     if (!t->revoked_at.empty()) return;
     store::RevokeToken(sql, token_id, FormatIsoUtc(clock_.NowUnix()));
     audit_.Write(sql, actor.Who(),
@@ -107,10 +110,14 @@ Enrolled RmmService::Enroll(const json& body, const std::string& remote_ip) {
     throw ValidationError("token", "token is required");
   }
   std::string token = text::Trim(tok->get<std::string>());
-  json inventory = body.value("inventory", json::object());
-  if (body.contains("hostname") && !inventory.contains("hostname"))
-    inventory["hostname"] = body["hostname"];
-  Inventory inv = ValidateInventory(inventory);
+  static const json kNoInventory = json::object();
+  const json* inventory = &kNoInventory;
+  if (auto i = body.find("inventory"); i != body.end() && !i->is_null()) inventory = &*i;
+  std::string hostname;
+  if (auto h = body.find("hostname"); h != body.end() && h->is_string()) {
+    hostname = h->get<std::string>();
+  }
+  Inventory inv = ValidateInventory(*inventory, hostname);
   std::string inventory_hash;
   if (auto h = body.find("inventory_hash");
       h != body.end() && h->is_string() && h->get_ref<const std::string&>().size() <= 128) {
@@ -165,7 +172,9 @@ CheckinReply RmmService::Checkin(const std::string& authorization, const json& b
   auto creds = ParseAgentAuthorization(authorization);
   if (!creds) throw Unauthorized("Send Authorization: Agent <id>:<secret>");
   if (!body.is_object()) throw ValidationError("body", "The request body must be a JSON object");
-  Metrics metrics = ValidateMetrics(body.value("metrics", json::object()));
+  static const json kNoMetrics = json::object();
+  auto m = body.find("metrics");
+  Metrics metrics = ValidateMetrics(m == body.end() || m->is_null() ? kNoMetrics : *m);
   std::optional<Inventory> inv;
   std::string inventory_hash;
   if (auto h = body.find("inventory_hash"); h != body.end() && !h->is_null()) {
@@ -179,6 +188,7 @@ CheckinReply RmmService::Checkin(const std::string& authorization, const json& b
 
   int64_t now = clock_.NowUnix();
   std::string presented = crypto::HashToken(creds->secret);
+  SyncRevocations();
   std::optional<KnownAgent> agent = CachedAgent(creds->endpoint_id, now);
   if (!agent || !crypto::ConstantTimeEquals(agent->secret_hash, presented)) {
     std::optional<store::AgentRow> row;
@@ -208,17 +218,55 @@ constexpr int64_t kCredentialTtl = 600;
 constexpr size_t kCredentialCacheSize = 1000000;
 }  // namespace
 
+const std::chrono::seconds RmmService::kRevocationPoll{2};
+
 std::optional<RmmService::KnownAgent> RmmService::CachedAgent(int64_t endpoint_id, int64_t now) {
-  std::lock_guard<std::mutex> lock(agents_mu_);
+  MutexLock lock(agents_mu_);
   auto it = agents_.find(endpoint_id);
   if (it == agents_.end() || now - it->second.cached_at > kCredentialTtl) return std::nullopt;
   return it->second;
 }
 
 void RmmService::RememberAgent(int64_t endpoint_id, KnownAgent agent) {
-  std::lock_guard<std::mutex> lock(agents_mu_);
+  MutexLock lock(agents_mu_);
   if (agents_.size() >= kCredentialCacheSize) agents_.clear();
   agents_[endpoint_id] = std::move(agent);
+}
+
+void RmmService::ForgetAgent(int64_t endpoint_id) {
+  MutexLock lock(agents_mu_);
+  agents_.erase(endpoint_id);
+}
+
+void RmmService::SyncRevocations() {
+  auto steady = std::chrono::steady_clock::now();
+  std::optional<int64_t> after;
+  {
+    MutexLock lock(agents_mu_);
+    if (last_revocation_ && steady - revocations_checked_ < kRevocationPoll) return;
+    revocations_checked_ = steady;
+    after = last_revocation_;
+  }
+  std::vector<store::Revocation> revoked;
+  int64_t latest = 0;
+  db_.Read([&](soci::session& sql) {
+    if (after) {
+      revoked = store::RevocationsAfter(sql, *after);
+    } else {
+      latest = store::LatestRevocationId(sql);
+    }
+  });
+  MutexLock lock(agents_mu_);
+  if (!after) {
+    // First look at the log: whatever was cached before it may be stale.
+    agents_.clear();
+    last_revocation_ = latest;
+    return;
+  }
+  for (const auto& r : revoked) {
+    agents_.erase(r.endpoint_id);
+    last_revocation_ = std::max(*last_revocation_, r.id);
+  }
 }
 
 Status RmmService::StatusOf(const Endpoint& e) const {
@@ -282,6 +330,7 @@ Endpoint RmmService::UpdateEndpoint(const staff::Actor& actor, int64_t id,
   Endpoint after = before;
   if (patch.billable) after.billable = *patch.billable;
   if (patch.retired) after.retired = *patch.retired;
+  bool retiring = after.retired && !before.retired;
   if (patch.notes) {
     if (patch.notes->size() > 10000 || !text::IsValidUtf8(*patch.notes)) {
       throw ValidationError("notes", "Notes must be at most 10000 characters of text");
@@ -291,19 +340,60 @@ Endpoint RmmService::UpdateEndpoint(const staff::Actor& actor, int64_t id,
   db_.Write([&](soci::session& sql) {
     std::string now = FormatIsoUtc(clock_.NowUnix());
     store::UpdateEndpoint(sql, after, now);
+    if (retiring) store::RecordRevocation(sql, id, clock_.NowUnix());
     if (patch.site_id) store::MoveEndpoint(sql, id, *patch.site_id, now);
     after = *store::FindEndpoint(sql, id);
     audit_.Write(sql, actor.Who(),
                  {"update", "endpoint", id, after.client_id, "Edited endpoint " + after.hostname,
                   EndpointAudit(before).dump(), EndpointAudit(after).dump()});
   });
+  if (retiring) ForgetAgent(id);
   return after;
+}
+
+void RmmService::RevokeAgent(const staff::Actor& actor, int64_t endpoint_id) {
+  staff::Require(actor, staff::Permission::kEditClients);
+  db_.Write([&](soci::session& sql) {
+    auto e = store::FindEndpoint(sql, endpoint_id);
+    if (!e) throw NotFound("Endpoint");
+    int64_t now = clock_.NowUnix();
+    store::ClearAgentSecret(sql, endpoint_id, FormatIsoUtc(now));
+    store::RecordRevocation(sql, endpoint_id, now);
+    audit_.Write(sql, actor.Who(),
+                 {"revoke_agent", "endpoint", endpoint_id, e->client_id,
+                  "Revoked the agent of " + e->hostname + ": it must enrol again to report",
+                  EndpointAudit(*e).dump(), ""});
+  });
+  ForgetAgent(endpoint_id);
+}
+
+void RmmService::DeleteEndpoint(const staff::Actor& actor, int64_t endpoint_id) {
+  staff::Require(actor, staff::Permission::kEditClients);
+  db_.Write([&](soci::session& sql) {
+    auto e = store::FindEndpoint(sql, endpoint_id);
+    if (!e) throw NotFound("Endpoint");
+    store::DeleteEndpoint(sql, endpoint_id);
+    store::RecordRevocation(sql, endpoint_id, clock_.NowUnix());
+    audit_.Write(sql, actor.Who(),
+                 {"delete", "endpoint", endpoint_id, e->client_id,
+                  "Deleted endpoint " + e->hostname, EndpointAudit(*e).dump(), ""});
+  });
+  ForgetAgent(endpoint_id);
 }
 
 void RmmService::MoveEndpoints(const staff::Actor& actor, const std::vector<int64_t>& ids,
                                std::optional<int64_t> site_id) {
   staff::Require(actor, staff::Permission::kEditClients);
-  if (ids.empty()) throw ValidationError("endpoint_ids", "Choose at least one endpoint");
+  std::vector<int64_t> unique;
+  std::set<int64_t> seen;
+  for (int64_t id : ids) {
+    if (seen.insert(id).second) unique.push_back(id);
+  }
+  if (unique.empty()) throw ValidationError("endpoint_ids", "Choose at least one endpoint");
+  if (unique.size() > kMaxMove) {
+    throw ValidationError("endpoint_ids",
+                          "Move at most " + std::to_string(kMaxMove) + " endpoints at a time");
+  }
   std::optional<clients::Site> site;
   if (site_id) {
     try {
@@ -314,7 +404,7 @@ void RmmService::MoveEndpoints(const staff::Actor& actor, const std::vector<int6
   }
   db_.Write([&](soci::session& sql) {
     std::string now = FormatIsoUtc(clock_.NowUnix());
-    for (int64_t id : ids) {
+    for (int64_t id : unique) {
       auto e = store::FindEndpoint(sql, id);
       if (!e) throw ValidationError("endpoint_ids", "There is no endpoint " + std::to_string(id));
       if (site && site->client_id != e->client_id) {
@@ -337,9 +427,14 @@ int64_t RmmService::CountBillable(const staff::Actor& actor, int64_t client_id) 
 }
 
 std::string RmmService::PruneMetrics() {
-  int64_t n = 0;
-  db_.Write([&](soci::session& sql) { n = store::PruneMetrics(sql, clock_.NowUnix() - 86400); });
-  return std::to_string(n) + " metric samples removed";
+  int64_t n = 0, r = 0;
+  db_.Write([&](soci::session& sql) {
+    n = store::PruneMetrics(sql, clock_.NowUnix() - 86400);
+    // A node's cached credential lives at most kCredentialTtl; older entries of
+    // the log can change nothing.
+    r = store::PruneRevocations(sql, clock_.NowUnix() - 2 * kCredentialTtl);
+  });
+  return std::to_string(n) + " metric samples, " + std::to_string(r) + " revocations removed";
 }
 
 }  // namespace opsmerge::rmm

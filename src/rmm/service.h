@@ -1,7 +1,7 @@
 #pragma once
 
+#include <chrono>
 #include <cstdint>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -13,6 +13,7 @@
 #include "clients/service.h"
 #include "platform/clock.h"
 #include "platform/db.h"
+#include "platform/sync.h"
 #include "rmm/checkin_writer.h"
 #include "rmm/model.h"
 #include "rmm/store.h"
@@ -67,6 +68,8 @@ struct EndpointPage {
   int64_t total = 0;
 };
 
+inline constexpr size_t kMaxMove = 10000;
+
 struct EndpointPatch {
   std::optional<bool> billable;
   std::optional<bool> retired;
@@ -76,6 +79,8 @@ struct EndpointPatch {
 
 class RmmService {
  public:
+  static const std::chrono::seconds kRevocationPoll;
+
   RmmService(db::Database& db, const audit::AuditLog& audit, const Clock& clock,
              clients::ClientService& clients, RmmSettings settings)
       : db_(db),
@@ -87,7 +92,10 @@ class RmmService {
 
   IssuedToken IssueToken(const staff::Actor& actor, int64_t client_id, const TokenRequest& request);
   std::vector<EnrollmentToken> ListTokens(const staff::Actor& actor, int64_t client_id);
-  void RevokeToken(const staff::Actor& actor, int64_t token_id);
+  // `client_id`: the client the caller reached the token through (a page under
+  // /clients/{id}); a token of another client is NotFound, whatever its id.
+  void RevokeToken(const staff::Actor& actor, int64_t token_id,
+                   std::optional<int64_t> client_id = std::nullopt);
 
   // Exchanges a token for the agent's identity. The endpoint lands in the token's
   // client and site whatever the body says. Unauthorized for an unknown token,
@@ -101,9 +109,15 @@ class RmmService {
   Endpoint GetEndpoint(const staff::Actor& actor, int64_t id);
   std::vector<store::MetricPoint> RecentMetrics(const staff::Actor& actor, int64_t id,
                                                 int64_t limit);
+  // Retiring an endpoint also ends its agent's credential (R2).
   Endpoint UpdateEndpoint(const staff::Actor& actor, int64_t id, const EndpointPatch& patch);
+  // R2 "Revoke agent": the agent's credential ends on every node within seconds;
+  // the endpoint and its history stay. The machine must enrol again to report.
+  void RevokeAgent(const staff::Actor& actor, int64_t endpoint_id);
+  // Deletes the endpoint, its metrics and its agent's credential.
+  void DeleteEndpoint(const staff::Actor& actor, int64_t endpoint_id);
   // S2: one or many at once; `site_id` empty = the client's pool. All endpoints must
-  // belong to the site's client.
+  // belong to the site's client. Repeated ids count once; at most kMaxMove.
   void MoveEndpoints(const staff::Actor& actor, const std::vector<int64_t>& ids,
                      std::optional<int64_t> site_id);
   // R4: billable, non-retired endpoints right now.
@@ -132,10 +146,17 @@ class RmmService {
     std::string inventory_hash;
     int64_t cached_at = 0;
   };
-  std::optional<KnownAgent> CachedAgent(int64_t endpoint_id, int64_t now);
-  void RememberAgent(int64_t endpoint_id, KnownAgent agent);
-  std::mutex agents_mu_;  // guards agents_
-  std::unordered_map<int64_t, KnownAgent> agents_;
+  std::optional<KnownAgent> CachedAgent(int64_t endpoint_id, int64_t now) OM_EXCLUDES(agents_mu_);
+  void RememberAgent(int64_t endpoint_id, KnownAgent agent) OM_EXCLUDES(agents_mu_);
+  void ForgetAgent(int64_t endpoint_id) OM_EXCLUDES(agents_mu_);
+  // Reads the revocation log (at most every kRevocationPoll) and drops revoked
+  // agents from this node's cache, so a revocation made on any node holds here
+  // within seconds.
+  void SyncRevocations() OM_EXCLUDES(agents_mu_);
+  Mutex agents_mu_;
+  std::unordered_map<int64_t, KnownAgent> agents_ OM_GUARDED_BY(agents_mu_);
+  std::optional<int64_t> last_revocation_ OM_GUARDED_BY(agents_mu_);
+  std::chrono::steady_clock::time_point revocations_checked_ OM_GUARDED_BY(agents_mu_);
 };
 
 }  // namespace opsmerge::rmm

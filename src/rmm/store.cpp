@@ -172,10 +172,51 @@ std::optional<AgentRow> FindAgent(soci::session& sql, int64_t endpoint_id) {
   long long id = endpoint_id;
   std::string hash, inv;
   soci::indicator hi = soci::i_null;
-  sql << "SELECT agent_secret_hash, inventory_hash FROM endpoints WHERE id = :id", soci::use(id),
-      soci::into(hash, hi), soci::into(inv);
+  sql << "SELECT agent_secret_hash, inventory_hash FROM endpoints WHERE id = :id AND retired = 0",
+      soci::use(id), soci::into(hash, hi), soci::into(inv);
   if (!sql.got_data() || hi != soci::i_ok) return std::nullopt;
   return AgentRow{hash, inv};
+}
+
+void ClearAgentSecret(soci::session& sql, int64_t endpoint_id, const std::string& now) {
+  long long id = endpoint_id;
+  sql << "UPDATE endpoints SET agent_secret_hash = NULL, updated_at = :u WHERE id = :id",
+      soci::use(now), soci::use(id);
+}
+
+void DeleteEndpoint(soci::session& sql, int64_t endpoint_id) {
+  long long id = endpoint_id;
+  sql << "DELETE FROM endpoints WHERE id = :id", soci::use(id);
+}
+
+void RecordRevocation(soci::session& sql, int64_t endpoint_id, int64_t now) {
+  long long id = endpoint_id, at = now;
+  sql << "INSERT INTO agent_revocations (endpoint_id, at) VALUES (:e, :at)", soci::use(id),
+      soci::use(at);
+}
+
+std::vector<Revocation> RevocationsAfter(soci::session& sql, int64_t after_id) {
+  long long after = after_id;
+  std::vector<Revocation> out;
+  soci::rowset<soci::row> rs =
+      (sql.prepare << "SELECT id, endpoint_id FROM agent_revocations WHERE id > :a ORDER BY id",
+       soci::use(after));
+  for (const auto& r : rs) out.push_back(Revocation{db::RowInt(r, 0), db::RowInt(r, 1)});
+  return out;
+}
+
+int64_t LatestRevocationId(soci::session& sql) {
+  long long id = 0;
+  soci::indicator ind = soci::i_null;
+  sql << "SELECT MAX(id) FROM agent_revocations", soci::into(id, ind);
+  return ind == soci::i_ok ? id : 0;
+}
+
+int64_t PruneRevocations(soci::session& sql, int64_t before) {
+  long long b = before;
+  soci::statement st = (sql.prepare << "DELETE FROM agent_revocations WHERE at < :b", soci::use(b));
+  st.execute(true);
+  return st.get_affected_rows();
 }
 
 void RecordInventory(soci::session& sql, int64_t endpoint_id, int64_t now, const Inventory& inv,
@@ -194,11 +235,13 @@ void RecordHeartbeats(soci::session& sql, const std::vector<Heartbeat>& beats) {
       (sql.prepare << "UPDATE endpoints SET last_seen_at = :at, cpu_percent = :c, "
                       "memory_percent = :m, disk_percent = :d WHERE id = :id",
        soci::use(at), soci::use(cpu), soci::use(mem), soci::use(disk), soci::use(id));
+  // An endpoint deleted while its heartbeat queued gets no sample (and no error).
   soci::statement sample =
       (sql.prepare << "INSERT INTO endpoint_metrics (endpoint_id, at, cpu_percent, "
-                      "memory_percent, disk_percent) VALUES (:id, :at, :c, :m, :d) "
+                      "memory_percent, disk_percent) SELECT e.id, :at, :c, :m, :d "
+                      "FROM endpoints e WHERE e.id = :id "
                       "ON CONFLICT (endpoint_id, at) DO NOTHING",
-       soci::use(id), soci::use(minute), soci::use(cpu), soci::use(mem), soci::use(disk));
+       soci::use(minute), soci::use(cpu), soci::use(mem), soci::use(disk), soci::use(id));
   for (const Heartbeat& b : beats) {
     id = b.endpoint_id;
     at = b.at;

@@ -33,7 +33,21 @@ struct AgentRow {
   std::string secret_hash;
   std::string inventory_hash;
 };
+// The agent's credential, while it may check in (not revoked, endpoint not
+// retired or deleted).
 std::optional<AgentRow> FindAgent(soci::session& sql, int64_t endpoint_id);
+// Ends the agent's credential for good (it must enrol again).
+void ClearAgentSecret(soci::session& sql, int64_t endpoint_id, const std::string& now);
+void DeleteEndpoint(soci::session& sql, int64_t endpoint_id);
+// The revocation log every node's credential cache follows.
+void RecordRevocation(soci::session& sql, int64_t endpoint_id, int64_t now);
+struct Revocation {
+  int64_t id = 0;
+  int64_t endpoint_id = 0;
+};
+std::vector<Revocation> RevocationsAfter(soci::session& sql, int64_t after_id);
+int64_t LatestRevocationId(soci::session& sql);
+int64_t PruneRevocations(soci::session& sql, int64_t before);
 void RecordInventory(soci::session& sql, int64_t endpoint_id, int64_t now, const Inventory& inv,
                      const std::string& inventory_hash);
 struct Heartbeat {
