@@ -10,6 +10,9 @@
 
 #include "core/agent.h"
 #include "core/config.h"
+#include "core/files.h"
+#include "platform/linux/collector.h"
+#include "platform/linux/curl_transport.h"
 
 namespace {
 
@@ -40,7 +43,7 @@ int main(int argc, char** argv) {
     return 64;
   }
   std::string cmd = argv[1];
-  std::string config = opsmerge::agent::kDefaultConfigPath, server, token_file;
+  std::string config = opsmerge::agent::DefaultConfigPath(), server, token_file;
   for (int i = 2; i < argc; ++i) {
     std::string a = argv[i];
     auto value = [&]() -> std::string {
@@ -74,7 +77,9 @@ int main(int argc, char** argv) {
     } else {
       std::getline(std::cin, token);
     }
-    return opsmerge::agent::Enroll(server, Trim(token), config);
+    opsmerge::agent::CurlTransport transport;
+    opsmerge::agent::LinuxCollector collector;
+    return opsmerge::agent::Enroll(server, Trim(token), config, transport, collector);
   }
   if (cmd == "run") {
     struct sigaction sa {};
@@ -82,7 +87,9 @@ int main(int argc, char** argv) {
     sigaction(SIGTERM, &sa, nullptr);
     sigaction(SIGINT, &sa, nullptr);
     signal(SIGPIPE, SIG_IGN);
-    return opsmerge::agent::Run(config, g_stop);
+    opsmerge::agent::CurlTransport transport;
+    opsmerge::agent::LinuxCollector collector;
+    return opsmerge::agent::Run(config, g_stop, transport, collector);
   }
   if (cmd == "status") return opsmerge::agent::Status(config);
   std::fputs(kUsage, stderr);

@@ -1,45 +1,34 @@
 #include "core/config.h"
 
-#include <cerrno>
-#include <cstring>
-#include <fstream>
-#include <sstream>
-
-#include <fcntl.h>
 #include <nlohmann/json.hpp>
-#include <sys/stat.h>
-#include <unistd.h>
+
+#include "core/files.h"
+#include "protocol/json_limits.h"
 
 namespace opsmerge::agent {
 
 namespace {
 
-bool WriteFile(const std::string& path, const std::string& text, std::string* error) {
-  std::string tmp = path + ".tmp";
-  int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) {
-    if (error) *error = "cannot write " + tmp + ": " + std::strerror(errno);
-    return false;
-  }
-  bool ok = write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
-  ok = fsync(fd) == 0 && ok;
-  close(fd);
-  if (!ok || rename(tmp.c_str(), path.c_str()) != 0) {
-    if (error) *error = "cannot write " + path + ": " + std::strerror(errno);
-    unlink(tmp.c_str());
-    return false;
-  }
-  return true;
-}
-
 std::optional<nlohmann::json> ReadJson(const std::string& path) {
-  std::ifstream f(path);
-  if (!f) return std::nullopt;
-  std::stringstream ss;
-  ss << f.rdbuf();
-  auto j = nlohmann::json::parse(ss.str(), nullptr, false);
+  std::string text;
+  if (!ReadFile(path, &text) || jsonlimits::Depth(text) > jsonlimits::kMaxDepth) {
+    return std::nullopt;
+  }
+  auto j = nlohmann::json::parse(text, nullptr, false);
   if (j.is_discarded() || !j.is_object()) return std::nullopt;
   return j;
+}
+
+// A member of the expected type, or `fallback` (never throws on a wrong type).
+template <typename T>
+T Member(const nlohmann::json& obj, const char* key, T fallback) {
+  auto it = obj.find(key);
+  if (it == obj.end()) return fallback;
+  if constexpr (std::is_same_v<T, std::string>) {
+    return it->is_string() ? it->template get<std::string>() : fallback;
+  } else {
+    return it->is_number_integer() ? it->template get<T>() : fallback;
+  }
 }
 
 }  // namespace
@@ -47,15 +36,16 @@ std::optional<nlohmann::json> ReadJson(const std::string& path) {
 std::optional<Config> LoadConfig(const std::string& path, std::string* error) {
   auto j = ReadJson(path);
   if (!j) {
-    if (error)
+    if (error) {
       *error = "no readable agent config at " + path + " (run opsmerge-agent enroll first)";
+    }
     return std::nullopt;
   }
   Config c;
-  c.server = j->value("server", "");
-  c.agent_id = j->value("agent_id", int64_t{0});
-  c.secret = j->value("secret", "");
-  c.checkin_interval = j->value("checkin_interval", int64_t{60});
+  c.server = Member<std::string>(*j, "server", "");
+  c.agent_id = Member<int64_t>(*j, "agent_id", 0);
+  c.secret = Member<std::string>(*j, "secret", "");
+  c.checkin_interval = Member<int64_t>(*j, "checkin_interval", 60);
   if (c.server.empty() || c.agent_id <= 0 || c.secret.empty()) {
     if (error) *error = "agent config " + path + " is incomplete";
     return std::nullopt;
@@ -64,27 +54,26 @@ std::optional<Config> LoadConfig(const std::string& path, std::string* error) {
 }
 
 bool SaveConfig(const std::string& path, const Config& c, std::string* error) {
-  size_t slash = path.rfind('/');
-  if (slash != std::string::npos && slash > 0) mkdir(path.substr(0, slash).c_str(), 0700);
   nlohmann::json j = {{"server", c.server},
                       {"agent_id", c.agent_id},
                       {"secret", c.secret},
                       {"checkin_interval", c.checkin_interval}};
-  return WriteFile(path, j.dump(2) + "\n", error);
+  return WriteSecretFile(path, j.dump(2) + "\n", error);
 }
 
 State LoadState(const std::string& config_path) {
   State s;
   if (auto j = ReadJson(config_path + ".state")) {
-    s.last_checkin = j->value("last_checkin", int64_t{0});
-    s.last_error = j->value("last_error", "");
+    s.last_checkin = Member<int64_t>(*j, "last_checkin", 0);
+    s.last_error = Member<std::string>(*j, "last_error", "");
   }
   return s;
 }
 
 void SaveState(const std::string& config_path, const State& s) {
   nlohmann::json j = {{"last_checkin", s.last_checkin}, {"last_error", s.last_error}};
-  WriteFile(config_path + ".state", j.dump() + "\n", nullptr);
+  WriteSecretFile(config_path + ".state",
+                  j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n", nullptr);
 }
 
 }  // namespace opsmerge::agent

@@ -4,7 +4,8 @@
 #include <optional>
 #include <string>
 
-// The agent's identity and settings, in a JSON file readable only by its owner.
+// The agent's identity and settings, in a JSON file readable only by the service's
+// account and administrators (see core/files.h). Never throws.
 namespace opsmerge::agent {
 
 struct Config {
@@ -13,8 +14,6 @@ struct Config {
   std::string secret;
   int64_t checkin_interval = 60;
 };
-
-inline constexpr const char* kDefaultConfigPath = "/etc/opsmerge-agent/agent.json";
 
 // nullopt (and `error` set) when missing or unreadable.
 std::optional<Config> LoadConfig(const std::string& path, std::string* error);

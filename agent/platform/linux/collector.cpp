@@ -1,4 +1,4 @@
-#include "platform/linux/collect.h"
+#include "platform/linux/collector.h"
 
 #include <cstdio>
 #include <fstream>
@@ -15,6 +15,8 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 #include <utmp.h>
+
+#include "protocol/agent_wire.h"
 
 namespace opsmerge::agent {
 
@@ -69,6 +71,7 @@ json Disks() {
     disks.push_back({{"mount", mount},
                      {"fs", fs},
                      {"size_bytes", static_cast<int64_t>(st.f_blocks * st.f_frsize)},
+                     {"used_bytes", static_cast<int64_t>((st.f_blocks - st.f_bfree) * st.f_frsize)},
                      {"free_bytes", static_cast<int64_t>(st.f_bavail * st.f_frsize)}});
     if (disks.size() >= 64) break;
   }
@@ -123,7 +126,7 @@ json Users() {
   return out;
 }
 
-json Software() {
+json ListSoftware() {
   json out = json::array();
   std::ifstream dpkg("/var/lib/dpkg/status");
   if (dpkg) {
@@ -169,15 +172,15 @@ json Software() {
   return out;
 }
 
-// Counts packages with an upgrade ready: apt's simulation, or dnf/yum check-update.
-int64_t PendingUpdates() {
+// Counts packages with an upgrade ready: apt's simulation, or dnf check-update.
+std::optional<int64_t> CountPendingUpdates() {
   const char* cmd = nullptr;
   if (access("/usr/bin/apt-get", X_OK) == 0) {
     cmd = "/usr/bin/apt-get -s -qq -o Debug::NoLocking=1 upgrade 2>/dev/null";
   } else if (access("/usr/bin/dnf", X_OK) == 0) {
     cmd = "/usr/bin/dnf -q check-update 2>/dev/null";
   }
-  if (!cmd) return 0;
+  if (!cmd) return std::nullopt;
   int64_t n = 0;
   if (FILE* p = popen(cmd, "r")) {
     char buf[512];
@@ -192,7 +195,14 @@ int64_t PendingUpdates() {
 
 }  // namespace
 
-MetricsSample Collector::Metrics() {
+double DiskUsePercent(uint64_t blocks, uint64_t free_blocks, uint64_t available_blocks) {
+  if (blocks == 0 || free_blocks > blocks) return 0;
+  uint64_t used = blocks - free_blocks;
+  if (used + available_blocks == 0) return 0;
+  return 100.0 * static_cast<double>(used) / static_cast<double>(used + available_blocks);
+}
+
+MetricsSample LinuxCollector::Metrics() {
   MetricsSample m;
   std::istringstream stat(ReadText("/proc/stat", 4096));
   std::string cpu;
@@ -211,10 +221,7 @@ MetricsSample Collector::Metrics() {
     m.memory_percent =
         100.0 * static_cast<double>(mem_total - mem_avail) / static_cast<double>(mem_total);
   struct statvfs st {};
-  if (statvfs("/", &st) == 0 && st.f_blocks > 0) {
-    m.disk_percent =
-        100.0 * static_cast<double>(st.f_blocks - st.f_bfree) / static_cast<double>(st.f_blocks);
-  }
+  if (statvfs("/", &st) == 0) m.disk_percent = DiskUsePercent(st.f_blocks, st.f_bfree, st.f_bavail);
   auto clamp = [](double v) { return v < 0 ? 0 : v > 100 ? 100 : v; };
   m.cpu_percent = clamp(m.cpu_percent);
   m.memory_percent = clamp(m.memory_percent);
@@ -222,7 +229,7 @@ MetricsSample Collector::Metrics() {
   return m;
 }
 
-json Collector::Inventory(int64_t now, int64_t updates_every) {
+json LinuxCollector::BaseInventory() {
   char host[256] = {0};
   gethostname(host, sizeof host - 1);
   utsname uts{};
@@ -240,42 +247,31 @@ json Collector::Inventory(int64_t now, int64_t updates_every) {
   }
   double uptime = 0;
   std::istringstream(ReadText("/proc/uptime")) >> uptime;
-  if (updates_every >= 0 && (updates_at_ == 0 || now - updates_at_ >= updates_every)) {
-    pending_updates_ = PendingUpdates();
-    updates_at_ = now;
-  }
-  return {{"hostname", host},
-          {"os",
+  // systemd's machine-id: stable across reboots and hostname changes, new on a
+  // re-imaged machine.
+  std::string machine_id = ReadText("/etc/machine-id", 64);
+  if (machine_id.empty()) machine_id = ReadText("/var/lib/dbus/machine-id", 64);
+  return {{wire::kHostname, host},
+          {wire::kMachineId, machine_id},
+          {wire::kOs,
            {{"name", os.count("PRETTY_NAME") ? os["PRETTY_NAME"] : std::string(uts.sysname)},
             {"version", os["VERSION_ID"]},
             {"kernel", std::string(uts.release)}}},
-          {"cpu",
+          {wire::kCpu,
            {{"model", cpu_model}, {"cores", static_cast<int64_t>(sysconf(_SC_NPROCESSORS_ONLN))}}},
-          {"memory_bytes", MemInfo("MemTotal")},
-          {"disks", Disks()},
-          {"network", Network()},
-          {"hardware",
+          {wire::kMemoryBytes, MemInfo("MemTotal")},
+          {wire::kDisks, Disks()},
+          {wire::kNetwork, Network()},
+          {wire::kHardware,
            {{"serial", ReadText("/sys/class/dmi/id/product_serial", 256)},
             {"model", ReadText("/sys/class/dmi/id/product_name", 256)},
             {"vendor", ReadText("/sys/class/dmi/id/sys_vendor", 256)}}},
-          {"uptime_seconds", static_cast<int64_t>(uptime)},
-          {"users", Users()},
-          {"software", Software()},
-          {"pending_updates", pending_updates_}};
+          {wire::kUptimeSeconds, static_cast<int64_t>(uptime)},
+          {wire::kUsers, Users()}};
 }
 
-std::string InventoryHash(const json& inventory) {
-  json stable = inventory;
-  stable.erase("uptime_seconds");  // changes every second; not a reason to resend
-  std::string text = stable.dump();
-  uint64_t h = 1469598103934665603ull;
-  for (unsigned char c : text) {
-    h ^= c;
-    h *= 1099511628211ull;
-  }
-  char buf[17];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
-  return buf;
-}
+json LinuxCollector::Software() { return ListSoftware(); }
+
+std::optional<int64_t> LinuxCollector::PendingUpdates() { return CountPendingUpdates(); }
 
 }  // namespace opsmerge::agent

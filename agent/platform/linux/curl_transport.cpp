@@ -1,4 +1,4 @@
-#include "core/http.h"
+#include "platform/linux/curl_transport.h"
 
 #include <curl/curl.h>
 
@@ -18,17 +18,17 @@ size_t Collect(char* data, size_t size, size_t n, void* user) {
 
 }  // namespace
 
-HttpClient::HttpClient() {
+CurlTransport::CurlTransport() {
   curl_global_init(CURL_GLOBAL_DEFAULT);
   curl_ = curl_easy_init();
 }
 
-HttpClient::~HttpClient() {
+CurlTransport::~CurlTransport() {
   if (curl_) curl_easy_cleanup(static_cast<CURL*>(curl_));
 }
 
-HttpReply HttpClient::PostJson(const std::string& url, const std::string& body,
-                               const std::string& authorization) {
+HttpReply CurlTransport::PostJson(const std::string& url, const std::string& body,
+                                  const std::string& authorization) {
   HttpReply reply;
   CURL* c = static_cast<CURL*>(curl_);
   if (!c) {
@@ -36,8 +36,11 @@ HttpReply HttpClient::PostJson(const std::string& url, const std::string& body,
     return reply;
   }
   curl_slist* headers = curl_slist_append(nullptr, "Content-Type: application/json");
-  if (!authorization.empty())
+  // No "Expect: 100-continue" wait on larger bodies (an inventory).
+  headers = curl_slist_append(headers, "Expect:");
+  if (!authorization.empty()) {
     headers = curl_slist_append(headers, ("Authorization: " + authorization).c_str());
+  }
   curl_easy_setopt(c, CURLOPT_URL, url.c_str());
   curl_easy_setopt(c, CURLOPT_POST, 1L);
   curl_easy_setopt(c, CURLOPT_POSTFIELDS, body.data());
@@ -50,6 +53,9 @@ HttpReply HttpClient::PostJson(const std::string& url, const std::string& body,
   curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(c, CURLOPT_USERAGENT, "opsmerge-agent/1");
   curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+  // Keep the connection between check-ins a minute or more apart.
+  curl_easy_setopt(c, CURLOPT_MAXAGE_CONN, 3700L);
+  curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
   CURLcode rc = curl_easy_perform(c);
   curl_slist_free_all(headers);
   if (rc != CURLE_OK) {
@@ -58,6 +64,10 @@ HttpReply HttpClient::PostJson(const std::string& url, const std::string& body,
     return reply;
   }
   curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &reply.status);
+  curl_off_t retry = 0;
+  if (curl_easy_getinfo(c, CURLINFO_RETRY_AFTER, &retry) == CURLE_OK && retry > 0) {
+    reply.retry_after = static_cast<int64_t>(retry);
+  }
   return reply;
 }
 
