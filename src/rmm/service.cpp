@@ -275,6 +275,7 @@ Status RmmService::StatusOf(const Endpoint& e) const {
 
 EndpointPage RmmService::ListEndpoints(const staff::Actor& actor, const EndpointQuery& q) {
   staff::Require(actor, staff::Permission::kReadClients);
+  if (q.client_id) clients_.Get(actor, *q.client_id);  // NotFound, or ClientMerged (moved)
   store::EndpointFilter f;
   f.client_id = q.client_id;
   f.site_id = q.site_id;

@@ -152,24 +152,29 @@ bool IsCommonPassword(std::string_view password) {
   }
   if (IsRepetition(folded) || IsRun(folded)) return true;
   // A common word with only digits and symbols around it: "Password1234!",
-  // "P@ssw0rd2024", "Summer2025!!!", "!!welcome!!123".
-  std::string core;
-  for (char c : folded) {
-    char u = Unleet(c);
-    if (IsLetter(u)) core += u;
-  }
-  std::string letters_only;
-  for (char c : folded) {
-    if (IsLetter(c)) letters_only += c;
-  }
-  for (const std::string& candidate : {core, letters_only}) {
-    if (candidate.empty()) continue;  // digits and symbols: only runs and repeats count
-    for (std::string_view word : kWords) {
-      // The word, possibly doubled ("passwordpassword"), is all there is.
-      if (candidate == word || candidate == std::string(word) + std::string(word)) return true;
+  // "P@ssw0rd2025", "Summer2025!!!", "!!welcome!!123". Leetspeak is read as
+  // letters to find the word; what is around it must hold no letter at all.
+  std::string unleet;
+  for (char c : folded) unleet += Unleet(c);
+  auto no_letters = [&](size_t from, size_t to) {
+    for (size_t i = from; i < to; ++i) {
+      if (IsLetter(folded[i])) return false;
     }
-    if (IsRepetition(candidate) || (candidate.size() >= 4 && IsRun(candidate))) return true;
+    return true;
+  };
+  for (std::string_view word : kWords) {
+    for (const std::string& form : {std::string(word), std::string(word) + std::string(word)}) {
+      for (size_t at = unleet.find(form); at != std::string::npos; at = unleet.find(form, at + 1)) {
+        if (no_letters(0, at) && no_letters(at + form.size(), folded.size())) return true;
+      }
+    }
   }
+  // Letters that are a repeat or a run ("aaaa1234", "abcd!!!!2025").
+  std::string letters;
+  for (char c : folded) {
+    if (IsLetter(c)) letters += c;
+  }
+  if (letters.size() >= 4 && (IsRepetition(letters) || IsRun(letters))) return true;
   return false;
 }
 

@@ -386,7 +386,8 @@ void Browser::Absorb(const HttpResult& r) {
 
 HttpResult Browser::Get(const std::string& path,
                         const std::map<std::string, std::string>& headers) {
-  std::map<std::string, std::string> h = headers;
+  std::map<std::string, std::string> h = extra_;
+  for (const auto& [k, v] : headers) h[k] = v;
   std::string cookie;
   for (const auto& [k, v] : cookies_) cookie += (cookie.empty() ? "" : "; ") + k + "=" + v;
   if (!cookie.empty()) h["Cookie"] = cookie;
@@ -400,7 +401,8 @@ HttpResult Browser::Post(const std::string& path,
                          bool with_csrf) {
   auto fields = form;
   if (with_csrf) fields.emplace_back("_csrf", csrf_);
-  std::map<std::string, std::string> h = {{"Content-Type", "application/x-www-form-urlencoded"}};
+  std::map<std::string, std::string> h = extra_;
+  h["Content-Type"] = "application/x-www-form-urlencoded";
   std::string cookie;
   for (const auto& [k, v] : cookies_) cookie += (cookie.empty() ? "" : "; ") + k + "=" + v;
   if (!cookie.empty()) h["Cookie"] = cookie;

@@ -120,11 +120,14 @@ class Browser {
   int SignIn(const std::string& email, const std::string& password);
   const std::string& csrf() const { return csrf_; }
   std::map<std::string, std::string>& cookies() { return cookies_; }
+  // Sent with every request from now on (e.g. X-Forwarded-For behind --trust-proxy).
+  void SetHeader(const std::string& name, const std::string& value) { extra_[name] = value; }
 
  private:
   void Absorb(const HttpResult& r);
   const Server& server_;
   std::map<std::string, std::string> cookies_;
+  std::map<std::string, std::string> extra_;
   std::string csrf_;
 };
 

@@ -67,3 +67,33 @@ TEST(Passwords, LengthRules) {
 
 }  // namespace
 }  // namespace opsmerge::staff
+
+namespace opsmerge::staff {
+namespace {
+
+TEST(Passwords, CommonShapesAreRefusedAndOwnPhrasesAccepted) {
+  for (const char* common :
+       {"password1234", "Password1234!", "P@ssw0rd2025", "Summer2025!!!", "!!welcome!!123",
+        "qwertyuiop12", "1q2w3e4r5t6y", "123456789012", "987654321098", "abcabcabcabc",
+        "aaaaaaaaaaaa", "passwordpassword", "Correct Horse Battery Staple", "letmein!2024",
+        "iloveyou1234", "Administrator1", "abcdefghijkl", "  opsmerge2026  "}) {
+    EXPECT_TRUE(IsCommonPassword(common)) << common;
+  }
+  for (const char* own :
+       {"a long enough password", "tram-lemon-ladder-47", "éclair au café du matin",
+        "My cat Biscuit likes rain", "Xk9#vQ2$mT7!pL", "2931-8812-0475-6630"}) {
+    EXPECT_FALSE(IsCommonPassword(own)) << own;
+  }
+}
+
+TEST(Passwords, AreCountedInCharacters) {
+  EXPECT_THROW(ValidatePassword(std::string(12, ' ')), ValidationError) << "blank";
+  EXPECT_THROW(ValidatePassword("éééééé"), ValidationError) << "12 bytes, 6 characters";
+  EXPECT_THROW(ValidatePassword("  short one  "), ValidationError) << "ends do not count";
+  EXPECT_THROW(ValidatePassword("\xED\xA0\x80 not valid text"), ValidationError);
+  EXPECT_NO_THROW(ValidatePassword("éléphant rose vole"));
+  EXPECT_THROW(ValidatePassword(std::string(257, 'x') + "y"), ValidationError);
+}
+
+}  // namespace
+}  // namespace opsmerge::staff
