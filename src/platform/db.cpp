@@ -67,7 +67,7 @@ std::string PostgresConnInfo(const std::string& url) {
 }
 
 Database::Database(Dialect dialect, size_t pool_size)
-    : dialect_(dialect), pool_size_(pool_size), pool_(new soci::connection_pool(pool_size)) {}
+    : dialect_(dialect), pool_(new soci::connection_pool(pool_size)) {}
 
 Database::~Database() = default;
 

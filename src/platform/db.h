@@ -63,7 +63,6 @@ class Database {
  private:
   Database(Dialect dialect, size_t pool_size);
   Dialect dialect_;
-  size_t pool_size_;
   std::unique_ptr<soci::connection_pool> pool_;
   // SQLite has one writer at a time. Queueing writers of this process here keeps
   // them off SQLite's busy handler, which polls with sleeps of up to 100 ms.

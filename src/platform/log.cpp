@@ -10,8 +10,29 @@ namespace opsmerge::log {
 namespace {
 std::atomic<bool> g_access{true};
 
+}  // namespace
+
+std::string Escape(const std::string& text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    unsigned char u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7F) {
+      char buf[5];
+      std::snprintf(buf, sizeof buf, "\\x%02x", u);
+      out += buf;
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+namespace {
+
 void Line(const char* level, const std::string& message) {
-  std::string line = FormatIsoUtc(SystemClock().NowUnix()) + " " + level + " " + message + "\n";
+  std::string line =
+      FormatIsoUtc(SystemClock().NowUnix()) + " " + level + " " + Escape(message) + "\n";
   std::fwrite(line.data(), 1, line.size(), stderr);
 }
 }  // namespace

@@ -12,4 +12,8 @@ void Access(const std::string& method, const std::string& path, int status, doub
 // Off in benchmarks: access logging costs more than the request.
 void SetAccessLog(bool enabled);
 
+// A log line is one line: every function above writes control characters of what
+// it logs (a path, an error text quoting input) as \xNN, so no input forges a line.
+std::string Escape(const std::string& text);
+
 }  // namespace opsmerge::log

@@ -332,7 +332,8 @@ TEST(Attack, ARevokedRetiredOrDeletedAgentIsRefusedOnEveryNodeWithinSeconds) {
   std::string token = Token(a, key, client);
   std::string checkin = R"({"metrics":{"cpu_percent":1}})";
   for (const char* how : {"revoke", "retire", "delete"}) {
-    auto [id, auth] = EnrolAgent(a, token, std::string("cut-") + how);
+    auto [id, agent_auth] = EnrolAgent(a, token, std::string("cut-") + how);
+    std::string auth = agent_auth;  // a plain variable: lambdas below capture it
     // Both nodes know the credential (and cache it).
     ASSERT_EQ(AgentPost(a, "/agent/v1/checkin", checkin, auth).status, 200);
     ASSERT_EQ(AgentPost(b, "/agent/v1/checkin", checkin, auth).status, 200);

@@ -73,3 +73,50 @@ TEST(Times, PagesShowTheMsPsTimeZone) {
 
 }  // namespace
 }  // namespace opsmerge
+
+#include "platform/http/target.h"
+#include "platform/log.h"
+
+namespace opsmerge::http {
+namespace {
+
+TEST(Target, DecodesThePathAndRefusesWhatMustNeverReachAHandler) {
+  auto t = ParseTarget("/clients/a%20b?q=x%26y&n=1");
+  ASSERT_TRUE(t);
+  EXPECT_EQ(t->path, "/clients/a b");
+  EXPECT_EQ(t->query, "q=x%26y&n=1") << "the query stays encoded for ParseUrlEncoded";
+  EXPECT_EQ(ParseTarget("http://psa.example/healthz?x=1")->path, "/healthz");
+  EXPECT_EQ(ParseTarget("http://psa.example")->path, "/");
+  for (const char* bad : {"", "clients", "/a%0Ab", "/a%0d%0aSet-Cookie:x", "/%00", "/%zz", "/%4",
+                          "/%ED%A0%80", "/%C0%80", "/%F5%80%80%80", "/a\x01"}) {
+    EXPECT_FALSE(ParseTarget(bad)) << bad;
+  }
+}
+
+TEST(Target, OnlyOurOwnVisiblePathsAreRedirectTargets) {
+  for (const char* ok : {"/", "/clients", "/clients/5?q=acme&page=2", "/a%20b"}) {
+    EXPECT_TRUE(IsLocalPath(ok)) << ok;
+  }
+  for (const char* bad : {"", "clients", "//evil.example", "/\\evil.example", "/\t/evil.example",
+                          "/\r\nSet-Cookie: x=1", "https://evil.example", "/ space", "/é"}) {
+    EXPECT_FALSE(IsLocalPath(bad)) << bad;
+  }
+}
+
+TEST(Headers, ValuesWithLineBreaksAndBadNamesAreRefused) {
+  EXPECT_TRUE(IsSafeHeaderValue("text/html; charset=utf-8"));
+  EXPECT_FALSE(IsSafeHeaderValue("/\r\nSet-Cookie: x=1"));
+  EXPECT_FALSE(IsSafeHeaderValue(std::string("a\0b", 3)));
+  EXPECT_TRUE(IsToken("X-Request-Id"));
+  EXPECT_FALSE(IsToken("Bad Name"));
+  EXPECT_FALSE(IsToken("X:Y"));
+}
+
+TEST(Log, ControlCharactersCannotForgeALine) {
+  EXPECT_EQ(log::Escape("GET /a\nINFO forged"), "GET /a\\x0aINFO forged");
+  EXPECT_EQ(log::Escape("tab\there\x7f"), "tab\\x09here\\x7f");
+  EXPECT_EQ(log::Escape("café"), "café");
+}
+
+}  // namespace
+}  // namespace opsmerge::http
