@@ -41,7 +41,8 @@ std::string DescribeFailure(const HttpReply& reply);
 int Enroll(const std::string& server, const std::string& token, const std::string& config_path,
            Transport& transport, Collector& collector);
 
-// The service loop: check in every interval (set by the server) with +-10% jitter;
+// The service loop: check in every interval (set by the server), up to 10% early
+// (jitter) but never late;
 // when the server is away or refuses, retry with capped exponential backoff and full
 // jitter, never sooner than a Retry-After it sent.
 class CheckinLoop {

@@ -60,6 +60,11 @@ const std::vector<FlagSpec>& Flags() {
        "honour X-Forwarded-For/-Proto (only behind your own proxy)",
        {"serve"}},
       {"no-access-log", nullptr, nullptr, "do not log each request", {"serve"}},
+      {"reuse-port",
+       nullptr,
+       nullptr,
+       "let several serve processes on this host share the port (SO_REUSEPORT)",
+       {"serve"}},
       {"checkin-interval",
        "OPSMERGE_CHECKIN_INTERVAL",
        "SECONDS",
@@ -337,6 +342,7 @@ opsmerge::app::Config ReadConfig(const Args& args) {
 
   opsmerge::http::ServerOptions& h = config.http;
   h.trust_proxy = Switch(args, "trust-proxy");
+  h.reuse_port = Switch(args, "reuse-port");
   h.io_threads = static_cast<size_t>(Number(args, "io-threads", 0, 0, 256));
   int64_t workers = Number(args, "threads", 8, 1, 1024);
   h.people_workers = static_cast<size_t>(Number(args, "workers", workers, 1, 1024));

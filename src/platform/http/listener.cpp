@@ -18,6 +18,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/http/span_body.hpp>
 #include <sys/resource.h>
+#include <sys/socket.h>
 
 #include "platform/crypto.h"
 #include "platform/http/target.h"
@@ -537,6 +538,12 @@ void Listener::Start() {
   tcp::endpoint endpoint = results.begin()->endpoint();
   l.acceptor.open(endpoint.protocol(), ec);
   if (!ec) l.acceptor.set_option(net::socket_base::reuse_address(true), ec);
+  if (!ec && l.options.reuse_port) {
+    int one = 1;
+    if (setsockopt(l.acceptor.native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0) {
+      ec = beast::error_code(errno, beast::system_category());
+    }
+  }
   if (!ec) l.acceptor.bind(endpoint, ec);
   if (!ec) l.acceptor.listen(net::socket_base::max_listen_connections, ec);
   if (!ec) l.acceptor.non_blocking(true, ec);  // the batch accept in OnAccept never blocks

@@ -33,6 +33,9 @@ struct ServerOptions {
   std::string host = "127.0.0.1";
   uint16_t port = 8080;      // 0 picks a free port; see Server::port()
   bool trust_proxy = false;  // honour X-Forwarded-For / X-Forwarded-Proto
+  // SO_REUSEPORT: several processes on one host share the port and the kernel
+  // spreads connections over them (for hosts that cap open files per process).
+  bool reuse_port = false;
 
   size_t io_threads = 0;      // 0: one per core
   size_t people_workers = 8;  // threads for pages and the staff API
