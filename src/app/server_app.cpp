@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "audit/service.h"
+#include "billing/client_data.h"
 #include "clients/routes.h"
 #include "clients/service.h"
 #include "platform/assets.h"
@@ -23,10 +24,12 @@
 #include "platform/page.h"
 #include "platform/scheduler.h"
 #include "platform/templates.h"
+#include "rmm/client_data.h"
 #include "rmm/routes.h"
 #include "rmm/service.h"
 #include "staff/routes.h"
 #include "staff/service.h"
+#include "tickets/client_data.h"
 
 namespace opsmerge::app {
 
@@ -98,7 +101,12 @@ int Serve(const Config& config) {
   Templates templates = Templates::Load();
   audit::AuditLog audit(clock);
   staff::StaffService staff(*db, audit, clock);
-  clients::ClientService clients(*db, audit, clock);
+  // What each feature owns of a client, registered before the first request.
+  clients::ClientOwners owners;
+  rmm::RegisterClientData(owners);
+  tickets::RegisterClientData(owners);
+  billing::RegisterClientData(owners);
+  clients::ClientService clients(*db, audit, clock, owners);
   rmm::RmmService rmm(*db, audit, clock, clients, rmm::RmmSettings{config.checkin_interval});
   rmm::AgentDownloads downloads{AgentBinaryPath(), config.public_url};
 

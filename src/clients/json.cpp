@@ -15,6 +15,12 @@ nlohmann::json LinkJson(const ClientLink& link) {
           {"label", link.label}};
 }
 
+nlohmann::json CountsJson(const ClientCounts& counts) {
+  nlohmann::json out = {{"contacts", counts.contacts}, {"sites", counts.sites}};
+  for (const auto& [key, n] : counts.owned) out[key] = n;
+  return out;
+}
+
 nlohmann::json ClientJson(const Client& c, const std::vector<ClientLink>& links,
                           const ClientCounts& counts) {
   nlohmann::json l = nlohmann::json::array();
@@ -30,12 +36,7 @@ nlohmann::json ClientJson(const Client& c, const std::vector<ClientLink>& links,
           {"created_at", c.created_at},
           {"updated_at", c.updated_at},
           {"links", l},
-          {"counts",
-           {{"contacts", counts.contacts},
-            {"sites", counts.sites},
-            {"endpoints", counts.endpoints},
-            {"tickets", counts.tickets},
-            {"invoices", counts.invoices}}}};
+          {"counts", CountsJson(counts)}};
 }
 
 nlohmann::json ClientJson(const ClientDetail& d) { return ClientJson(d.client, d.links, d.counts); }

@@ -12,6 +12,8 @@ namespace opsmerge::clients {
 nlohmann::json ClientJson(const Client& client, const std::vector<ClientLink>& links,
                           const ClientCounts& counts);
 nlohmann::json ClientJson(const ClientDetail& detail);
+// {"contacts", "sites", and one member per counted owner ("endpoints", "tickets" ...)}.
+nlohmann::json CountsJson(const ClientCounts& counts);
 nlohmann::json LinkJson(const ClientLink& link);
 nlohmann::json ContactJson(const Contact& contact);
 nlohmann::json SiteJson(const Site& site);

@@ -36,12 +36,16 @@ struct ClientLink {
   std::string label;
 };
 
+// Contacts and sites are the client's own; `owned` holds what other features
+// registered (clients/owners.h), by key: "endpoints", "tickets", "invoices" ...
 struct ClientCounts {
   int64_t contacts = 0;
   int64_t sites = 0;
-  int64_t endpoints = 0;
-  int64_t tickets = 0;
-  int64_t invoices = 0;
+  std::map<std::string, int64_t> owned;
+  int64_t Owned(const std::string& key) const {
+    auto it = owned.find(key);
+    return it == owned.end() ? 0 : it->second;
+  }
 };
 
 struct ClientDetail {
@@ -157,7 +161,8 @@ struct Site {
   std::string name;
   std::string address;
   std::string notes;
-  int64_t endpoints = 0;
+  // What registered features hang on the site, by owner key ("endpoints": 12).
+  std::map<std::string, int64_t> owned;
   std::string created_at;
   std::string updated_at;
 };

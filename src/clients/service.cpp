@@ -20,14 +20,6 @@ Client ResolveClient(soci::session& sql, int64_t id) {
   throw NotFound("Client");
 }
 
-ClientDetail LoadDetail(soci::session& sql, int64_t id) {
-  ClientDetail d;
-  d.client = ResolveClient(sql, id);
-  d.links = store::ListLinks(sql, id);
-  d.counts = store::Counts(sql, id);
-  return d;
-}
-
 std::vector<std::string> AllDomains(const CleanClient& c) {
   std::vector<std::string> all;
   if (!c.domain.empty()) all.push_back(c.domain);
@@ -75,7 +67,7 @@ std::string CleanLabel(const std::string& label) {
 
 // Runs a write and turns a uniqueness race the checks could not see (two nodes
 // inserting the same domain at once) into the same Conflict the checks raise.
-void WriteChecked(db::Database& db, const std::function<void(soci::session&)>& fn,
+void WriteChecked(db::Database& db, const std::function<void(db::Tx&)>& fn,
                   const std::string& what) {
   try {
     db.Write(fn);
@@ -85,7 +77,28 @@ void WriteChecked(db::Database& db, const std::function<void(soci::session&)>& f
   }
 }
 
+void WriteChecked(db::Database& db, const std::function<void(soci::session&)>& fn,
+                  const std::string& what) {
+  WriteChecked(db, std::function<void(db::Tx&)>([&](db::Tx& tx) { fn(tx.sql()); }), what);
+}
+
 }  // namespace
+
+ClientDetail ClientService::LoadDetail(soci::session& sql, int64_t id) const {
+  ClientDetail d;
+  d.client = ResolveClient(sql, id);
+  d.links = store::ListLinks(sql, id);
+  d.counts = store::Counts(sql, id);
+  d.counts.owned = owners_.CountFor(sql, {id})[id];
+  return d;
+}
+
+void ClientService::AddOwnedCounts(soci::session& sql, std::vector<Site>& sites) const {
+  std::vector<int64_t> ids;
+  for (const Site& s : sites) ids.push_back(s.id);
+  auto counts = owners_.CountPerSite(sql, ids);
+  for (Site& s : sites) s.owned = counts[s.id];
+}
 
 Page<ClientRow> ClientService::List(const staff::Actor& actor, const ClientQuery& query) {
   staff::Require(actor, staff::Permission::kReadClients);
@@ -96,8 +109,10 @@ Page<ClientRow> ClientService::List(const staff::Actor& actor, const ClientQuery
     std::vector<int64_t> ids;
     for (const auto& c : clients) ids.push_back(c.id);
     auto links = store::LinksOf(sql, ids);
+    auto owned = owners_.CountFor(sql, ids);  // one query per owner for the whole page
     for (size_t i = 0; i < clients.size(); ++i) {
       int64_t id = clients[i].id;
+      counts[i].owned = std::move(owned[id]);
       page.items.push_back(ClientRow{std::move(clients[i]), counts[i], std::move(links[id])});
     }
     page.total = store::CountClients(sql, query);
@@ -110,6 +125,11 @@ ClientDetail ClientService::Get(const staff::Actor& actor, int64_t id) {
   ClientDetail d;
   db_.Read([&](soci::session& sql) { d = LoadDetail(sql, id); });
   return d;
+}
+
+ClientDetail ClientService::GetIn(db::Tx& tx, const staff::Actor& actor, int64_t id) {
+  staff::Require(actor, staff::Permission::kReadClients);
+  return LoadDetail(tx.sql(), id);
 }
 
 std::vector<Client> ClientService::GetMany(const staff::Actor& actor,
@@ -171,29 +191,10 @@ ClientDetail ClientService::Update(const staff::Actor& actor, int64_t id, const 
   return detail;
 }
 
-namespace {
-
-ClientDetail ArchiveIn(soci::session& sql, const audit::AuditLog& audit, const staff::Actor& actor,
-                       const std::string& now, int64_t id) {
-  ClientDetail before = LoadDetail(sql, id);
-  if (before.client.archived()) return before;
-  store::SetArchived(sql, id, now, now);
-  ClientDetail after = LoadDetail(sql, id);
-  audit.Write(sql, actor.Who(),
-              {"archive", "client", id, id, "Archived client " + after.client.name,
-               ClientJson(before).dump(), ClientJson(after).dump()});
-  return after;
-}
-
-}  // namespace
-
 ClientDetail ClientService::Archive(const staff::Actor& actor, int64_t id) {
   staff::Require(actor, staff::Permission::kEditClients);
-  ClientDetail detail;
-  db_.Write([&](soci::session& sql) {
-    detail = ArchiveIn(sql, audit_, actor, FormatIsoUtc(clock_.NowUnix()), id);
-  });
-  return detail;
+  ArchiveMany(actor, {id});
+  return Get(actor, id);
 }
 
 void ClientService::ArchiveMany(const staff::Actor& actor, const std::vector<int64_t>& ids) {
@@ -201,7 +202,15 @@ void ClientService::ArchiveMany(const staff::Actor& actor, const std::vector<int
   if (ids.empty()) throw ValidationError("ids", "Select at least one client");
   db_.Write([&](soci::session& sql) {
     std::string now = FormatIsoUtc(clock_.NowUnix());
-    for (int64_t id : ids) ArchiveIn(sql, audit_, actor, now, id);
+    for (int64_t id : ids) {
+      ClientDetail before = LoadDetail(sql, id);
+      if (before.client.archived()) continue;
+      store::SetArchived(sql, id, now, now);
+      ClientDetail after = LoadDetail(sql, id);
+      audit_.Write(sql, actor.Who(),
+                   {"archive", "client", id, id, "Archived client " + after.client.name,
+                    ClientJson(before).dump(), ClientJson(after).dump()});
+    }
   });
 }
 
@@ -234,15 +243,14 @@ void ClientService::Delete(const staff::Actor& actor, int64_t id) {
   staff::Require(actor, staff::Permission::kDeleteClients);
   db_.Write([&](soci::session& sql) {
     ClientDetail before = LoadDetail(sql, id);
-    const ClientCounts& n = before.counts;
-    if (n.tickets + n.invoices + n.endpoints > 0) {
-      std::vector<std::string> parts;
-      auto part = [&](int64_t count, const char* one, const char* many) {
-        if (count > 0) parts.push_back(std::to_string(count) + " " + (count == 1 ? one : many));
-      };
-      part(n.tickets, "ticket", "tickets");
-      part(n.invoices, "invoice", "invoices");
-      part(n.endpoints, "endpoint", "endpoints");
+    std::vector<std::string> parts;
+    for (const ClientOwner& o : owners_.all()) {
+      int64_t count = before.counts.Owned(o.key);
+      if (o.blocks_delete && count > 0) {
+        parts.push_back(std::to_string(count) + " " + (count == 1 ? o.singular : o.plural));
+      }
+    }
+    if (!parts.empty()) {
       std::string list = parts[0];
       for (size_t i = 1; i < parts.size(); ++i) {
         list += (i + 1 == parts.size() ? " and " : ", ") + parts[i];
@@ -265,7 +273,8 @@ ClientDetail ClientService::Merge(const staff::Actor& actor, int64_t survivor_id
   ClientDetail detail;
   WriteChecked(
       db_,
-      [&](soci::session& sql) {
+      [&](db::Tx& tx) {
+        soci::session& sql = tx.sql();
         std::vector<int64_t> everyone = merged_ids;
         everyone.push_back(survivor_id);
         store::LockClients(sql, everyone);
@@ -306,7 +315,8 @@ ClientDetail ClientService::Merge(const staff::Actor& actor, int64_t survivor_id
 
         for (const Client& m : merged) {
           store::MoveSites(sql, m.id, m.name, survivor_id);
-          store::MoveOwnedRows(sql, m.id, survivor_id);
+          // Everything other features own of the client moves in this transaction.
+          for (const ClientOwner& o : owners_.all()) o.move(tx, m.id, survivor_id);
           store::MoveLinks(sql, m.id, survivor_id, now);
           std::vector<std::string> domains = m.domains;
           if (!m.domain.empty()) domains.push_back(m.domain);
@@ -380,6 +390,21 @@ ClientLink ClientService::AddLink(const staff::Actor& actor, int64_t client_id,
       },
       "These clients are already linked");
   return link;
+}
+
+ClientLink ClientService::AddLinkByName(const staff::Actor& actor, int64_t client_id,
+                                        const std::string& other_name, const std::string& label) {
+  staff::Require(actor, staff::Permission::kEditClients);
+  std::string name = text::CollapseWhitespace(other_name);
+  if (name.empty()) throw ValidationError("other", "Name the client to link to");
+  std::vector<store::NamedId> matches;
+  db_.Read([&](soci::session& sql) { matches = store::FindAllByNameKey(sql, NameKey(name)); });
+  if (matches.empty()) throw ValidationError("other", "No client is called \"" + name + "\"");
+  if (matches.size() > 1) {
+    throw ValidationError(
+        "other", "Several clients are called " + name + ": link from the other client's page");
+  }
+  return AddLink(actor, client_id, matches[0].id, label);
 }
 
 void ClientService::RemoveLink(const staff::Actor& actor, int64_t link_id,
@@ -492,6 +517,7 @@ Page<Site> ClientService::ListSites(const staff::Actor& actor, int64_t client_id
     ResolveClient(sql, client_id);
     page.items = store::ListSites(sql, client_id, offset, limit);
     page.total = store::CountSites(sql, client_id);
+    AddOwnedCounts(sql, page.items);
   });
   return page;
 }
@@ -499,9 +525,30 @@ Page<Site> ClientService::ListSites(const staff::Actor& actor, int64_t client_id
 Site ClientService::GetSite(const staff::Actor& actor, int64_t site_id) {
   staff::Require(actor, staff::Permission::kReadClients);
   std::optional<Site> s;
-  db_.Read([&](soci::session& sql) { s = store::FindSite(sql, site_id); });
+  db_.Read([&](soci::session& sql) {
+    s = store::FindSite(sql, site_id);
+    if (s) s->owned = owners_.CountPerSite(sql, {s->id})[s->id];
+  });
   if (!s) throw NotFound("Site");
   return *s;
+}
+
+Site ClientService::GetSiteIn(db::Tx& tx, const staff::Actor& actor, int64_t site_id) {
+  staff::Require(actor, staff::Permission::kReadClients);
+  std::optional<Site> s = store::FindSite(tx.sql(), site_id);
+  if (!s) throw NotFound("Site");
+  return *s;
+}
+
+std::vector<Site> ClientService::AllSites(const staff::Actor& actor, int64_t client_id) {
+  staff::Require(actor, staff::Permission::kReadClients);
+  std::vector<Site> out;
+  db_.Read([&](soci::session& sql) {
+    ResolveClient(sql, client_id);
+    int64_t n = store::CountSites(sql, client_id);
+    out = store::ListSites(sql, client_id, 0, n);
+  });
+  return out;
 }
 
 Site ClientService::CreateSite(const staff::Actor& actor, int64_t client_id,
@@ -557,10 +604,15 @@ void ClientService::DeleteSite(const staff::Actor& actor, int64_t site_id) {
   db_.Write([&](soci::session& sql) {
     auto before = store::FindSite(sql, site_id);
     if (!before) throw NotFound("Site");
+    auto held = owners_.CountPerSite(sql, {site_id})[site_id];
     store::DeleteSite(sql, site_id);
     std::string summary = "Removed site " + before->name;
-    if (before->endpoints > 0) {
-      summary += "; its " + std::to_string(before->endpoints) + " endpoints went back to the pool";
+    for (const ClientOwner& o : owners_.all()) {
+      int64_t n = held[o.key];
+      if (n > 0) {
+        summary += "; its " + std::to_string(n) + " " + (n == 1 ? o.singular : o.plural) +
+                   " went back to the client's pool";
+      }
     }
     audit_.Write(
         sql, actor.Who(),

@@ -6,6 +6,7 @@
 
 #include "audit/service.h"
 #include "clients/model.h"
+#include "clients/owners.h"
 #include "platform/clock.h"
 #include "platform/db.h"
 #include "staff/model.h"
@@ -35,11 +36,18 @@ struct DuplicateGroupView {
 
 class ClientService {
  public:
-  ClientService(db::Database& db, const audit::AuditLog& audit, const Clock& clock)
-      : db_(db), audit_(audit), clock_(clock) {}
+  // `owners`: what other features own of a client (counted, moved on merge,
+  // guarding delete); registered before the first request.
+  ClientService(db::Database& db, const audit::AuditLog& audit, const Clock& clock,
+                const ClientOwners& owners)
+      : db_(db), audit_(audit), clock_(clock), owners_(owners) {}
+
+  const ClientOwners& owners() const { return owners_; }
 
   Page<ClientRow> List(const staff::Actor& actor, const ClientQuery& query);
   ClientDetail Get(const staff::Actor& actor, int64_t id);
+  // Get inside the caller's transaction (another feature's use case).
+  ClientDetail GetIn(db::Tx& tx, const staff::Actor& actor, int64_t id);
   // C3: Conflict("duplicate", field "domain") if an active client has one of the
   // domains; Conflict("duplicate", field "name") on a same-name client unless
   // `confirm_duplicate_name`. Both carry the existing client's id.
@@ -51,7 +59,8 @@ class ClientService {
   ClientDetail Unarchive(const staff::Actor& actor, int64_t id);
   // Archives several clients in one transaction (the list's bulk action).
   void ArchiveMany(const staff::Actor& actor, const std::vector<int64_t>& ids);
-  // C6: Conflict("has_dependents") while tickets, invoices or endpoints exist.
+  // C6: Conflict("has_dependents") while any owner that blocks delete has rows
+  // (endpoints, tickets, invoices ...).
   void Delete(const staff::Actor& actor, int64_t id);
   // C5: everything of `merged_ids` moves to `survivor_id`, in one transaction.
   ClientDetail Merge(const staff::Actor& actor, int64_t survivor_id,
@@ -64,6 +73,10 @@ class ClientService {
   // C2 cross-links.
   ClientLink AddLink(const staff::Actor& actor, int64_t client_id, int64_t other_client_id,
                      const std::string& label);
+  // The same, naming the other client as a person types it (C3 name folding);
+  // ValidationError("other") when no client, or more than one, has that name.
+  ClientLink AddLinkByName(const staff::Actor& actor, int64_t client_id,
+                           const std::string& other_name, const std::string& label);
   // `client_id`: the client the caller reached the link through; a link that does
   // not involve it is NotFound.
   void RemoveLink(const staff::Actor& actor, int64_t link_id,
@@ -80,6 +93,9 @@ class ClientService {
   // S1
   Page<Site> ListSites(const staff::Actor& actor, int64_t client_id, int64_t offset, int64_t limit);
   Site GetSite(const staff::Actor& actor, int64_t site_id);
+  Site GetSiteIn(db::Tx& tx, const staff::Actor& actor, int64_t site_id);
+  // Every site of a client (for pickers); sites per client are few.
+  std::vector<Site> AllSites(const staff::Actor& actor, int64_t client_id);
   Site CreateSite(const staff::Actor& actor, int64_t client_id, const SiteInput& input);
   Site UpdateSite(const staff::Actor& actor, int64_t site_id, const SiteInput& input);
   void DeleteSite(const staff::Actor& actor, int64_t site_id);
@@ -89,9 +105,13 @@ class ClientService {
                            int64_t limit);
 
  private:
+  ClientDetail LoadDetail(soci::session& sql, int64_t id) const;
+  void AddOwnedCounts(soci::session& sql, std::vector<Site>& sites) const;
+
   db::Database& db_;
   const audit::AuditLog& audit_;
   const Clock& clock_;
+  const ClientOwners& owners_;
 };
 
 }  // namespace opsmerge::clients

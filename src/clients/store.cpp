@@ -14,12 +14,10 @@ namespace {
 constexpr const char* kClientColumns =
     "SELECT c.id, c.name, c.domain, c.contact_email, c.notes, c.archived_at, c.created_at, "
     "c.updated_at";
+// The client's own counts; what other features own comes from ClientOwners.
 constexpr const char* kCountColumns =
     ", (SELECT COUNT(*) FROM contacts x WHERE x.client_id = c.id)"
-    ", (SELECT COUNT(*) FROM sites x WHERE x.client_id = c.id)"
-    ", (SELECT COUNT(*) FROM endpoints x WHERE x.client_id = c.id)"
-    ", (SELECT COUNT(*) FROM tickets x WHERE x.client_id = c.id)"
-    ", (SELECT COUNT(*) FROM invoices x WHERE x.client_id = c.id)";
+    ", (SELECT COUNT(*) FROM sites x WHERE x.client_id = c.id)";
 
 // A page's extra domains in the page query itself (one round trip, not one per
 // row): the same aggregate under each dialect's name for it.
@@ -138,8 +136,8 @@ Contact ToContact(const soci::row& r) {
 }
 
 constexpr const char* kSiteColumns =
-    "SELECT s.id, s.client_id, s.name, s.address, s.notes, s.created_at, s.updated_at, "
-    "(SELECT COUNT(*) FROM endpoints e WHERE e.site_id = s.id) FROM sites s ";
+    "SELECT s.id, s.client_id, s.name, s.address, s.notes, s.created_at, s.updated_at "
+    "FROM sites s ";
 
 Site ToSite(const soci::row& r) {
   Site s;
@@ -150,7 +148,6 @@ Site ToSite(const soci::row& r) {
   s.notes = db::RowText(r, 4);
   s.created_at = db::RowText(r, 5);
   s.updated_at = db::RowText(r, 6);
-  s.endpoints = db::RowInt(r, 7);
   return s;
 }
 
@@ -225,10 +222,7 @@ std::vector<Client> ListClients(soci::session& sql, const ClientQuery& q,
   while (st.fetch()) {
     Client c = ToClient(r);
     c.domains = SplitDomains(db::RowText(r, 8));
-    if (counts) {
-      counts->push_back(ClientCounts{db::RowInt(r, 9), db::RowInt(r, 10), db::RowInt(r, 11),
-                                     db::RowInt(r, 12), db::RowInt(r, 13)});
-    }
+    if (counts) counts->push_back(ClientCounts{db::RowInt(r, 9), db::RowInt(r, 10), {}});
     out.push_back(std::move(c));
   }
   return out;
@@ -255,6 +249,16 @@ std::optional<NamedId> FindByNameKey(soci::session& sql, const std::string& name
       soci::use(name_key), soci::use(ex), soci::into(id), soci::into(name);
   if (!sql.got_data()) return std::nullopt;
   return NamedId{id, name};
+}
+
+std::vector<NamedId> FindAllByNameKey(soci::session& sql, const std::string& name_key) {
+  std::vector<NamedId> out;
+  soci::rowset<soci::row> rs =
+      // Two tell "one" from "several", which is all a caller asks.
+      (sql.prepare << "SELECT id, name FROM clients WHERE name_key = :k ORDER BY id LIMIT 2",
+       soci::use(name_key));
+  for (const auto& r : rs) out.push_back(NamedId{db::RowInt(r, 0), db::RowText(r, 1)});
+  return out;
 }
 
 std::optional<NamedId> FindActiveDomainOwner(soci::session& sql, const std::string& domain,
@@ -297,22 +301,11 @@ void SetArchived(soci::session& sql, int64_t id, const std::optional<std::string
 }
 
 ClientCounts Counts(soci::session& sql, int64_t id) {
-  long long cid = id;
-  ClientCounts c;
-  long long a = 0, b = 0, e = 0, t = 0, i = 0;
+  long long a = id, b = id, contacts = 0, sites = 0;
   sql << "SELECT (SELECT COUNT(*) FROM contacts WHERE client_id = :a), "
-         "(SELECT COUNT(*) FROM sites WHERE client_id = :b), "
-         "(SELECT COUNT(*) FROM endpoints WHERE client_id = :c), "
-         "(SELECT COUNT(*) FROM tickets WHERE client_id = :d), "
-         "(SELECT COUNT(*) FROM invoices WHERE client_id = :e)",
-      soci::use(cid), soci::use(cid), soci::use(cid), soci::use(cid), soci::use(cid), soci::into(a),
-      soci::into(b), soci::into(e), soci::into(t), soci::into(i);
-  c.contacts = a;
-  c.sites = b;
-  c.endpoints = e;
-  c.tickets = t;
-  c.invoices = i;
-  return c;
+         "(SELECT COUNT(*) FROM sites WHERE client_id = :b)",
+      soci::use(a), soci::use(b), soci::into(contacts), soci::into(sites);
+  return ClientCounts{contacts, sites, {}};
 }
 
 void DeleteClient(soci::session& sql, int64_t id) {
@@ -507,15 +500,6 @@ void MoveSites(soci::session& sql, int64_t from_id, const std::string& from_name
   }
 }
 
-void MoveOwnedRows(soci::session& sql, int64_t from_id, int64_t to_id) {
-  long long from = from_id, to = to_id;
-  sql << "UPDATE endpoints SET client_id = :t WHERE client_id = :f", soci::use(to), soci::use(from);
-  sql << "UPDATE tickets SET client_id = :t WHERE client_id = :f", soci::use(to), soci::use(from);
-  sql << "UPDATE invoices SET client_id = :t WHERE client_id = :f", soci::use(to), soci::use(from);
-  sql << "UPDATE enrollment_tokens SET client_id = :t WHERE client_id = :f", soci::use(to),
-      soci::use(from);
-}
-
 void MoveLinks(soci::session& sql, int64_t from_id, int64_t to_id, const std::string& now) {
   std::vector<LinkRow> links;
   long long a = from_id, b = from_id;
@@ -678,7 +662,8 @@ void UpdateSite(soci::session& sql, const Site& s, const std::string& now) {
 
 void DeleteSite(soci::session& sql, int64_t id) {
   long long sid = id;
-  sql << "UPDATE endpoints SET site_id = NULL WHERE site_id = :id", soci::use(sid);
+  // Rows of other features that point at the site let go by their own foreign
+  // key (ON DELETE SET NULL): endpoints return to the client's pool.
   sql << "DELETE FROM sites WHERE id = :id", soci::use(sid);
 }
 

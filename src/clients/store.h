@@ -31,12 +31,16 @@ std::vector<Client> ListClients(soci::session& sql, const ClientQuery& q,
 int64_t CountClients(soci::session& sql, const ClientQuery& q);
 std::optional<NamedId> FindByNameKey(soci::session& sql, const std::string& name_key,
                                      int64_t exclude_id);
+// Every client (archived too) with that name key, by id.
+// Clients (archived too) with that name key, by id: at most two.
+std::vector<NamedId> FindAllByNameKey(soci::session& sql, const std::string& name_key);
 // The active client (other than `exclude_id`) holding `domain`, if any.
 std::optional<NamedId> FindActiveDomainOwner(soci::session& sql, const std::string& domain,
                                              int64_t exclude_id);
 void ReplaceDomains(soci::session& sql, int64_t id, const CleanClient& c, bool active);
 void SetArchived(soci::session& sql, int64_t id, const std::optional<std::string>& archived_at,
                  const std::string& now);
+// Contacts and sites (the client's own); ClientService adds the registered owners'.
 ClientCounts Counts(soci::session& sql, int64_t id);
 void DeleteClient(soci::session& sql, int64_t id);
 std::vector<DuplicateCandidate> DuplicateCandidates(soci::session& sql);
@@ -70,8 +74,6 @@ void SetContactRoles(soci::session& sql, int64_t contact_id, const ContactRoles&
 void DeleteContact(soci::session& sql, int64_t contact_id);
 // Moves sites; a site whose name the survivor already uses gets " (from <client>)".
 void MoveSites(soci::session& sql, int64_t from_id, const std::string& from_name, int64_t to_id);
-// endpoints, agent enrolment tokens, tickets, invoices.
-void MoveOwnedRows(soci::session& sql, int64_t from_id, int64_t to_id);
 void MoveLinks(soci::session& sql, int64_t from_id, int64_t to_id, const std::string& now);
 void MoveDomains(soci::session& sql, int64_t from_id, int64_t to_id, bool to_active);
 void AddRedirect(soci::session& sql, int64_t old_id, int64_t new_id);
@@ -95,7 +97,7 @@ std::optional<int64_t> FindSiteByName(soci::session& sql, int64_t client_id,
                                       const std::string& name_key, int64_t exclude_id);
 int64_t InsertSite(soci::session& sql, const Site& s, const std::string& now);
 void UpdateSite(soci::session& sql, const Site& s, const std::string& now);
-// Returns the site's endpoints to the client's pool, then deletes it.
+// Deletes the site; what other features hang on it lets go by foreign key.
 void DeleteSite(soci::session& sql, int64_t id);
 
 }  // namespace opsmerge::clients::store

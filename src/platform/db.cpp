@@ -117,15 +117,51 @@ std::unique_ptr<Database> Database::Open(const std::string& url_or_path, size_t 
   return OpenSqlite(url_or_path, pool_size);
 }
 
-void Database::Write(const std::function<void(soci::session&)>& fn) {
+namespace {
+
+// The transaction this thread is in, per database (a thread is in at most one at a
+// time for a given database).
+struct Current {
+  const Database* db = nullptr;
+  Tx* tx = nullptr;
+};
+thread_local Current g_current;
+
+}  // namespace
+
+void Tx::AfterCommit(std::function<void()> fn) { after_commit_.push_back(std::move(fn)); }
+
+void Database::Write(const std::function<void(Tx&)>& fn) {
+  if (g_current.db == this) {
+    Tx& tx = *g_current.tx;
+    std::string name = "om_sp" + std::to_string(++tx.savepoints_);
+    tx.sql() << "SAVEPOINT " + name;
+    try {
+      fn(tx);
+    } catch (...) {
+      try {
+        tx.sql() << "ROLLBACK TO SAVEPOINT " + name;
+        tx.sql() << "RELEASE SAVEPOINT " + name;
+      } catch (const soci::soci_error&) {
+        // The outer transaction is gone; the original error matters.
+      }
+      throw;
+    }
+    tx.sql() << "RELEASE SAVEPOINT " + name;
+    return;
+  }
   std::unique_lock<std::mutex> writer(sqlite_writer_, std::defer_lock);
   if (dialect_ == Dialect::kSqlite) writer.lock();
   soci::session sql(*pool_);
+  Tx tx(sql, dialect_);
   sql << (dialect_ == Dialect::kSqlite ? "BEGIN IMMEDIATE" : "BEGIN");
+  g_current = Current{this, &tx};
   try {
-    fn(sql);
+    fn(tx);
     sql << "COMMIT";
+    g_current = Current{};
   } catch (...) {
+    g_current = Current{};
     try {
       sql << "ROLLBACK";
     } catch (const soci::soci_error&) {
@@ -133,9 +169,16 @@ void Database::Write(const std::function<void(soci::session&)>& fn) {
     }
     throw;
   }
+  writer.unlock();
+  for (auto& hook : tx.after_commit_) hook();
+}
+
+void Database::Write(const std::function<void(soci::session&)>& fn) {
+  Write(std::function<void(Tx&)>([&](Tx& tx) { fn(tx.sql()); }));
 }
 
 void Database::Read(const std::function<void(soci::session&)>& fn) {
+  if (g_current.db == this) return fn(g_current.tx->sql());
   soci::session sql(*pool_);
   fn(sql);
 }
@@ -258,6 +301,30 @@ double RowDouble(const soci::row& row, size_t column) {
     default:
       return static_cast<double>(RowInt(row, column));
   }
+}
+
+std::map<int64_t, int64_t> CountIn(soci::session& sql, const std::string& query,
+                                   const std::vector<int64_t>& ids) {
+  std::map<int64_t, int64_t> out;
+  if (ids.empty()) return out;
+  // SQLite binds a repeated placeholder name once: each id gets its own name.
+  std::string marks;
+  for (size_t i = 0; i < ids.size(); ++i) marks += (i ? ", :i" : ":i") + std::to_string(i);
+  std::string text = query;
+  size_t at = text.find("$ids");
+  if (at == std::string::npos) throw std::logic_error("CountIn query without $ids");
+  text.replace(at, 4, marks);
+  std::vector<long long> values(ids.begin(), ids.end());
+  soci::row r;
+  soci::statement st(sql);
+  st.exchange(soci::into(r));
+  for (auto& v : values) st.exchange(soci::use(v));
+  st.alloc();
+  st.prepare(text);
+  st.define_and_bind();
+  st.execute();
+  while (st.fetch()) out[RowInt(r, 0)] = RowInt(r, 1);
+  return out;
 }
 
 std::vector<std::string> SplitSqlScript(const std::string& script) {

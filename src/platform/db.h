@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -17,12 +18,34 @@ class row;
 }  // namespace soci
 
 // The database: a pool of SOCI sessions, transactions, and the migration runner.
-// Thread-safe: any thread may call Read/Write; each call borrows its own session
-// for the duration of the callback (SOCI sessions themselves are not thread-safe,
-// so never keep the session past the callback).
+// Thread-safe: any thread may call Read/Write; each outermost call borrows its own
+// session for the duration of the callback (SOCI sessions themselves are not
+// thread-safe, so never keep the session or the Tx past the callback).
 namespace opsmerge::db {
 
 enum class Dialect { kSqlite, kPostgresql };
+
+// One write transaction: what a use case that crosses features passes to the other
+// feature's `...In(Tx&, ...)` methods, so client, contact, ticket and audit rows of
+// one use case commit or roll back together. Not thread-safe; lives only inside
+// Database::Write's callback.
+class Tx {
+ public:
+  soci::session& sql() { return sql_; }
+  Dialect dialect() const { return dialect_; }
+  // Runs `fn` after the outermost transaction commits, never after a rollback:
+  // cache evictions, waking a sender. Hooks run in order on the committing thread
+  // and must not throw.
+  void AfterCommit(std::function<void()> fn);
+
+ private:
+  friend class Database;
+  Tx(soci::session& sql, Dialect dialect) : sql_(sql), dialect_(dialect) {}
+  soci::session& sql_;
+  Dialect dialect_;
+  std::vector<std::function<void()>> after_commit_;
+  int savepoints_ = 0;
+};
 
 class Database {
  public:
@@ -42,8 +65,14 @@ class Database {
   // Runs `fn` in one write transaction (SQLite: BEGIN IMMEDIATE, so concurrent
   // writers queue instead of failing half-way). Commits if `fn` returns, rolls back
   // and rethrows if it throws. Every use case's writes go through one call.
+  // Called again on the same thread inside `fn` (a service calling another), it
+  // does not start a second transaction, which would deadlock on SQLite's one
+  // writer or an exhausted pool: it runs as a SAVEPOINT of the outer one, rolled
+  // back alone if it throws (the outer one decides whether to go on).
+  void Write(const std::function<void(Tx&)>& fn);
   void Write(const std::function<void(soci::session&)>& fn);
-  // Runs `fn` with a borrowed session and no explicit transaction.
+  // Runs `fn` with a borrowed session and no explicit transaction; inside a Write
+  // on the same thread, on that transaction (so it sees its own uncommitted rows).
   void Read(const std::function<void(soci::session&)>& fn);
 
   // Applies the embedded migrations for this dialect that are not yet recorded in
@@ -98,6 +127,13 @@ struct MigrationFile {
   std::string_view script;
 };
 std::vector<MigrationFile> MigrationFiles(Dialect dialect);
+
+// For queries over a list of ids: `query` is a named constant holding "$ids" where
+// the list goes ("SELECT client_id, COUNT(*) FROM endpoints WHERE client_id IN
+// ($ids) GROUP BY client_id"); the number of ids, never a value, shapes the text,
+// and every id is bound. Returns the first two columns as key -> count.
+std::map<int64_t, int64_t> CountIn(soci::session& sql, const std::string& query,
+                                   const std::vector<int64_t>& ids);
 
 // Splits a migration script into statements (on ';' at the end of a line).
 std::vector<std::string> SplitSqlScript(const std::string& script);

@@ -1,22 +1,28 @@
 #include "platform/page.h"
 
+#include <algorithm>
+
 #include "platform/clock.h"
+#include "platform/errors.h"
 
 namespace opsmerge {
 
 namespace {
 
-// Pages show times in the MSP's time zone; views carry them as ISO UTC strings
-// (the API's form), converted here in one place.
+constexpr const char* kTimeMarker = "$time";
+
+// Replaces every TimeView marker with the time as people read it.
 void LocaliseTimes(nlohmann::json& v) {
-  if (v.is_object() || v.is_array()) {
-    for (auto& child : v) LocaliseTimes(child);
-  } else if (v.is_string()) {
-    const std::string& s = v.get_ref<const std::string&>();
-    if (s.size() == 20 && s[4] == '-' && s[10] == 'T' && s[19] == 'Z') {
-      int64_t t = ParseIsoUtc(s);
-      if (t > 0) v = FormatForPeople(t);
+  if (v.is_object()) {
+    if (v.size() == 1 && v.contains(kTimeMarker)) {
+      const auto& t = v[kTimeMarker];
+      v = t.is_number_integer() ? nlohmann::json(FormatForPeople(t.get<int64_t>()))
+                                : nlohmann::json("");
+      return;
     }
+    for (auto& [key, child] : v.items()) LocaliseTimes(child);
+  } else if (v.is_array()) {
+    for (auto& child : v) LocaliseTimes(child);
   }
 }
 
@@ -27,6 +33,8 @@ void AddCommon(const http::Request& request, nlohmann::json& view) {
                   {"email", request.principal->email},
                   {"role", request.principal->role},
                   {"is_admin", request.principal->role == "admin"}};
+  } else {
+    view["me"] = false;
   }
 }
 
@@ -41,7 +49,10 @@ http::Response RenderPage(const Templates& templates, const http::Request& reque
   AddCommon(request, layout);
   layout["title"] = options.title;
   layout["content_html"] = templates.Render(content_template, view);
-  if (!options.section.empty()) layout["section_" + options.section] = true;
+  layout["section"] = options.section;
+  for (const char* s : {"clients", "endpoints", "settings"}) {
+    layout[std::string("section_") + s] = options.section == s;
+  }
   return http::Response::Html(templates.Render("layout/base", layout), options.status);
 }
 
@@ -50,6 +61,62 @@ http::Response RenderFragment(const Templates& templates, const http::Request& r
   LocaliseTimes(view);
   AddCommon(request, view);
   return http::Response::Html(templates.Render(template_name, view), status);
+}
+
+nlohmann::json TimeView(int64_t unix_seconds) { return {{kTimeMarker, unix_seconds}}; }
+
+nlohmann::json TimeView(const std::string& iso_utc) {
+  if (iso_utc.empty()) return "";
+  int64_t t = ParseIsoUtc(iso_utc);
+  return t > 0 ? TimeView(t) : nlohmann::json(iso_utc);
+}
+
+http::Handler FormPost(std::function<http::Response(http::Request&)> submit, FormPage page) {
+  return [submit = std::move(submit), page = std::move(page)](http::Request& req) {
+    try {
+      return submit(req);
+    } catch (const ValidationError& e) {
+      nlohmann::json problem = {{"errors", {{e.field().empty() ? "form" : e.field(), e.what()}}}};
+      return page(req, problem, 422);
+    } catch (const Conflict& e) {
+      nlohmann::json problem = {{"errors", {{e.field().empty() ? "form" : e.field(), e.what()}}},
+                                {"code", e.code()},
+                                {"conflict_field", e.field()}};
+      if (e.existing_id() > 0) problem["existing"] = {{"id", e.existing_id()}};
+      return page(req, problem, 409);
+    }
+  };
+}
+
+nlohmann::json FormValues(const http::Request& request) {
+  nlohmann::json values = nlohmann::json::object();
+  for (const auto& [k, v] : request.form) {
+    if (k != "_csrf") values[k] = v;
+  }
+  return values;
+}
+
+int64_t PageNumber(const http::Request& request) {
+  std::string p = request.Query("page");
+  if (p.empty() || p.size() > 6 || p.find_first_not_of("0123456789") != std::string::npos) return 1;
+  return std::max<int64_t>(1, std::stoll(p));
+}
+
+nlohmann::json PagerView(int64_t page, int64_t per_page, int64_t total,
+                         const std::function<std::string(int64_t)>& url) {
+  int64_t pages = std::max<int64_t>(1, (total + per_page - 1) / per_page);
+  int64_t from = total == 0 ? 0 : std::min(total, (page - 1) * per_page + 1);
+  int64_t to = std::min(total, page * per_page);
+  return {{"page", page},
+          {"pages", pages},
+          {"from", from},
+          {"to", to},
+          {"total", total},
+          {"has_prev", page > 1},
+          {"prev_url", page > 1 ? url(page - 1) : ""},
+          {"has_next", page < pages},
+          {"next_url", page < pages ? url(page + 1) : ""},
+          {"several", pages > 1}};
 }
 
 }  // namespace opsmerge

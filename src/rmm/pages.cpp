@@ -65,7 +65,7 @@ std::optional<int64_t> OptId(const std::string& v) {
 json SiteOptions(clients::ClientService& clients, const staff::Actor& actor, int64_t client_id,
                  std::optional<int64_t> selected) {
   json sites = json::array();
-  for (const auto& s : clients.ListSites(actor, client_id, 0, 500).items) {
+  for (const auto& s : clients.AllSites(actor, client_id)) {
     sites.push_back({{"id", s.id}, {"name", s.name}, {"selected", selected && *selected == s.id}});
   }
   return sites;
@@ -84,7 +84,7 @@ void RegisterPages(http::Router& router, RmmService& service, clients::ClientSer
                                                             int status) {
     staff::Actor actor = ActorFrom(req);
     clients::ClientDetail d = clients.Get(actor, id);
-    json view = clients::ClientPageView(d, "endpoints", req);
+    json view = clients::ClientPageView(d, "endpoints", req, clients.owners());
     view["sites"] =
         SiteOptions(clients, actor, id, OptId(req.Query("site_id", req.Form("site_id"))));
     json tokens = json::array();
@@ -173,7 +173,7 @@ void RegisterPages(http::Router& router, RmmService& service, clients::ClientSer
     q.offset = (page - 1) * 100;
     q.limit = 100;
     EndpointPage result = service.ListEndpoints(actor, q);
-    json view = clients::ClientPageView(d, "endpoints", req);
+    json view = clients::ClientPageView(d, "endpoints", req, clients.owners());
     json rows = json::array();
     for (const auto& e : result.items) rows.push_back(EndpointRow(e, service.StatusOf(e)));
     view["endpoints"] = rows;

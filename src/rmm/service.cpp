@@ -42,23 +42,25 @@ constexpr const char* kTokenPrefix = "omt_";
 
 }  // namespace
 
+// The site a request names, checked in the caller's transaction against the client
+// it must belong to.
+clients::Site RmmService::SiteOf(db::Tx& tx, const staff::Actor& actor, int64_t site_id,
+                                 int64_t client_id) {
+  clients::Site site;
+  try {
+    site = clients_.GetSiteIn(tx, actor, site_id);
+  } catch (const NotFound&) {
+    throw ValidationError("site_id", "There is no such site");
+  }
+  if (site.client_id != client_id) {
+    throw ValidationError("site_id", "That site belongs to another client");
+  }
+  return site;
+}
+
 IssuedToken RmmService::IssueToken(const staff::Actor& actor, int64_t client_id,
                                    const TokenRequest& request) {
   staff::Require(actor, staff::Permission::kEditClients);
-  clients::ClientDetail client = clients_.Get(actor, client_id);  // ClientMerged / NotFound
-  if (client.client.archived()) {
-    throw Conflict("conflict", client.client.name + " is archived: unarchive it to add agents");
-  }
-  if (request.site_id) {
-    clients::Site site;
-    try {
-      site = clients_.GetSite(actor, *request.site_id);
-    } catch (const NotFound&) {
-      throw ValidationError("site_id", "There is no such site");
-    }
-    if (site.client_id != client_id)
-      throw ValidationError("site_id", "That site belongs to another client");
-  }
   int64_t days = request.expires_in_days.value_or(7);
   if (days < 1 || days > 365)
     throw ValidationError("expires_in_days", "expires_in_days must be 1-365");
@@ -68,7 +70,15 @@ IssuedToken RmmService::IssueToken(const staff::Actor& actor, int64_t client_id,
   IssuedToken issued;
   issued.secret = kTokenPrefix + crypto::RandomToken(32);
   int64_t now = clock_.NowUnix();
-  db_.Write([&](soci::session& sql) {
+  db_.Write([&](db::Tx& tx) {
+    // Client and site are checked in the transaction that issues the token, so a
+    // client archived or a site deleted meanwhile cannot slip through.
+    clients::ClientDetail client = clients_.GetIn(tx, actor, client_id);  // Moved / NotFound
+    if (client.client.archived()) {
+      throw Conflict("conflict", client.client.name + " is archived: unarchive it to add agents");
+    }
+    if (request.site_id) SiteOf(tx, actor, *request.site_id, client_id);
+    soci::session& sql = tx.sql();
     std::string prefix = issued.secret.substr(0, 10);
     int64_t id = store::InsertToken(sql, client_id, request.site_id,
                                     crypto::HashToken(issued.secret), prefix, actor.name,
@@ -317,17 +327,6 @@ Endpoint RmmService::UpdateEndpoint(const staff::Actor& actor, int64_t id,
                                     const EndpointPatch& patch) {
   staff::Require(actor, staff::Permission::kEditClients);
   Endpoint before = GetEndpoint(actor, id);
-  if (patch.site_id && *patch.site_id) {
-    clients::Site site;
-    try {
-      site = clients_.GetSite(actor, **patch.site_id);
-    } catch (const NotFound&) {
-      throw ValidationError("site_id", "There is no such site");
-    }
-    if (site.client_id != before.client_id) {
-      throw ValidationError("site_id", "That site belongs to another client");
-    }
-  }
   Endpoint after = before;
   if (patch.billable) after.billable = *patch.billable;
   if (patch.retired) after.retired = *patch.retired;
@@ -338,7 +337,11 @@ Endpoint RmmService::UpdateEndpoint(const staff::Actor& actor, int64_t id,
     }
     after.notes = text::Trim(*patch.notes);
   }
-  db_.Write([&](soci::session& sql) {
+  db_.Write([&](db::Tx& tx) {
+    soci::session& sql = tx.sql();
+    auto current = store::FindEndpoint(sql, id);
+    if (!current) throw NotFound("Endpoint");
+    if (patch.site_id && *patch.site_id) SiteOf(tx, actor, **patch.site_id, current->client_id);
     std::string now = FormatIsoUtc(clock_.NowUnix());
     store::UpdateEndpoint(sql, after, now);
     if (retiring) store::RecordRevocation(sql, id, clock_.NowUnix());
@@ -395,15 +398,16 @@ void RmmService::MoveEndpoints(const staff::Actor& actor, const std::vector<int6
     throw ValidationError("endpoint_ids",
                           "Move at most " + std::to_string(kMaxMove) + " endpoints at a time");
   }
-  std::optional<clients::Site> site;
-  if (site_id) {
-    try {
-      site = clients_.GetSite(actor, *site_id);
-    } catch (const NotFound&) {
-      throw ValidationError("site_id", "There is no such site");
+  db_.Write([&](db::Tx& tx) {
+    soci::session& sql = tx.sql();
+    std::optional<clients::Site> site;
+    if (site_id) {
+      try {
+        site = clients_.GetSiteIn(tx, actor, *site_id);
+      } catch (const NotFound&) {
+        throw ValidationError("site_id", "There is no such site");
+      }
     }
-  }
-  db_.Write([&](soci::session& sql) {
     std::string now = FormatIsoUtc(clock_.NowUnix());
     for (int64_t id : unique) {
       auto e = store::FindEndpoint(sql, id);

@@ -131,6 +131,8 @@ class RmmService {
   std::string PruneMetrics();
 
  private:
+  clients::Site SiteOf(db::Tx& tx, const staff::Actor& actor, int64_t site_id, int64_t client_id);
+
   db::Database& db_;
   const audit::AuditLog& audit_;
   const Clock& clock_;

@@ -325,6 +325,39 @@ int64_t CountBillable(soci::session& sql, int64_t client_id) {
   return n;
 }
 
+std::map<int64_t, int64_t> CountEndpointsByClient(soci::session& sql,
+                                                  const std::vector<int64_t>& client_ids) {
+  static const std::string kQuery =
+      "SELECT client_id, COUNT(*) FROM endpoints WHERE client_id IN ($ids) GROUP BY client_id";
+  return db::CountIn(sql, kQuery, client_ids);
+}
+
+std::map<int64_t, int64_t> CountEndpointsBySite(soci::session& sql,
+                                                const std::vector<int64_t>& site_ids) {
+  static const std::string kQuery =
+      "SELECT site_id, COUNT(*) FROM endpoints WHERE site_id IN ($ids) GROUP BY site_id";
+  return db::CountIn(sql, kQuery, site_ids);
+}
+
+std::map<int64_t, int64_t> CountTokensByClient(soci::session& sql,
+                                               const std::vector<int64_t>& client_ids) {
+  static const std::string kQuery =
+      "SELECT client_id, COUNT(*) FROM enrollment_tokens WHERE client_id IN ($ids) "
+      "GROUP BY client_id";
+  return db::CountIn(sql, kQuery, client_ids);
+}
+
+void MoveEndpointsToClient(soci::session& sql, int64_t from_client, int64_t to_client) {
+  long long from = from_client, to = to_client;
+  sql << "UPDATE endpoints SET client_id = :t WHERE client_id = :f", soci::use(to), soci::use(from);
+}
+
+void MoveTokensToClient(soci::session& sql, int64_t from_client, int64_t to_client) {
+  long long from = from_client, to = to_client;
+  sql << "UPDATE enrollment_tokens SET client_id = :t WHERE client_id = :f", soci::use(to),
+      soci::use(from);
+}
+
 std::vector<MetricPoint> RecentMetrics(soci::session& sql, int64_t endpoint_id, int64_t limit) {
   long long id = endpoint_id, lim = limit;
   std::vector<MetricPoint> out;

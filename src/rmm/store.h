@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -76,6 +77,16 @@ void UpdateEndpoint(soci::session& sql, const Endpoint& e, const std::string& no
 void MoveEndpoint(soci::session& sql, int64_t id, std::optional<int64_t> site_id,
                   const std::string& now);
 int64_t CountBillable(soci::session& sql, int64_t client_id);
+
+// What the RMM owns of clients (rmm/client_data.cpp registers these).
+std::map<int64_t, int64_t> CountEndpointsByClient(soci::session& sql,
+                                                  const std::vector<int64_t>& client_ids);
+std::map<int64_t, int64_t> CountEndpointsBySite(soci::session& sql,
+                                                const std::vector<int64_t>& site_ids);
+std::map<int64_t, int64_t> CountTokensByClient(soci::session& sql,
+                                               const std::vector<int64_t>& client_ids);
+void MoveEndpointsToClient(soci::session& sql, int64_t from_client, int64_t to_client);
+void MoveTokensToClient(soci::session& sql, int64_t from_client, int64_t to_client);
 struct MetricPoint {
   int64_t at = 0;
   Metrics metrics;

@@ -1,8 +1,6 @@
 // JSON bodies through the real staff and agent API handlers, on a throwaway SQLite
 // database: whatever the body, the answer is never a 500. The first byte picks
 // the route; the rest is the body.
-#include <unistd.h>
-
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -10,6 +8,7 @@
 #include <string>
 
 #include <nlohmann/json.hpp>
+#include <unistd.h>
 
 #include "audit/service.h"
 #include "clients/routes.h"
@@ -17,6 +16,7 @@
 #include "platform/crypto.h"
 #include "platform/db.h"
 #include "platform/http/server.h"
+#include "rmm/client_data.h"
 #include "rmm/routes.h"
 #include "staff/service.h"
 
@@ -40,21 +40,22 @@ struct App {
     db = db::Database::OpenSqlite(std::string(dir) + "/fuzz.db", 4);
     db->Migrate();
     audit = std::make_unique<audit::AuditLog>(clock);
-    clients = std::make_unique<clients::ClientService>(*db, *audit, clock);
+    rmm::RegisterClientData(owners);
+    clients = std::make_unique<clients::ClientService>(*db, *audit, clock, owners);
     rmm = std::make_unique<rmm::RmmService>(*db, *audit, clock, *clients, rmm::RmmSettings{});
     clients::RegisterApi(router, *clients);
     rmm::RegisterApi(router, *rmm, downloads);
     rmm::RegisterAgentApi(router, *rmm, downloads);
-    server = std::make_unique<http::Server>(http::ServerOptions{}, router, auth,
-                                            [](int, const std::string& m, const http::Request&) {
-                                              return m;
-                                            });
+    server = std::make_unique<http::Server>(
+        http::ServerOptions{}, router, auth,
+        [](int, const std::string& m, const http::Request&) { return m; });
     // One of everything, so routes with ids reach real rows.
     Call("POST", "/api/v1/clients", R"({"name":"Fuzz Ltd","domain":"fuzz.example"})");
     Call("POST", "/api/v1/clients", R"({"name":"Other Ltd"})");
     Call("POST", "/api/v1/clients/1/contacts", R"({"name":"Jo","email":"jo@fuzz.example"})");
     Call("POST", "/api/v1/clients/1/sites", R"({"name":"London office"})");
-    auto token = nlohmann::json::parse(Call("POST", "/api/v1/clients/1/enrollment-tokens", "{}").body);
+    auto token =
+        nlohmann::json::parse(Call("POST", "/api/v1/clients/1/enrollment-tokens", "{}").body);
     auto enrolled = nlohmann::json::parse(
         Call("POST", "/agent/v1/enroll",
              nlohmann::json{{"token", token["token"]}, {"hostname", "fuzz-host"}}.dump())
@@ -77,6 +78,7 @@ struct App {
   SystemClock clock;
   std::unique_ptr<db::Database> db;
   std::unique_ptr<audit::AuditLog> audit;
+  clients::ClientOwners owners;
   std::unique_ptr<clients::ClientService> clients;
   std::unique_ptr<rmm::RmmService> rmm;
   rmm::AgentDownloads downloads{"/nonexistent", "https://psa.example"};

@@ -1,0 +1,182 @@
+// The database layer's transactions, on a real SQLite file: what a use case that
+// crosses features relies on.
+#include "platform/db.h"
+
+#include <atomic>
+#include <filesystem>
+#include <stdexcept>
+#include <thread>
+
+#include <gtest/gtest.h>
+#include <soci/soci.h>
+#include <unistd.h>
+
+#include "audit/service.h"
+#include "clients/json.h"
+#include "clients/owners.h"
+#include "clients/service.h"
+#include "platform/clock.h"
+#include "platform/errors.h"
+
+namespace opsmerge {
+namespace {
+
+class TempDb {
+ public:
+  explicit TempDb(size_t pool = 4) {
+    static std::atomic<int> n{0};
+    dir_ = std::filesystem::temp_directory_path() /
+           ("opsmerge-db-test-" + std::to_string(getpid()) + "-" + std::to_string(n++));
+    std::filesystem::create_directories(dir_);
+    db = db::Database::OpenSqlite((dir_ / "t.db").string(), pool);
+    db->Migrate();
+    db->Write([](soci::session& sql) { sql << "CREATE TABLE notes (id INTEGER, text TEXT)"; });
+  }
+  ~TempDb() {
+    db.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  long long Count(const std::string& table = "notes") {
+    long long n = 0;
+    db->Read([&](soci::session& sql) { sql << "SELECT COUNT(*) FROM " + table, soci::into(n); });
+    return n;
+  }
+  std::unique_ptr<db::Database> db;
+
+ private:
+  std::filesystem::path dir_;
+};
+
+void Insert(soci::session& sql, int id) {
+  sql << "INSERT INTO notes (id, text) VALUES (:i, 'x')", soci::use(id);
+}
+
+TEST(Tx, ANestedWriteJoinsTheOuterTransactionAndNeverDeadlocks) {
+  TempDb t(1);  // one session only: a second transaction could never start
+  t.db->Write([&](db::Tx& tx) {
+    Insert(tx.sql(), 1);
+    t.db->Write([&](soci::session& sql) { Insert(sql, 2); });  // another service's write
+    long long seen = 0;
+    t.db->Read([&](soci::session& sql) { sql << "SELECT COUNT(*) FROM notes", soci::into(seen); });
+    EXPECT_EQ(seen, 2) << "a read inside the transaction sees its own rows";
+  });
+  EXPECT_EQ(t.Count(), 2);
+}
+
+TEST(Tx, AFailingNestedWriteRollsBackAloneAndTheOuterDecides) {
+  TempDb t;
+  t.db->Write([&](db::Tx& tx) {
+    Insert(tx.sql(), 1);
+    EXPECT_THROW(t.db->Write([&](soci::session& sql) {
+      Insert(sql, 2);
+      throw ValidationError("x", "refused");
+    }),
+                 ValidationError);
+    Insert(tx.sql(), 3);
+  });
+  EXPECT_EQ(t.Count(), 2) << "1 and 3 kept, 2 rolled back to its savepoint";
+  EXPECT_THROW(t.db->Write([&](db::Tx& tx) {
+    Insert(tx.sql(), 4);
+    t.db->Write([&](soci::session& sql) { Insert(sql, 5); });
+    throw Conflict("conflict", "the whole use case fails");
+  }),
+               Conflict);
+  EXPECT_EQ(t.Count(), 2) << "nothing of a failed use case stays, nested parts included";
+}
+
+TEST(Tx, AfterCommitHooksRunOnlyOnceCommitted) {
+  TempDb t;
+  int ran = 0;
+  t.db->Write([&](db::Tx& tx) {
+    Insert(tx.sql(), 1);
+    tx.AfterCommit([&] { ran++; });
+    t.db->Write([&](db::Tx& inner) { inner.AfterCommit([&] { ran += 10; }); });
+    EXPECT_EQ(ran, 0) << "not before the commit";
+  });
+  EXPECT_EQ(ran, 11) << "the outer commit runs the nested one's hooks too";
+  EXPECT_THROW(t.db->Write([&](db::Tx& tx) {
+    tx.AfterCommit([&] { ran = -1; });
+    throw std::runtime_error("rolled back");
+  }),
+               std::runtime_error);
+  EXPECT_EQ(ran, 11) << "never after a rollback";
+}
+
+TEST(Tx, WritersOnTwoThreadsStillQueue) {
+  TempDb t;
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 4; ++i) {
+    threads.emplace_back([&, i] {
+      for (int k = 0; k < 25; ++k) {
+        t.db->Write([&](db::Tx& tx) {
+          Insert(tx.sql(), i * 100 + k);
+          t.db->Write([&](soci::session& sql) { Insert(sql, -1); });
+        });
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(t.Count(), 200);
+}
+
+// A feature that owns client data, registered the way app/ registers real ones:
+// clients/ counts it, refuses to delete over it and moves it on merge, without
+// a line of clients/ knowing it exists.
+TEST(ClientOwners, MergeAndDeleteSeeEveryRegisteredOwner) {
+  TempDb t;
+  t.db->Write([](soci::session& sql) {
+    sql << "CREATE TABLE gadgets (id INTEGER PRIMARY KEY, client_id INTEGER NOT NULL)";
+  });
+  clients::ClientOwners owners;
+  clients::ClientOwner gadgets;
+  gadgets.key = "gadgets";
+  gadgets.singular = "gadget";
+  gadgets.plural = "gadgets";
+  gadgets.blocks_delete = true;
+  gadgets.count_many = [](soci::session& sql, const std::vector<int64_t>& ids) {
+    return db::CountIn(
+        sql, "SELECT client_id, COUNT(*) FROM gadgets WHERE client_id IN ($ids) GROUP BY client_id",
+        ids);
+  };
+  gadgets.move = [](db::Tx& tx, int64_t from, int64_t to) {
+    long long f = from, d = to;
+    tx.sql() << "UPDATE gadgets SET client_id = :t WHERE client_id = :f", soci::use(d),
+        soci::use(f);
+  };
+  owners.Register(gadgets);
+  EXPECT_THROW(owners.Register(gadgets), std::logic_error) << "one owner per key";
+
+  SystemClock clock;
+  audit::AuditLog audit(clock);
+  clients::ClientService service(*t.db, audit, clock, owners);
+  staff::Actor admin = staff::Actor::System();
+  clients::ClientInput keep_in, gone_in;
+  keep_in.name = "Keep Ltd";
+  gone_in.name = "Gone Ltd";
+  int64_t keep = service.Create(admin, keep_in, false).client.id;
+  int64_t gone = service.Create(admin, gone_in, false).client.id;
+  t.db->Write([&](soci::session& sql) {
+    long long g = gone;
+    sql << "INSERT INTO gadgets (client_id) VALUES (:c)", soci::use(g);
+    sql << "INSERT INTO gadgets (client_id) VALUES (:c)", soci::use(g);
+  });
+
+  clients::ClientDetail d = service.Get(admin, gone);
+  EXPECT_EQ(d.counts.Owned("gadgets"), 2);
+  EXPECT_EQ(clients::ClientJson(d)["counts"]["gadgets"], 2) << "in the client JSON";
+  EXPECT_EQ(service.List(admin, {}).items.size(), 2u);
+  try {
+    service.Delete(admin, gone);
+    FAIL() << "delete must be refused while gadgets exist";
+  } catch (const Conflict& e) {
+    EXPECT_EQ(e.code(), "has_dependents");
+    EXPECT_NE(std::string(e.what()).find("2 gadgets"), std::string::npos) << e.what();
+  }
+  service.Merge(admin, keep, {gone});
+  EXPECT_EQ(service.Get(admin, keep).counts.Owned("gadgets"), 2) << "moved to the survivor";
+  EXPECT_EQ(t.Count("gadgets"), 2);
+  EXPECT_THROW(service.Delete(admin, keep), Conflict);
+}
+
+}  // namespace
+}  // namespace opsmerge
