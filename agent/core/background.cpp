@@ -13,6 +13,7 @@ BackgroundInventory::~BackgroundInventory() {
     stopping_ = true;
   }
   wake_.notify_all();
+  collector_.CancelSlowWork();  // never wait for a package manager to finish
   if (thread_.joinable()) thread_.join();
 }
 

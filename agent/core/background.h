@@ -18,8 +18,8 @@ namespace opsmerge::agent {
 class BackgroundInventory {
  public:
   struct Schedule {
-    int64_t software_seconds = 15 * 60;
-    int64_t updates_seconds = 6 * 3600;  // the package manager's simulation is costly
+    int64_t software_seconds = int64_t{15} * 60;
+    int64_t updates_seconds = int64_t{6} * 3600;  // the package manager's simulation is costly
   };
   BackgroundInventory(Collector& collector, Schedule schedule);
   ~BackgroundInventory();  // stops and joins

@@ -31,6 +31,10 @@ class Collector {
   virtual nlohmann::json Software() = 0;
   // nullopt: not known (no package manager or update service to ask).
   virtual std::optional<int64_t> PendingUpdates() = 0;
+  // From another thread, when the agent stops: ends slow work in progress (a
+  // package manager's run) so the service stops within seconds. Afterwards the
+  // slow methods return at once with what they have.
+  virtual void CancelSlowWork() {}
 };
 
 // A short stable hash of an inventory (FNV-1a 64 of its JSON text without the

@@ -10,6 +10,9 @@
 #include <sys/stat.h>
 
 #include "app/server_app.h"
+#ifdef OPSMERGE_TEST_BUILD
+#include "app/test_hooks.h"
+#endif
 #include "platform/crypto.h"
 #include "platform/errors.h"
 
@@ -332,7 +335,7 @@ opsmerge::app::Config ReadConfig(const Args& args) {
   config.listen = Flag(args, "listen", "127.0.0.1:8080");
   config.access_log = !Switch(args, "no-access-log");
   config.lease_seconds = Number(args, "lease-seconds", 30, 1, 86400);
-  config.cleanup_interval = Number(args, "cleanup-interval", 3600, 1, 86400 * 7);
+  config.cleanup_interval = Number(args, "cleanup-interval", 3600, 1, int64_t{86400} * 7);
   config.checkin_interval = Number(args, "checkin-interval", 60, 1, 3600);
   config.public_url = Flag(args, "public-url", "");
   while (!config.public_url.empty() && config.public_url.back() == '/') {
@@ -370,6 +373,9 @@ int main(int argc, char** argv) {
   umask(077);
   try {
     opsmerge::crypto::InitCrypto();
+#ifdef OPSMERGE_TEST_BUILD
+    opsmerge::app::ApplyTestSettings();
+#endif
     Args args = Parse(argc, argv);
     if (args.flags.count("help")) {
       std::cout << Usage(args.command);

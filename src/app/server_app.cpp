@@ -1,5 +1,9 @@
 #include "app/server_app.h"
 
+#ifdef OPSMERGE_TEST_BUILD
+#include "app/test_hooks.h"
+#endif
+
 #include <csignal>
 #include <iostream>
 #include <memory>
@@ -92,13 +96,19 @@ int Serve(const Config& config) {
     throw std::runtime_error("unknown time zone \"" + config.time_zone +
                              "\" (use a name like Europe/London)");
   }
+#ifdef OPSMERGE_TEST_BUILD
+  TestClock clock;
+  Templates templates = Templates::Load(/*strict=*/true);
+  LogRenderedTemplates(templates);
+#else
   SystemClock clock;
+  Templates templates = Templates::Load();
+#endif
   // Every worker may hold a session at once, plus the heartbeat writer, the
   // scheduler and start-up work.
   size_t pool = config.db_pool > 0 ? static_cast<size_t>(config.db_pool)
                                    : config.http.people_workers + config.http.agent_workers + 4;
   auto db = OpenDatabase(config, pool);
-  Templates templates = Templates::Load();
   audit::AuditLog audit(clock);
   staff::StaffService staff(*db, audit, clock);
   // What each feature owns of a client, registered before the first request.
@@ -113,6 +123,9 @@ int Serve(const Config& config) {
   http::StaticFiles static_files = http::StaticFiles::Load();
   http::Router router;
   RegisterStatic(router, static_files);
+#ifdef OPSMERGE_TEST_BUILD
+  RegisterTestRoutes(router, clock);
+#endif
   staff::RegisterPages(router, staff, templates);
   clients::RegisterPages(router, clients, templates);
   clients::RegisterApi(router, clients);
@@ -146,7 +159,13 @@ int Serve(const Config& config) {
   }
 
   // Background work, once per period across all nodes on this database.
+#ifdef OPSMERGE_TEST_BUILD
+  // Tests move the clock and expect the next tick soon after.
+  Scheduler scheduler(*db, clock, MakeNodeId(), config.lease_seconds,
+                      std::chrono::milliseconds(200));
+#else
   Scheduler scheduler(*db, clock, MakeNodeId(), config.lease_seconds);
+#endif
   scheduler.Add({"cleanup", config.cleanup_interval, [&staff] { return staff.PurgeExpired(); }});
   scheduler.Add({"metrics-prune", 3600, [&rmm] { return rmm.PruneMetrics(); }});
   scheduler.Start();

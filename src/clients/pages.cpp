@@ -182,9 +182,11 @@ const T& OwnedBy(const T& item, int64_t client_id, const char* what) {
 
 // Every form view starts from these, so a template finds each name it may use.
 json FormView(const json& problem, const json& values) {
-  json view = {
-      {"errors", json::object()}, {"existing", false}, {"confirm_name", false}, {"form", values}};
-  if (problem.contains("errors")) view["errors"] = problem["errors"];
+  json view = {{"errors", OpenMap(json::object())},
+               {"existing", false},
+               {"confirm_name", false},
+               {"form", OpenMap(values)}};
+  if (problem.contains("errors")) view["errors"] = OpenMap(problem["errors"]);
   if (problem.contains("existing")) {
     view["existing"] = {{"url", ClientUrl(problem["existing"]["id"].get<int64_t>())}};
   }
@@ -404,7 +406,7 @@ void RegisterPages(http::Router& router, ClientService& service, const Templates
   FormPage overview = [client_page, show](Request& req, const json& problem, int status) {
     auto [d, view] = client_page(req, req.ParamId(0, "Client"), "overview");
     view["link_error"] = problem.contains("errors") ? problem["errors"].begin().value() : json("");
-    view["link_form"] = req.method == "POST" ? FormValues(req) : json::object();
+    view["link_form"] = FormValues(req);
     return show(req, "clients/show", view, d.client.name, status);
   };
   router.Add("GET", "/clients/{id}",
@@ -439,7 +441,7 @@ void RegisterPages(http::Router& router, ClientService& service, const Templates
                    auto [d, view] = client_page(req, req.ParamId(0, "Client"), "overview");
                    view["error"] = problem["errors"].begin().value();
                    view["link_error"] = "";
-                   view["link_form"] = json::object();
+                   view["link_form"] = OpenMap({});
                    return show(req, "clients/show", view, d.client.name, status);
                  }));
 

@@ -492,7 +492,10 @@ void MoveSites(soci::session& sql, int64_t from_id, const std::string& from_name
       sql << "SELECT COUNT(*) FROM sites WHERE client_id = :t AND name_key = :k", soci::use(to),
           soci::use(key), soci::into(clash);
       if (clash == 0) break;
-      new_name = name + " (from " + from_name + (n > 1 ? " " + std::to_string(n) : "") + ")";
+      new_name = name;
+      new_name.append(" (from ").append(from_name);
+      if (n > 1) new_name.append(" ").append(std::to_string(n));
+      new_name.append(")");
     }
     std::string key = NameKey(new_name);
     sql << "UPDATE sites SET client_id = :t, name = :n, name_key = :k WHERE id = :id",

@@ -51,7 +51,7 @@ std::string PostgresConnInfo(const std::string& url) {
   std::string db = uri.getPath();
   if (!db.empty() && db[0] == '/') db = db.substr(1);
   if (!db.empty()) info += " dbname=" + ConnValue(db);
-  std::string user_info = uri.getUserInfo();
+  const std::string& user_info = uri.getUserInfo();
   if (!user_info.empty()) {
     size_t colon = user_info.find(':');
     std::string user, password;

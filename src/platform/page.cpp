@@ -84,6 +84,12 @@ http::Handler FormPost(std::function<http::Response(http::Request&)> submit, For
                                 {"conflict_field", e.field()}};
       if (e.existing_id() > 0) problem["existing"] = {{"id", e.existing_id()}};
       return page(req, problem, 409);
+    } catch (const Unauthorized& e) {
+      return page(req, {{"errors", {{"form", e.what()}}}}, 401);
+    } catch (const TooManyRequests& e) {
+      http::Response r = page(req, {{"errors", {{"form", e.what()}}}}, 429);
+      r.SetHeader("Retry-After", std::to_string(e.retry_after()));
+      return r;
     }
   };
 }
@@ -91,9 +97,10 @@ http::Handler FormPost(std::function<http::Response(http::Request&)> submit, For
 nlohmann::json FormValues(const http::Request& request) {
   nlohmann::json values = nlohmann::json::object();
   for (const auto& [k, v] : request.form) {
-    if (k != "_csrf") values[k] = v;
+    // A secret typed into a form is never sent back in the page.
+    if (k != "_csrf" && k.find("password") == std::string::npos) values[k] = v;
   }
-  return values;
+  return OpenMap(std::move(values));
 }
 
 int64_t PageNumber(const http::Request& request) {

@@ -48,12 +48,13 @@ nlohmann::json TimeView(const std::string& iso_utc);
 // "conflict_field", "code"}; `status` is the answer's status (200, 422, 409).
 using FormPage = std::function<http::Response(http::Request& request, const nlohmann::json& problem,
                                               int status)>;
-// The handler of a form's POST: runs `submit`; when it throws ValidationError or
-// Conflict, draws `page` again with the error beside its field (422 or 409) and the
-// values the person typed (FormValues). Handlers never catch these themselves.
+// The handler of a form's POST: runs `submit`; when it throws ValidationError,
+// Conflict, Unauthorized or TooManyRequests, draws `page` again with the error
+// beside its field (422, 409, 401, or 429 with Retry-After) and the values the
+// person typed (FormValues). Handlers never catch these themselves.
 http::Handler FormPost(std::function<http::Response(http::Request&)> submit, FormPage page);
-// The submitted fields by name (the last of repeated names), without the CSRF
-// token, for a form shown again.
+// The submitted fields by name (the last of repeated names), for a form shown
+// again: without the CSRF token and without any password field.
 nlohmann::json FormValues(const http::Request& request);
 
 // ---- Paging ----------------------------------------------------------------------------

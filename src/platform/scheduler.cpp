@@ -12,8 +12,14 @@
 namespace opsmerge {
 
 Scheduler::Scheduler(db::Database& db, const Clock& clock, std::string node_id,
-                     int64_t lease_seconds)
-    : db_(db), clock_(clock), node_id_(std::move(node_id)), lease_seconds_(lease_seconds) {}
+                     int64_t lease_seconds, std::chrono::milliseconds tick)
+    : db_(db),
+      clock_(clock),
+      node_id_(std::move(node_id)),
+      lease_seconds_(lease_seconds),
+      tick_(tick.count() > 0 ? tick
+                             : std::chrono::milliseconds(
+                                   std::clamp<int64_t>(lease_seconds * 1000 / 3, 200, 5000))) {}
 
 Scheduler::~Scheduler() { Stop(); }
 
@@ -21,9 +27,7 @@ void Scheduler::Add(Job job) { jobs_.push_back(std::move(job)); }
 
 void Scheduler::Start() {
   thread_ = std::thread([this] {
-    // Renew well inside the lease so a holder never lapses while alive.
-    auto interval =
-        std::chrono::milliseconds(std::clamp<int64_t>(lease_seconds_ * 1000 / 3, 200, 5000));
+    auto interval = tick_;
     std::unique_lock<std::mutex> lock(mu_);
     while (!stopping_) {
       lock.unlock();

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -31,7 +32,10 @@ class Scheduler {
     std::function<std::string()> run;
   };
 
-  Scheduler(db::Database& db, const Clock& clock, std::string node_id, int64_t lease_seconds);
+  // Ticks every `tick` of real time (0: a third of the lease, 0.2-5 s), so a
+  // holder renews well inside its lease; due-ness is judged by `clock`.
+  Scheduler(db::Database& db, const Clock& clock, std::string node_id, int64_t lease_seconds,
+            std::chrono::milliseconds tick = std::chrono::milliseconds(0));
   ~Scheduler();
 
   void Add(Job job);
@@ -48,6 +52,7 @@ class Scheduler {
   const Clock& clock_;
   const std::string node_id_;
   const int64_t lease_seconds_;
+  const std::chrono::milliseconds tick_;
   std::vector<Job> jobs_;
   std::thread thread_;
   std::mutex mu_;  // guards stopping_

@@ -44,10 +44,14 @@ json EndpointRow(const Endpoint& e, Status status) {
               {"os", text::Trim(e.os_name)},
               {"online", status == Status::kOnline},
               {"status", StatusName(status)},
-              {"last_seen", e.last_seen_at ? FormatIsoUtc(*e.last_seen_at) : ""},
+              {"last_seen", e.last_seen_at ? TimeView(*e.last_seen_at) : json("")},
               {"billable", e.billable},
-              {"retired", e.retired}};
-  if (e.metrics) {
+              {"retired", e.retired},
+              {"cpu", ""},
+              {"memory", ""},
+              {"disk", ""}};
+  // An offline machine's last figures are not its current state: not shown as such.
+  if (e.metrics && status == Status::kOnline) {
     row["cpu"] = Pct(e.metrics->cpu_percent);
     row["memory"] = Pct(e.metrics->memory_percent);
     row["disk"] = Pct(e.metrics->disk_percent);
@@ -71,17 +75,24 @@ json SiteOptions(clients::ClientService& clients, const staff::Actor& actor, int
   return sites;
 }
 
-int64_t PageNumber(const Request& req) {
-  auto p = OptId(req.Query("page"));
-  return p && *p > 0 && *p < 100000 ? *p : 1;
+constexpr int64_t kEndpointsPerPage = 100;
+
+// The query string of an endpoint list's filters, for its pager's links.
+std::string FilterQuery(const Request& req) {
+  std::string q;
+  for (const char* name : {"client_id", "site_id", "status", "q"}) {
+    std::string v = req.Query(name);
+    if (!v.empty()) q += std::string("&") + name + "=" + http::UrlEncode(v);
+  }
+  return q;
 }
 
 }  // namespace
 
 void RegisterPages(http::Router& router, RmmService& service, clients::ClientService& clients,
                    const Templates& t, const AgentDownloads& downloads) {
-  auto add_agent_page = [&service, &clients, &t, downloads](Request& req, int64_t id, json extra,
-                                                            int status) {
+  auto add_agent_page = [&service, &clients, &t, downloads](Request& req, int64_t id,
+                                                            const json& extra, int status) {
     staff::Actor actor = ActorFrom(req);
     clients::ClientDetail d = clients.Get(actor, id);
     json view = clients::ClientPageView(d, "endpoints", req, clients.owners());
@@ -98,7 +109,7 @@ void RegisterPages(http::Router& router, RmmService& service, clients::ClientSer
       tokens.push_back({{"id", tok.id},
                         {"prefix", tok.prefix},
                         {"site", site_name},
-                        {"expires_at", FormatIsoUtc(tok.expires_at)},
+                        {"expires_at", TimeView(tok.expires_at)},
                         {"uses", tok.uses},
                         {"max_uses", tok.max_uses ? std::to_string(*tok.max_uses) : "unlimited"},
                         {"state", TokenStateName(state)},
@@ -108,6 +119,8 @@ void RegisterPages(http::Router& router, RmmService& service, clients::ClientSer
     view["tokens"] = tokens;
     view["has_tokens"] = !tokens.empty();
     view["server"] = ServerBaseUrl(req, downloads);
+    view["new_token"] = "";
+    view["error"] = "";
     view.update(extra);
     return RenderPage(t, req, "rmm/add_agent", view,
                       {"Add agent · " + d.client.name, "clients", status});
@@ -118,35 +131,39 @@ void RegisterPages(http::Router& router, RmmService& service, clients::ClientSer
     return add_agent_page(req, req.ParamId(0, "Client"), json::object(), 200);
   });
 
-  router.Add(
-      "POST", "/clients/{id}/add-agent", [&service, add_agent_page, downloads](Request& req) {
-        int64_t id = req.ParamId(0, "Client");
-        TokenRequest r;
-        r.site_id = OptId(req.Form("site_id"));
-        std::string days = text::Trim(req.Form("expires_in_days"));
-        std::string uses = text::Trim(req.Form("max_uses"));
-        try {
-          if (!days.empty()) {
-            auto d = OptId(days);
-            if (!d) throw ValidationError("expires_in_days", "Enter a number of days");
-            r.expires_in_days = *d;
-          }
-          if (!uses.empty()) {
-            auto u = OptId(uses);
-            if (!u)
-              throw ValidationError("max_uses", "Enter a number, or leave it empty for unlimited");
-            r.max_uses = *u;
-          }
-          IssuedToken issued = service.IssueToken(ActorFrom(req), id, r);
-          json extra = {
-              {"new_token", issued.secret},
-              {"install_linux", LinuxInstallCommand(ServerBaseUrl(req, downloads), issued.secret)},
-              {"new_expires", FormatIsoUtc(issued.token.expires_at)}};
-          return add_agent_page(req, id, extra, 201);
-        } catch (const ValidationError& e) {
-          return add_agent_page(req, id, {{"error", e.what()}}, 422);
-        }
-      });
+  router.Add("POST", "/clients/{id}/add-agent",
+             FormPost(
+                 [&service, add_agent_page, downloads](Request& req) {
+                   int64_t id = req.ParamId(0, "Client");
+                   TokenRequest r;
+                   r.site_id = OptId(req.Form("site_id"));
+                   std::string days = text::Trim(req.Form("expires_in_days"));
+                   std::string uses = text::Trim(req.Form("max_uses"));
+                   if (!days.empty()) {
+                     auto d = OptId(days);
+                     if (!d) throw ValidationError("expires_in_days", "Enter a number of days");
+                     r.expires_in_days = *d;
+                   }
+                   if (!uses.empty()) {
+                     auto u = OptId(uses);
+                     if (!u) {
+                       throw ValidationError("max_uses",
+                                             "Enter a number, or leave it empty for unlimited");
+                     }
+                     r.max_uses = *u;
+                   }
+                   IssuedToken issued = service.IssueToken(ActorFrom(req), id, r);
+                   json extra = {
+                       {"new_token", issued.secret},
+                       {"install_linux",
+                        LinuxInstallCommand(ServerBaseUrl(req, downloads), issued.secret)},
+                       {"new_expires", TimeView(issued.token.expires_at)}};
+                   return add_agent_page(req, id, extra, 201);
+                 },
+                 [add_agent_page](Request& req, const json& problem, int status) {
+                   return add_agent_page(req, req.ParamId(0, "Client"),
+                                         {{"error", problem["errors"].begin().value()}}, status);
+                 }));
 
   router.Add("POST", "/clients/{id}/tokens/{token}/revoke", [&service](Request& req) {
     int64_t id = req.ParamId(0, "Client");
@@ -170,8 +187,8 @@ void RegisterPages(http::Router& router, RmmService& service, clients::ClientSer
     if (q.status != "online" && q.status != "offline") q.status.clear();
     q.search = text::Trim(req.Query("q")).substr(0, 200);
     int64_t page = PageNumber(req);
-    q.offset = (page - 1) * 100;
-    q.limit = 100;
+    q.offset = (page - 1) * kEndpointsPerPage;
+    q.limit = kEndpointsPerPage;
     EndpointPage result = service.ListEndpoints(actor, q);
     json view = clients::ClientPageView(d, "endpoints", req, clients.owners());
     json rows = json::array();
@@ -182,14 +199,17 @@ void RegisterPages(http::Router& router, RmmService& service, clients::ClientSer
     view["sites"] = SiteOptions(clients, actor, id, q.site_id);
     view["filter_pool"] = q.pool_only;
     view["q"] = q.search;
-    view["status_" + (q.status.empty() ? std::string("all") : q.status)] = true;
+    view["status_online"] = q.status == "online";
+    view["status_offline"] = q.status == "offline";
     view["billable"] = service.CountBillable(actor, id);
-    view["has_next"] = page * 100 < result.total;
-    view["next_page"] = page + 1;
+    std::string filters = FilterQuery(req);
+    view["pager"] = PagerView(page, kEndpointsPerPage, result.total, [&](int64_t n) {
+      return "/clients/" + std::to_string(id) + "/endpoints?page=" + std::to_string(n) + filters;
+    });
     static const std::map<std::string, std::string> kNotices = {{"moved", "Endpoints moved."},
                                                                 {"deleted", "Endpoint deleted."}};
     auto it = kNotices.find(req.Query("notice"));
-    if (it != kNotices.end()) view["notice"] = it->second;
+    view["notice"] = it != kNotices.end() ? it->second : "";
     return RenderPage(t, req, "rmm/client_endpoints", view,
                       {"Endpoints · " + d.client.name, "clients", 200});
   });
@@ -220,20 +240,24 @@ void RegisterPages(http::Router& router, RmmService& service, clients::ClientSer
     if (q.status != "online" && q.status != "offline") q.status.clear();
     q.search = text::Trim(req.Query("q")).substr(0, 200);
     int64_t page = PageNumber(req);
-    q.offset = (page - 1) * 100;
-    q.limit = 100;
+    q.offset = (page - 1) * kEndpointsPerPage;
+    q.limit = kEndpointsPerPage;
     EndpointPage result = service.ListEndpoints(ActorFrom(req), q);
     json rows = json::array();
     for (const auto& e : result.items) rows.push_back(EndpointRow(e, service.StatusOf(e)));
+    std::string filters = FilterQuery(req);
     json view = {{"endpoints", rows},
                  {"has_endpoints", !rows.empty()},
                  {"total", result.total},
                  {"q", q.search},
                  {"client_id", req.Query("client_id")},
                  {"site_id", req.Query("site_id")},
-                 {"status_" + (q.status.empty() ? std::string("all") : q.status), true},
-                 {"has_next", page * 100 < result.total},
-                 {"next_page", page + 1}};
+                 {"status_online", q.status == "online"},
+                 {"status_offline", q.status == "offline"},
+                 {"filter_client", ""},
+                 {"pager", PagerView(page, kEndpointsPerPage, result.total, [&](int64_t n) {
+                    return "/endpoints?page=" + std::to_string(n) + filters;
+                  })}};
     if (q.client_id) {
       clients::ClientDetail d = clients.Get(ActorFrom(req), *q.client_id);
       view["filter_client"] = d.client.name;
@@ -243,7 +267,8 @@ void RegisterPages(http::Router& router, RmmService& service, clients::ClientSer
     return RenderPage(t, req, "rmm/endpoints", view, {"Endpoints", "endpoints", 200});
   });
 
-  auto endpoint_page = [&service, &clients, &t](Request& req, int64_t id, json extra, int status) {
+  auto endpoint_page = [&service, &clients, &t](Request& req, int64_t id, const json& extra,
+                                                int status) {
     staff::Actor actor = ActorFrom(req);
     Endpoint e = service.GetEndpoint(actor, id);
     json view = EndpointRow(e, service.StatusOf(e));
@@ -267,17 +292,19 @@ void RegisterPages(http::Router& router, RmmService& service, clients::ClientSer
       v["disks"] = disks;
       v["software_count"] = inv.value("software", json::array()).size();
       v["updates_known"] = inv.contains("pending_updates") && !inv["pending_updates"].is_null();
-      v["inventory_at"] = e.inventory_at ? FormatIsoUtc(*e.inventory_at) : "";
+      v["inventory_at"] = e.inventory_at ? TimeView(*e.inventory_at) : json("");
       view["inventory"] = v;
     }
     json metrics = json::array();
     for (const auto& m : service.RecentMetrics(actor, id, 30)) {
-      metrics.push_back({{"at", FormatIsoUtc(m.at)},
+      metrics.push_back({{"at", TimeView(m.at)},
                          {"cpu", Pct(m.metrics.cpu_percent)},
                          {"memory", Pct(m.metrics.memory_percent)},
                          {"disk", Pct(m.metrics.disk_percent)}});
     }
     view["metrics"] = metrics;
+    view["notice"] = "";
+    view["error"] = "";
     view.update(extra);
     return RenderPage(t, req, "rmm/endpoint", view, {e.hostname, "endpoints", status});
   };
@@ -305,21 +332,24 @@ void RegisterPages(http::Router& router, RmmService& service, clients::ClientSer
                               "/endpoints?notice=deleted");
   });
 
-  router.Add("POST", "/endpoints/{id}", [&service, endpoint_page](Request& req) {
-    int64_t id = req.ParamId(0, "Endpoint");
-    EndpointPatch p;
-    p.billable = req.HasForm("billable");
-    p.retired = req.HasForm("retired");
-    p.notes = req.Form("notes");
-    std::string site = req.Form("site_id");
-    p.site_id = site == "pool" || site.empty() ? std::optional<int64_t>() : OptId(site);
-    try {
-      service.UpdateEndpoint(ActorFrom(req), id, p);
-    } catch (const ValidationError& e) {
-      return endpoint_page(req, id, {{"error", e.what()}}, 422);
-    }
-    return Response::Redirect("/endpoints/" + std::to_string(id) + "?notice=saved");
-  });
+  router.Add("POST", "/endpoints/{id}",
+             FormPost(
+                 [&service](Request& req) {
+                   int64_t id = req.ParamId(0, "Endpoint");
+                   EndpointPatch p;
+                   p.billable = req.HasForm("billable");
+                   p.retired = req.HasForm("retired");
+                   p.notes = req.Form("notes");
+                   std::string site = req.Form("site_id");
+                   p.site_id =
+                       site == "pool" || site.empty() ? std::optional<int64_t>() : OptId(site);
+                   service.UpdateEndpoint(ActorFrom(req), id, p);
+                   return Response::Redirect("/endpoints/" + std::to_string(id) + "?notice=saved");
+                 },
+                 [endpoint_page](Request& req, const json& problem, int status) {
+                   return endpoint_page(req, req.ParamId(0, "Endpoint"),
+                                        {{"error", problem["errors"].begin().value()}}, status);
+                 }));
 }
 
 }  // namespace opsmerge::rmm

@@ -32,7 +32,7 @@ json UsersView(StaffService& service, const Actor& actor) {
                      {"name", u.name},
                      {"email", u.email},
                      {"role", RoleName(u.role)},
-                     {"created_at", u.created_at}});
+                     {"created_at", TimeView(u.created_at)}});
   }
   return users;
 }
@@ -40,39 +40,35 @@ json UsersView(StaffService& service, const Actor& actor) {
 }  // namespace
 
 void RegisterPages(http::Router& router, StaffService& service, const Templates& templates) {
+  FormPage login_page = [&service, &templates](Request& req, const json& problem, int status) {
+    json view = {
+        {"next", req.method == "POST" ? req.Form("next") : req.Query("next")},
+        {"email", req.Form("email")},
+        {"notice", req.Query("signed_out") == "1" ? "You have signed out." : ""},
+        {"error", problem.contains("errors") ? problem["errors"].begin().value() : json("")}};
+    if (service.CountUsers() == 0) {
+      view["error"] =
+          "No staff account exists yet. Open the setup address that opsmerge serve printed.";
+    }
+    return RenderPage(templates, req, "staff/login", view, {"Sign in", "", status});
+  };
   router.Add(
       "GET", "/login",
-      [&service, &templates](Request& req) {
+      [login_page](Request& req) {
         if (req.principal) return Response::Redirect(SafeNext(req.Query("next")), 302);
-        json view = {{"next", req.Query("next")}};
-        if (req.Query("signed_out") == "1") view["notice"] = "You have signed out.";
-        if (service.CountUsers() == 0) {
-          view["error"] =
-              "No staff account exists yet. Open the setup address that opsmerge serve printed.";
-        }
-        return RenderPage(templates, req, "staff/login", view, {"Sign in", "", 200});
+        return login_page(req, json::object(), 200);
       },
       http::Access::kPublic);
-
-  router.Add(
-      "POST", "/login",
-      [&service, &templates](Request& req) {
-        std::string email = req.Form("email");
-        try {
-          std::string token = service.SignIn(email, req.Form("password"), req.remote_ip);
-          return WithSession(Response::Redirect(SafeNext(req.Form("next"))), req, token,
-                             service.session_policy().absolute_seconds);
-        } catch (const Unauthorized& e) {
-          json view = {{"next", req.Form("next")}, {"email", email}, {"error", e.what()}};
-          return RenderPage(templates, req, "staff/login", view, {"Sign in", "", 401});
-        } catch (const TooManyRequests& e) {
-          json view = {{"next", req.Form("next")}, {"email", email}, {"error", e.what()}};
-          Response r = RenderPage(templates, req, "staff/login", view, {"Sign in", "", 429});
-          r.SetHeader("Retry-After", std::to_string(e.retry_after()));
-          return r;
-        }
-      },
-      http::Access::kPublic);
+  router.Add("POST", "/login",
+             FormPost(
+                 [&service](Request& req) {
+                   std::string token =
+                       service.SignIn(req.Form("email"), req.Form("password"), req.remote_ip);
+                   return WithSession(Response::Redirect(SafeNext(req.Form("next"))), req, token,
+                                      service.session_policy().absolute_seconds);
+                 },
+                 login_page),
+             http::Access::kPublic);
 
   router.Add(
       "POST", "/logout",
@@ -82,56 +78,53 @@ void RegisterPages(http::Router& router, StaffService& service, const Templates&
       },
       http::Access::kPublic);
 
+  FormPage setup_page = [&templates](Request& req, const json& problem, int status) {
+    json view = {{"token", req.method == "GET" ? req.Query("token") : req.Form("token")},
+                 {"form", FormValues(req)},
+                 {"errors", OpenMap(problem.value("errors", json::object()))},
+                 {"error", ""}};
+    return RenderPage(templates, req, "staff/setup", view, {"Set up OpsMerge", "", status});
+  };
   router.Add(
       "GET", "/setup",
-      [&service, &templates](Request& req) {
-        std::string token = req.Query("token");
-        if (!service.SetupTokenValid(token)) {
+      [&service, setup_page](Request& req) {
+        if (!service.SetupTokenValid(req.Query("token"))) {
           throw Forbidden(
               "This setup address is not valid. If no administrator exists yet, restart "
               "opsmerge serve and use the address it prints.");
         }
-        return RenderPage(templates, req, "staff/setup", {{"token", token}},
-                          {"Set up OpsMerge", "", 200});
+        return setup_page(req, json::object(), 200);
       },
       http::Access::kPublic);
+  router.Add("POST", "/setup",
+             FormPost(
+                 [&service](Request& req) {
+                   std::string session =
+                       service.CompleteSetup(req.Form("token"), req.Form("email"), req.Form("name"),
+                                             req.Form("password"), req.remote_ip);
+                   return WithSession(Response::Redirect("/clients"), req, session,
+                                      service.session_policy().absolute_seconds);
+                 },
+                 setup_page),
+             http::Access::kPublic);
 
-  router.Add(
-      "POST", "/setup",
-      [&service, &templates](Request& req) {
-        std::string token = req.Form("token");
-        json form = {{"name", req.Form("name")}, {"email", req.Form("email")}};
-        try {
-          std::string session = service.CompleteSetup(token, req.Form("email"), req.Form("name"),
-                                                      req.Form("password"), req.remote_ip);
-          return WithSession(Response::Redirect("/clients"), req, session,
-                             service.session_policy().absolute_seconds);
-        } catch (const ValidationError& e) {
-          json view = {{"token", token}, {"form", form}, {"errors", {{e.field(), e.what()}}}};
-          return RenderPage(templates, req, "staff/setup", view, {"Set up OpsMerge", "", 422});
-        }
-      },
-      http::Access::kPublic);
-
-  router.Add("GET", "/settings/staff", [&service, &templates](Request& req) {
-    Actor actor = ActorFrom(req);
-    json view = {{"users", UsersView(service, actor)}, {"created", req.Query("created")}};
-    return RenderPage(templates, req, "staff/users", view, {"Staff", "settings", 200});
-  });
-
-  router.Add("POST", "/settings/staff", [&service, &templates](Request& req) {
-    Actor actor = ActorFrom(req);
-    try {
-      User u = service.CreateUser(actor, req.Form("email"), req.Form("name"), req.Form("role"),
-                                  req.Form("password"));
-      return Response::Redirect("/settings/staff?created=" + http::UrlEncode(u.email));
-    } catch (const ValidationError& e) {
-      json view = {{"users", UsersView(service, actor)},
-                   {"form", {{"name", req.Form("name")}, {"email", req.Form("email")}}},
-                   {"errors", {{e.field(), e.what()}}}};
-      return RenderPage(templates, req, "staff/users", view, {"Staff", "settings", 422});
-    }
-  });
+  FormPage users_page = [&service, &templates](Request& req, const json& problem, int status) {
+    json view = {{"users", UsersView(service, ActorFrom(req))},
+                 {"created", req.Query("created")},
+                 {"form", FormValues(req)},
+                 {"errors", OpenMap(problem.value("errors", json::object()))}};
+    return RenderPage(templates, req, "staff/users", view, {"Staff", "settings", status});
+  };
+  router.Add("GET", "/settings/staff",
+             [users_page](Request& req) { return users_page(req, json::object(), 200); });
+  router.Add("POST", "/settings/staff",
+             FormPost(
+                 [&service](Request& req) {
+                   User u = service.CreateUser(ActorFrom(req), req.Form("email"), req.Form("name"),
+                                               req.Form("role"), req.Form("password"));
+                   return Response::Redirect("/settings/staff?created=" + http::UrlEncode(u.email));
+                 },
+                 users_page));
 
   auto render_keys = [&service, &templates](Request& req, json extra, int status) {
     Actor actor = ActorFrom(req);
@@ -141,27 +134,31 @@ void RegisterPages(http::Router& router, StaffService& service, const Templates&
                       {"label", k.label},
                       {"prefix", k.prefix},
                       {"owner", k.owner_email},
-                      {"created_at", k.created_at},
-                      {"last_used_at", k.last_used_at},
+                      {"created_at", TimeView(k.created_at)},
+                      {"last_used_at", TimeView(k.last_used_at)},
                       {"revoked", !k.revoked_at.empty()}});
     }
     extra["keys"] = keys;
+    if (!extra.contains("new_key")) extra["new_key"] = "";
+    if (!extra.contains("error")) extra["error"] = "";
     return RenderPage(templates, req, "staff/api_keys", extra, {"API keys", "settings", status});
   };
 
   router.Add("GET", "/settings/api-keys",
              [render_keys](Request& req) { return render_keys(req, json::object(), 200); });
 
-  router.Add("POST", "/settings/api-keys", [&service, render_keys](Request& req) {
-    Actor actor = ActorFrom(req);
-    try {
-      IssuedApiKey key = service.CreateApiKey(actor, req.principal->email, req.Form("label"));
-      // The secret is shown in this response only; it is never stored or shown again.
-      return render_keys(req, {{"new_key", key.secret}, {"new_label", key.key.label}}, 201);
-    } catch (const ValidationError& e) {
-      return render_keys(req, {{"error", e.what()}}, 422);
-    }
-  });
+  router.Add(
+      "POST", "/settings/api-keys",
+      FormPost(
+          [&service, render_keys](Request& req) {
+            IssuedApiKey key =
+                service.CreateApiKey(ActorFrom(req), req.principal->email, req.Form("label"));
+            // The secret is shown in this response only; never stored or shown again.
+            return render_keys(req, {{"new_key", key.secret}, {"new_label", key.key.label}}, 201);
+          },
+          [render_keys](Request& req, const json& problem, int status) {
+            return render_keys(req, {{"error", problem["errors"].begin().value()}}, status);
+          }));
 
   router.Add("POST", "/settings/api-keys/{id}/revoke", [&service](Request& req) {
     service.RevokeApiKey(ActorFrom(req), req.ParamId(0, "API key"));

@@ -35,7 +35,7 @@ std::string AddressBucket(const std::string& ip) { return "signin:ip:" + ip; }
 std::string AccountBucket(const std::string& email_key) { return "signin:acct:" + email_key; }
 std::string PaceBucket(const std::string& email_key) { return "signin:pace:" + email_key; }
 
-constexpr int64_t kSetupTokenSeconds = 24 * 3600;
+constexpr int64_t kSetupTokenSeconds = int64_t{24} * 3600;
 constexpr const char* kApiKeyPrefix = "om_";
 
 }  // namespace

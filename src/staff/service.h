@@ -44,7 +44,7 @@ struct IssuedApiKey {
 // person out: the tight limit is per account *and* address; across all addresses
 // an account is only slowed down (one attempt per `slowdown_seconds`).
 struct SignInLimits {
-  int64_t window_seconds = 15 * 60;
+  int64_t window_seconds = int64_t{15} * 60;
   int64_t per_account_failures = 5;          // per account and address
   int64_t per_address_failures = 30;         // per address, any accounts
   int64_t per_account_before_slowdown = 20;  // per account, all addresses
@@ -52,8 +52,8 @@ struct SignInLimits {
 };
 
 struct SessionPolicy {
-  int64_t idle_seconds = 12 * 3600;          // ends after this long unused
-  int64_t absolute_seconds = 7 * 24 * 3600;  // and never lives longer than this
+  int64_t idle_seconds = int64_t{12} * 3600;          // ends after this long unused
+  int64_t absolute_seconds = int64_t{7} * 24 * 3600;  // and never lives longer than this
 };
 
 class StaffService final : public http::Authenticator {

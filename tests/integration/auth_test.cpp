@@ -299,3 +299,23 @@ TEST_F(AuthTest, StaffSettingsAreAdminOnly) {
 
 }  // namespace
 }  // namespace opsmerge::testing
+
+namespace opsmerge::testing {
+namespace {
+
+TEST(ReleaseBuild, HasNoTestHooks) {
+  Server release({}, nullptr, RELEASE_BINARY);
+  HttpResult clock = release.Request("POST", "/__test__/clock", R"({"advance_seconds":60})",
+                                     {{"Content-Type", "application/json"}});
+  EXPECT_EQ(clock.status, 404) << "the release binary cannot have its time moved";
+  Server test_build;
+  EXPECT_EQ(test_build
+                .Request("POST", "/__test__/clock", R"({"advance_seconds":60})",
+                         {{"Content-Type", "application/json"}})
+                .status,
+            200)
+      << "while the test build can";
+}
+
+}  // namespace
+}  // namespace opsmerge::testing

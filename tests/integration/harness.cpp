@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <regex>
 #include <sstream>
 #include <thread>
@@ -113,7 +114,8 @@ nlohmann::json HttpResult::Json() const {
   return j;
 }
 
-Server::Server(std::vector<std::string> extra_args, const Server* share_with) {
+Server::Server(std::vector<std::string> extra_args, const Server* share_with, std::string binary)
+    : binary_(std::move(binary)) {
   data_dir_ = share_with ? share_with->data_dir_ : MakeTempDir();
   owns_dir_ = share_with == nullptr;
   if (share_with) {
@@ -122,8 +124,8 @@ Server::Server(std::vector<std::string> extra_args, const Server* share_with) {
     database_url_ = FreshDatabase();
     owns_database_ = true;
   }
-  std::vector<std::string> args = {OPSMERGE_BINARY, "serve",   "--listen",  "127.0.0.1:0",
-                                   "--data-dir",    data_dir_, "--threads", "8"};
+  std::vector<std::string> args = {binary_,       "serve",      "--listen",
+                                   "127.0.0.1:0", "--data-dir", data_dir_};
   if (!database_url_.empty()) {
     args.push_back("--database");
     args.push_back(database_url_);
@@ -187,6 +189,18 @@ void Server::Kill(int signal) {
 
 Server::~Server() {
   Kill(SIGTERM);
+  // A failing test shows what the server logged as errors before its directory goes.
+  if (::testing::Test::HasFailure() ||
+      ::testing::UnitTest::GetInstance()->failed_test_count() > 0) {
+    std::istringstream log(ReadFile(err_path_));
+    int shown = 0;
+    for (std::string line; std::getline(log, line) && shown < 20;) {
+      if (line.find(" ERROR ") != std::string::npos) {
+        std::cerr << "[server] " << line.substr(0, 1500) << "\n";
+        ++shown;
+      }
+    }
+  }
   if (owns_database_) {
     try {
       DropDatabase(database_url_);
@@ -288,6 +302,13 @@ HttpResult Server::Request(const std::string& method, const std::string& path,
   for (const auto& [k, v] : resp) r.headers.emplace(Poco::toLower(k), v);
   Poco::StreamCopier::copyToString(is, r.body);
   return r;
+}
+
+void Server::AdvanceClock(int64_t seconds) const {
+  HttpResult r =
+      Request("POST", "/__test__/clock", nlohmann::json{{"advance_seconds", seconds}}.dump(),
+              {{"Content-Type", "application/json"}});
+  if (r.status != 200) throw std::runtime_error("could not move the test clock: " + r.body);
 }
 
 HttpResult Server::Api(const std::string& key, const std::string& method, const std::string& path,

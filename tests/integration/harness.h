@@ -39,7 +39,9 @@ class Server {
  public:
   // Starts `opsmerge serve` with extra flags; waits until it listens. With
   // `share_with`, this server is a second node on the other's database.
-  explicit Server(std::vector<std::string> extra_args = {}, const Server* share_with = nullptr);
+  // `binary`: the test build by default; RELEASE_BINARY to check the product itself.
+  explicit Server(std::vector<std::string> extra_args = {}, const Server* share_with = nullptr,
+                  std::string binary = OPSMERGE_BINARY);
   ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
@@ -54,6 +56,10 @@ class Server {
   const std::string& database_url() const { return database_url_; }  // "" on SQLite
   const std::string& data_dir() const { return data_dir_; }
   const std::string& setup_url() const { return setup_url_; }  // "" once staff exist
+
+  // Moves this server's test clock forward (the test build's POST /__test__/clock):
+  // tests advance time instead of sleeping.
+  void AdvanceClock(int64_t seconds) const;
 
   // Runs another opsmerge command on this server's data dir; returns exit code.
   int Cli(const std::vector<std::string>& args, const std::string& stdin_text = "",
@@ -83,6 +89,7 @@ class Server {
   std::string err_path_;
   int port_ = 0;
   int pid_ = 0;
+  std::string binary_;
   void Launch(const std::vector<std::string>& args);
 };
 

@@ -171,6 +171,29 @@ TEST(LinuxCollector, DiskUseIsWhatDfShows) {
   EXPECT_EQ(DiskUsePercent(10, 20, 5), 0) << "inconsistent numbers do not go negative";
 }
 
+TEST(LinuxCollector, SlowWorkStopsWhenTheAgentStops) {
+  LinuxCollector c;
+  std::vector<std::string> lines;
+  ASSERT_TRUE(
+      c.RunCommand({"/bin/echo", "one"}, [&](const std::string& l) { lines.push_back(l); }));
+  EXPECT_EQ(lines, std::vector<std::string>{"one"});
+  std::atomic<bool> finished{false};
+  auto started = std::chrono::steady_clock::now();
+  std::thread slow([&] {
+    EXPECT_FALSE(c.RunCommand({"/bin/sleep", "30"}, [](const std::string&) {}));
+    finished = true;
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  EXPECT_FALSE(finished.load());
+  c.CancelSlowWork();
+  slow.join();
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(5))
+      << "the package manager's run is killed, not waited for";
+  EXPECT_FALSE(c.RunCommand({"/bin/echo", "two"}, [](const std::string&) {}))
+      << "nothing new starts once stopping";
+  EXPECT_FALSE(c.PendingUpdates()) << "not known after a cancelled run";
+}
+
 // ---- The check-in loop ------------------------------------------------------------
 
 TEST(CheckinLoop, SendsTheInventoryOnlyWhenTheServerLacksIt) {

@@ -62,9 +62,20 @@ TEST(Validation, ClientFieldsNameTheField) {
   ClientInput long_name;
   long_name.name = std::string(201, 'x');
   EXPECT_EQ(field_of(long_name), "name");
+  // The limit is in characters: 200 two-byte "é" (400 bytes) are fine, 201 are not.
+  std::string two_hundred;
+  for (int i = 0; i < 200; ++i) two_hundred += "é";
+  ASSERT_EQ(two_hundred.size(), 400u);
   ClientInput unicode;
-  unicode.name = std::string(200 / 2, 'x') + std::string(100, 'x');  // 200 chars is fine
+  unicode.name = two_hundred;
   EXPECT_EQ(field_of(unicode), "ok");
+  ClientInput too_long_unicode;
+  too_long_unicode.name = two_hundred + "é";
+  EXPECT_EQ(field_of(too_long_unicode), "name");
+  ClientInput emoji;  // four bytes each
+  emoji.name = "";
+  for (int i = 0; i < 200; ++i) emoji.name->append("\xF0\x9F\x98\x80");
+  EXPECT_EQ(field_of(emoji), "ok");
 }
 
 TEST(Validation, UpdateKeepsWhatIsNotSent) {

@@ -6,17 +6,23 @@
 #include <set>
 #include <sstream>
 
+#include <fcntl.h>
 #include <ifaddrs.h>
 #include <linux/if_packet.h>
 #include <net/if.h>
 #include <netdb.h>
 #include <nlohmann/json.hpp>
+#include <signal.h>
+#include <spawn.h>
 #include <sys/statvfs.h>
 #include <sys/utsname.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <utmp.h>
 
 #include "protocol/agent_wire.h"
+
+extern char** environ;
 
 namespace opsmerge::agent {
 
@@ -154,43 +160,7 @@ json ListSoftware() {
     flush();
     return out;
   }
-  if (access("/usr/bin/rpm", X_OK) == 0) {
-    if (FILE* p =
-            popen("/usr/bin/rpm -qa --qf '%{NAME}\\t%{VERSION}-%{RELEASE}\\n' 2>/dev/null", "r")) {
-      char buf[512];
-      while (fgets(buf, sizeof buf, p) && out.size() < 20000) {
-        std::string l(buf);
-        size_t tab = l.find('\t');
-        if (tab == std::string::npos) continue;
-        std::string v = l.substr(tab + 1);
-        if (!v.empty() && v.back() == '\n') v.pop_back();
-        out.push_back({{"name", l.substr(0, tab).substr(0, 200)}, {"version", v.substr(0, 200)}});
-      }
-      pclose(p);
-    }
-  }
   return out;
-}
-
-// Counts packages with an upgrade ready: apt's simulation, or dnf check-update.
-std::optional<int64_t> CountPendingUpdates() {
-  const char* cmd = nullptr;
-  if (access("/usr/bin/apt-get", X_OK) == 0) {
-    cmd = "/usr/bin/apt-get -s -qq -o Debug::NoLocking=1 upgrade 2>/dev/null";
-  } else if (access("/usr/bin/dnf", X_OK) == 0) {
-    cmd = "/usr/bin/dnf -q check-update 2>/dev/null";
-  }
-  if (!cmd) return std::nullopt;
-  int64_t n = 0;
-  if (FILE* p = popen(cmd, "r")) {
-    char buf[512];
-    bool apt = std::string(cmd).find("apt-get") != std::string::npos;
-    while (fgets(buf, sizeof buf, p)) {
-      if (apt ? std::string(buf).rfind("Inst ", 0) == 0 : (buf[0] != '\n' && buf[0] != ' ')) ++n;
-    }
-    pclose(p);
-  }
-  return n;
 }
 
 }  // namespace
@@ -270,8 +240,84 @@ json LinuxCollector::BaseInventory() {
           {wire::kUsers, Users()}};
 }
 
-json LinuxCollector::Software() { return ListSoftware(); }
+json LinuxCollector::Software() {
+  json out = ListSoftware();  // dpkg's status file, read directly
+  if (!out.empty() || access("/usr/bin/rpm", X_OK) != 0) return out;
+  RunCommand({"/usr/bin/rpm", "-qa", "--qf", "%{NAME}\t%{VERSION}-%{RELEASE}\n"},
+             [&](const std::string& l) {
+               size_t tab = l.find('\t');
+               if (tab == std::string::npos || out.size() >= 20000) return;
+               out.push_back({{"name", l.substr(0, tab).substr(0, 200)},
+                              {"version", l.substr(tab + 1).substr(0, 200)}});
+             });
+  return out;
+}
 
-std::optional<int64_t> LinuxCollector::PendingUpdates() { return CountPendingUpdates(); }
+// Packages with an upgrade ready: apt's simulation, or dnf check-update.
+std::optional<int64_t> LinuxCollector::PendingUpdates() {
+  int64_t n = 0;
+  if (access("/usr/bin/apt-get", X_OK) == 0) {
+    bool ran = RunCommand({"/usr/bin/apt-get", "-s", "-qq", "-o", "Debug::NoLocking=1", "upgrade"},
+                          [&](const std::string& l) { n += l.rfind("Inst ", 0) == 0; });
+    return ran && !cancelled_ ? std::optional<int64_t>(n) : std::nullopt;
+  }
+  if (access("/usr/bin/dnf", X_OK) == 0) {
+    bool ran = RunCommand({"/usr/bin/dnf", "-q", "check-update"},
+                          [&](const std::string& l) { n += !l.empty() && l[0] != ' '; });
+    return ran && !cancelled_ ? std::optional<int64_t>(n) : std::nullopt;
+  }
+  return std::nullopt;
+}
+
+void LinuxCollector::CancelSlowWork() {
+  cancelled_ = true;
+  pid_t pid = running_.load();
+  if (pid > 0) kill(-pid, SIGTERM);  // its whole process group
+}
+
+bool LinuxCollector::RunCommand(const std::vector<std::string>& argv,
+                                const std::function<void(const std::string&)>& line) {
+  if (cancelled_) return false;
+  int out[2];
+  if (pipe2(out, O_CLOEXEC) != 0) return false;
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_adddup2(&fa, out[1], 1);
+  posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
+  posix_spawnattr_setpgroup(&attr, 0);
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  pid_t pid = 0;
+  int rc = posix_spawn(&pid, args[0], &fa, &attr, args.data(), environ);
+  posix_spawn_file_actions_destroy(&fa);
+  posix_spawnattr_destroy(&attr);
+  close(out[1]);
+  if (rc != 0) {
+    close(out[0]);
+    return false;
+  }
+  running_ = pid;
+  if (cancelled_) kill(-pid, SIGTERM);  // cancelled while starting
+  std::string pending;
+  char buf[4096];
+  for (ssize_t got; (got = read(out[0], buf, sizeof buf)) > 0;) {
+    pending.append(buf, static_cast<size_t>(got));
+    for (size_t nl; (nl = pending.find('\n')) != std::string::npos;) {
+      line(pending.substr(0, nl));
+      pending.erase(0, nl + 1);
+    }
+    if (pending.size() > (1 << 20)) pending.clear();  // no line is that long
+  }
+  close(out[0]);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  running_ = 0;
+  return !cancelled_ && WIFEXITED(status);
+}
 
 }  // namespace opsmerge::agent

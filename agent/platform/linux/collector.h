@@ -1,7 +1,13 @@
 #pragma once
 
+#include <atomic>
 #include <cstdint>
+#include <functional>
 #include <optional>
+#include <string>
+#include <vector>
+
+#include <sys/types.h>
 
 #include "core/collector.h"
 
@@ -17,10 +23,19 @@ class LinuxCollector final : public Collector {
   nlohmann::json BaseInventory() override;
   nlohmann::json Software() override;
   std::optional<int64_t> PendingUpdates() override;
+  void CancelSlowWork() override;
+
+  // Runs `argv` (its own process group, stderr discarded) and calls `line` with
+  // each line of its output; false if it could not run or was cancelled.
+  // CancelSlowWork() kills it and every later call returns false at once.
+  bool RunCommand(const std::vector<std::string>& argv,
+                  const std::function<void(const std::string&)>& line);
 
  private:
   uint64_t prev_busy_ = 0;
   uint64_t prev_total_ = 0;
+  std::atomic<pid_t> running_{0};
+  std::atomic<bool> cancelled_{false};
 };
 
 // df's "Use%": used / (used + available to unprivileged users), the root-reserved
