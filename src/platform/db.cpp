@@ -169,7 +169,7 @@ void Database::Write(const std::function<void(Tx&)>& fn) {
     }
     throw;
   }
-  writer.unlock();
+  if (writer.owns_lock()) writer.unlock();  // hooks run outside SQLite's writer lock
   for (auto& hook : tx.after_commit_) hook();
 }
 

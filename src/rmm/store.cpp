@@ -1,5 +1,7 @@
 #include "rmm/store.h"
 
+#include <algorithm>
+
 #include <soci/soci.h>
 
 #include "platform/db.h"
@@ -228,7 +230,61 @@ void RecordInventory(soci::session& sql, int64_t endpoint_id, int64_t now, const
       soci::use(inv.json), soci::use(inventory_hash), soci::use(at), soci::use(id);
 }
 
+namespace {
+
+// PostgreSQL pays a round trip per statement: one statement per slice of the batch
+// (at most 400 heartbeats, 2,400 bound values) updates the endpoints and records
+// their minute samples together.
+void RecordHeartbeatsPostgres(soci::session& sql, const std::vector<Heartbeat>& beats) {
+  constexpr size_t kSlice = 400;
+  for (size_t from = 0; from < beats.size(); from += kSlice) {
+    size_t to = std::min(beats.size(), from + kSlice);
+    std::string rows;
+    for (size_t i = from; i < to; ++i) {
+      std::string n = std::to_string(i - from);
+      rows += (i > from ? ", (" : "(");
+      rows += ":i" + n + "::bigint, :a" + n + "::bigint, :n" + n + "::bigint, :c" + n +
+              "::double precision, :m" + n + "::double precision, :d" + n + "::double precision)";
+    }
+    std::string query =
+        "WITH v(id, at, minute, c, m, d) AS (VALUES " + rows +
+        "), u AS (UPDATE endpoints e SET last_seen_at = v.at, cpu_percent = v.c, "
+        "memory_percent = v.m, disk_percent = v.d FROM v WHERE e.id = v.id RETURNING e.id) "
+        "INSERT INTO endpoint_metrics (endpoint_id, at, cpu_percent, memory_percent, "
+        "disk_percent) SELECT v.id, v.minute, v.c, v.m, v.d FROM v JOIN endpoints e ON "
+        "e.id = v.id ON CONFLICT (endpoint_id, at) DO NOTHING";
+    struct Values {
+      long long id, at, minute;
+      double c, m, d;
+    };
+    std::vector<Values> values;
+    values.reserve(to - from);
+    for (size_t i = from; i < to; ++i) {
+      const Heartbeat& b = beats[i];
+      values.push_back({b.endpoint_id, b.at, b.at - b.at % 60, b.metrics.cpu_percent,
+                        b.metrics.memory_percent, b.metrics.disk_percent});
+    }
+    soci::statement st(sql);
+    for (auto& v : values) {
+      st.exchange(soci::use(v.id));
+      st.exchange(soci::use(v.at));
+      st.exchange(soci::use(v.minute));
+      st.exchange(soci::use(v.c));
+      st.exchange(soci::use(v.m));
+      st.exchange(soci::use(v.d));
+    }
+    st.alloc();
+    st.prepare(query);
+    st.define_and_bind();
+    st.execute(true);
+  }
+}
+
+}  // namespace
+
 void RecordHeartbeats(soci::session& sql, const std::vector<Heartbeat>& beats) {
+  if (db::IsPostgres(sql)) return RecordHeartbeatsPostgres(sql, beats);
+  // SQLite is in-process: one prepared statement of each kind, run per heartbeat.
   long long id = 0, at = 0, minute = 0;
   double cpu = 0, mem = 0, disk = 0;
   soci::statement update =

@@ -29,7 +29,7 @@ test("first admin is created from the setup address", async () => {
   await page.goto(server.setup);
   await page.getByLabel("Your name").fill("Ada Admin");
   await page.getByLabel("Email").fill("ada@msp.example");
-  await page.getByLabel("Password").fill("correct horse battery staple");
+  await page.getByLabel("Password").fill("tram lemon ladder forty-seven");
   await page.getByRole("button", { name: "Create administrator" }).click();
   await page.waitForURL(/\/clients$/);
   await shot("00-signed-in");
