@@ -54,17 +54,17 @@ std::vector<Row> AuditLog::ListForClient(soci::session& sql, int64_t client_id, 
                                 soci::use(lim, "limit"), soci::use(off, "offset"));
   for (const soci::row& r : rs) {
     Row row;
-    row.id = db::RowInt(r, 0);
-    row.at = db::RowText(r, 1);
-    row.actor_id = db::RowOptInt(r, 2);
-    row.actor_name = db::RowText(r, 3);
-    row.action = db::RowText(r, 4);
-    row.entity_type = db::RowText(r, 5);
-    row.entity_id = db::RowOptInt(r, 6);
-    row.client_id = db::RowOptInt(r, 7);
-    row.summary = db::RowText(r, 8);
-    row.before_json = db::RowText(r, 9);
-    row.after_json = db::RowText(r, 10);
+    row.id = db::RowInt(r, "id");
+    row.at = db::RowText(r, "at");
+    row.actor_id = db::RowOptInt(r, "actor_id");
+    row.actor_name = db::RowText(r, "actor_name");
+    row.action = db::RowText(r, "action");
+    row.entity_type = db::RowText(r, "entity_type");
+    row.entity_id = db::RowOptInt(r, "entity_id");
+    row.client_id = db::RowOptInt(r, "client_id");
+    row.summary = db::RowText(r, "summary");
+    row.before_json = db::RowText(r, "before_json");
+    row.after_json = db::RowText(r, "after_json");
     out.push_back(std::move(row));
   }
   return out;

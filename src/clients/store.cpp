@@ -16,17 +16,17 @@ constexpr const char* kClientColumns =
     "c.updated_at";
 // The client's own counts; what other features own comes from ClientOwners.
 constexpr const char* kCountColumns =
-    ", (SELECT COUNT(*) FROM contacts x WHERE x.client_id = c.id)"
-    ", (SELECT COUNT(*) FROM sites x WHERE x.client_id = c.id)";
+    ", (SELECT COUNT(*) FROM contacts x WHERE x.client_id = c.id) AS contact_count"
+    ", (SELECT COUNT(*) FROM sites x WHERE x.client_id = c.id) AS site_count";
 
 // A page's extra domains in the page query itself (one round trip, not one per
 // row): the same aggregate under each dialect's name for it.
 constexpr const char* kExtraDomainsSqlite =
     ", (SELECT group_concat(d.domain, ' ') FROM client_domains d "
-    "WHERE d.client_id = c.id AND d.is_primary = 0)";
+    "WHERE d.client_id = c.id AND d.is_primary = 0) AS extra_domains";
 constexpr const char* kExtraDomainsPostgres =
     ", (SELECT string_agg(d.domain, ' ') FROM client_domains d "
-    "WHERE d.client_id = c.id AND d.is_primary = 0)";
+    "WHERE d.client_id = c.id AND d.is_primary = 0) AS extra_domains";
 
 std::vector<std::string> SplitDomains(const std::string& joined) {
   std::vector<std::string> out;
@@ -103,14 +103,14 @@ std::vector<std::string> ExtraDomains(soci::session& sql, int64_t id) {
 
 Client ToClient(const soci::row& r) {
   Client c;
-  c.id = db::RowInt(r, 0);
-  c.name = db::RowText(r, 1);
-  c.domain = db::RowText(r, 2);
-  c.contact_email = db::RowText(r, 3);
-  c.notes = db::RowText(r, 4);
-  c.archived_at = db::RowText(r, 5);
-  c.created_at = db::RowText(r, 6);
-  c.updated_at = db::RowText(r, 7);
+  c.id = db::RowInt(r, "id");
+  c.name = db::RowText(r, "name");
+  c.domain = db::RowText(r, "domain");
+  c.contact_email = db::RowText(r, "contact_email");
+  c.notes = db::RowText(r, "notes");
+  c.archived_at = db::RowText(r, "archived_at");
+  c.created_at = db::RowText(r, "created_at");
+  c.updated_at = db::RowText(r, "updated_at");
   return c;
 }
 
@@ -120,18 +120,18 @@ constexpr const char* kContactColumns =
 
 Contact ToContact(const soci::row& r) {
   Contact c;
-  c.id = db::RowInt(r, 0);
-  c.client_id = db::RowInt(r, 1);
-  c.name = db::RowText(r, 2);
-  c.email = db::RowText(r, 3);
-  c.phone = db::RowText(r, 4);
-  c.job_title = db::RowText(r, 5);
-  c.roles.vip = db::RowBool(r, 6);
-  c.roles.portal_user = db::RowBool(r, 7);
-  c.roles.billing_recipient = db::RowBool(r, 8);
-  c.roles.primary_technical = db::RowBool(r, 9);
-  c.created_at = db::RowText(r, 10);
-  c.updated_at = db::RowText(r, 11);
+  c.id = db::RowInt(r, "id");
+  c.client_id = db::RowInt(r, "client_id");
+  c.name = db::RowText(r, "name");
+  c.email = db::RowText(r, "email");
+  c.phone = db::RowText(r, "phone");
+  c.job_title = db::RowText(r, "job_title");
+  c.roles.vip = db::RowBool(r, "vip");
+  c.roles.portal_user = db::RowBool(r, "portal_user");
+  c.roles.billing_recipient = db::RowBool(r, "billing_recipient");
+  c.roles.primary_technical = db::RowBool(r, "primary_technical");
+  c.created_at = db::RowText(r, "created_at");
+  c.updated_at = db::RowText(r, "updated_at");
   return c;
 }
 
@@ -141,13 +141,13 @@ constexpr const char* kSiteColumns =
 
 Site ToSite(const soci::row& r) {
   Site s;
-  s.id = db::RowInt(r, 0);
-  s.client_id = db::RowInt(r, 1);
-  s.name = db::RowText(r, 2);
-  s.address = db::RowText(r, 3);
-  s.notes = db::RowText(r, 4);
-  s.created_at = db::RowText(r, 5);
-  s.updated_at = db::RowText(r, 6);
+  s.id = db::RowInt(r, "id");
+  s.client_id = db::RowInt(r, "client_id");
+  s.name = db::RowText(r, "name");
+  s.address = db::RowText(r, "address");
+  s.notes = db::RowText(r, "notes");
+  s.created_at = db::RowText(r, "created_at");
+  s.updated_at = db::RowText(r, "updated_at");
   return s;
 }
 
@@ -221,8 +221,11 @@ std::vector<Client> ListClients(soci::session& sql, const ClientQuery& q,
   st.execute();
   while (st.fetch()) {
     Client c = ToClient(r);
-    c.domains = SplitDomains(db::RowText(r, 8));
-    if (counts) counts->push_back(ClientCounts{db::RowInt(r, 9), db::RowInt(r, 10), {}});
+    c.domains = SplitDomains(db::RowText(r, "extra_domains"));
+    if (counts) {
+      counts->push_back(
+          ClientCounts{db::RowInt(r, "contact_count"), db::RowInt(r, "site_count"), {}});
+    }
     out.push_back(std::move(c));
   }
   return out;

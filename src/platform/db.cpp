@@ -279,6 +279,13 @@ std::optional<int64_t> RowOptInt(const soci::row& row, size_t column) {
   }
 }
 
+size_t ColumnIndex(const soci::row& row, std::string_view name) {
+  for (size_t i = 0; i < row.size(); ++i) {
+    if (row.get_properties(i).get_name() == name) return i;
+  }
+  throw std::logic_error("the query has no column \"" + std::string(name) + "\"");
+}
+
 int64_t RowInt(const soci::row& row, size_t column) { return RowOptInt(row, column).value_or(0); }
 
 std::string RowText(const soci::row& row, size_t column) {
@@ -301,6 +308,25 @@ double RowDouble(const soci::row& row, size_t column) {
     default:
       return static_cast<double>(RowInt(row, column));
   }
+}
+
+int64_t RowInt(const soci::row& row, std::string_view name) {
+  return RowInt(row, ColumnIndex(row, name));
+}
+std::optional<int64_t> RowOptInt(const soci::row& row, std::string_view name) {
+  return RowOptInt(row, ColumnIndex(row, name));
+}
+std::string RowText(const soci::row& row, std::string_view name) {
+  return RowText(row, ColumnIndex(row, name));
+}
+bool RowBool(const soci::row& row, std::string_view name) {
+  return RowBool(row, ColumnIndex(row, name));
+}
+double RowDouble(const soci::row& row, std::string_view name) {
+  return RowDouble(row, ColumnIndex(row, name));
+}
+bool RowIsNull(const soci::row& row, std::string_view name) {
+  return row.get_indicator(ColumnIndex(row, name)) == soci::i_null;
 }
 
 std::map<int64_t, int64_t> CountIn(soci::session& sql, const std::string& query,

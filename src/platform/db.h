@@ -115,6 +115,16 @@ std::optional<int64_t> RowOptInt(const soci::row& row, size_t column);
 std::string RowText(const soci::row& row, size_t column);  // "" when NULL
 bool RowBool(const soci::row& row, size_t column);
 double RowDouble(const soci::row& row, size_t column);  // 0 when NULL
+// The same by column name, as the query names it (`c.name AS client_name` is
+// "client_name"): a mapper that names its columns cannot silently read the wrong
+// one when a query's column list changes. An absent name throws std::logic_error.
+size_t ColumnIndex(const soci::row& row, std::string_view name);
+int64_t RowInt(const soci::row& row, std::string_view name);
+std::optional<int64_t> RowOptInt(const soci::row& row, std::string_view name);
+std::string RowText(const soci::row& row, std::string_view name);
+bool RowBool(const soci::row& row, std::string_view name);
+double RowDouble(const soci::row& row, std::string_view name);
+bool RowIsNull(const soci::row& row, std::string_view name);
 
 // Copies the SQLite database at `source_path` to `dest_path` with SQLite's online
 // backup API: consistent while the server keeps writing. Throws on failure.

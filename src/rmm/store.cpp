@@ -18,45 +18,47 @@ constexpr const char* kTokenColumns =
 
 EnrollmentToken ToToken(const soci::row& r) {
   EnrollmentToken t;
-  t.id = db::RowInt(r, 0);
-  t.client_id = db::RowInt(r, 1);
-  t.site_id = db::RowOptInt(r, 2);
-  t.prefix = db::RowText(r, 3);
-  t.created_by = db::RowText(r, 4);
-  t.created_at = db::RowText(r, 5);
-  t.expires_at = db::RowInt(r, 6);
-  t.max_uses = db::RowOptInt(r, 7);
-  t.uses = db::RowInt(r, 8);
-  t.revoked_at = db::RowText(r, 9);
+  t.id = db::RowInt(r, "id");
+  t.client_id = db::RowInt(r, "client_id");
+  t.site_id = db::RowOptInt(r, "site_id");
+  t.prefix = db::RowText(r, "prefix");
+  t.created_by = db::RowText(r, "created_by");
+  t.created_at = db::RowText(r, "created_at");
+  t.expires_at = db::RowInt(r, "expires_at");
+  t.max_uses = db::RowOptInt(r, "max_uses");
+  t.uses = db::RowInt(r, "uses");
+  t.revoked_at = db::RowText(r, "revoked_at");
   return t;
 }
 
 constexpr const char* kEndpointColumns =
-    "SELECT e.id, e.client_id, c.name, e.site_id, s.name, e.hostname, e.os_name, e.os_version, "
+    "SELECT e.id, e.client_id, c.name AS client_name, e.site_id, s.name AS site_name, e.hostname, "
+    "e.os_name, e.os_version, "
     "e.billable, e.retired, e.notes, e.last_seen_at, e.cpu_percent, e.memory_percent, "
     "e.disk_percent, e.inventory_json, e.inventory_at, e.created_at FROM endpoints e "
     "JOIN clients c ON c.id = e.client_id LEFT JOIN sites s ON s.id = e.site_id ";
 
 Endpoint ToEndpoint(const soci::row& r) {
   Endpoint e;
-  e.id = db::RowInt(r, 0);
-  e.client_id = db::RowInt(r, 1);
-  e.client_name = db::RowText(r, 2);
-  e.site_id = db::RowOptInt(r, 3);
-  e.site_name = db::RowText(r, 4);
-  e.hostname = db::RowText(r, 5);
-  e.os_name = db::RowText(r, 6);
-  e.os_version = db::RowText(r, 7);
-  e.billable = db::RowBool(r, 8);
-  e.retired = db::RowBool(r, 9);
-  e.notes = db::RowText(r, 10);
-  e.last_seen_at = db::RowOptInt(r, 11);
-  if (r.get_indicator(12) != soci::i_null) {
-    e.metrics = Metrics{db::RowDouble(r, 12), db::RowDouble(r, 13), db::RowDouble(r, 14)};
+  e.id = db::RowInt(r, "id");
+  e.client_id = db::RowInt(r, "client_id");
+  e.client_name = db::RowText(r, "client_name");
+  e.site_id = db::RowOptInt(r, "site_id");
+  e.site_name = db::RowText(r, "site_name");
+  e.hostname = db::RowText(r, "hostname");
+  e.os_name = db::RowText(r, "os_name");
+  e.os_version = db::RowText(r, "os_version");
+  e.billable = db::RowBool(r, "billable");
+  e.retired = db::RowBool(r, "retired");
+  e.notes = db::RowText(r, "notes");
+  e.last_seen_at = db::RowOptInt(r, "last_seen_at");
+  if (!db::RowIsNull(r, "cpu_percent")) {
+    e.metrics = Metrics{db::RowDouble(r, "cpu_percent"), db::RowDouble(r, "memory_percent"),
+                        db::RowDouble(r, "disk_percent")};
   }
-  e.inventory_json = db::RowText(r, 15);
-  e.inventory_at = db::RowOptInt(r, 16);
-  e.created_at = db::RowText(r, 17);
+  e.inventory_json = db::RowText(r, "inventory_json");
+  e.inventory_at = db::RowOptInt(r, "inventory_at");
+  e.created_at = db::RowText(r, "created_at");
   return e;
 }
 
@@ -241,10 +243,13 @@ void RecordHeartbeatsPostgres(soci::session& sql, const std::vector<Heartbeat>& 
     size_t to = std::min(beats.size(), from + kSlice);
     std::string rows;
     for (size_t i = from; i < to; ++i) {
-      std::string n = std::to_string(i - from);
+      const std::string n = std::to_string(i - from);
       rows += (i > from ? ", (" : "(");
-      rows += ":i" + n + "::bigint, :a" + n + "::bigint, :n" + n + "::bigint, :c" + n +
-              "::double precision, :m" + n + "::double precision, :d" + n + "::double precision)";
+      for (const char* column : {":i", ":a", ":n"})
+        rows.append(column).append(n).append("::bigint, ");
+      rows.append(":c").append(n).append("::double precision, ");
+      rows.append(":m").append(n).append("::double precision, ");
+      rows.append(":d").append(n).append("::double precision)");
     }
     std::string query =
         "WITH v(id, at, minute, c, m, d) AS (VALUES " + rows +

@@ -178,5 +178,24 @@ TEST(ClientOwners, MergeAndDeleteSeeEveryRegisteredOwner) {
   EXPECT_THROW(service.Delete(admin, keep), Conflict);
 }
 
+TEST(Rows, MappersReadColumnsByNameWhateverTheirOrder) {
+  TempDb t;
+  t.db->Write(
+      [](soci::session& sql) { sql << "INSERT INTO notes (id, text) VALUES (7, 'seven')"; });
+  t.db->Read([](soci::session& sql) {
+    for (const char* query : {"SELECT id, text FROM notes", "SELECT text, id FROM notes",
+                              "SELECT n.text AS text, n.id FROM notes n"}) {
+      soci::rowset<soci::row> rs = sql.prepare << query;
+      for (const soci::row& r : rs) {
+        EXPECT_EQ(db::RowInt(r, "id"), 7) << query;
+        EXPECT_EQ(db::RowText(r, "text"), "seven") << query;
+        EXPECT_FALSE(db::RowIsNull(r, "text")) << query;
+        // A name the query does not have is a programming error, never a silent 0.
+        EXPECT_THROW(db::RowInt(r, "missing"), std::logic_error) << query;
+      }
+    }
+  });
+}
+
 }  // namespace
 }  // namespace opsmerge
