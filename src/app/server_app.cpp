@@ -126,7 +126,7 @@ int Serve(const Config& config) {
 #ifdef OPSMERGE_TEST_BUILD
   RegisterTestRoutes(router, clock);
 #endif
-  staff::RegisterPages(router, staff, templates);
+  staff::RegisterPages(router, staff, templates, config.public_url);
   clients::RegisterPages(router, clients, templates);
   clients::RegisterApi(router, clients);
   rmm::RegisterAgentApi(router, rmm, downloads);

@@ -17,7 +17,10 @@
 
 namespace opsmerge::app {
 
-int64_t TestClock::NowUnix() const { return SystemClock().NowUnix() + offset_.load(); }
+int64_t TestClock::NowUnix() const {
+  int64_t frozen = frozen_.load();
+  return (frozen ? frozen : SystemClock().NowUnix()) + offset_.load();
+}
 
 void ApplyTestSettings() {
   crypto::SetPasswordCost(
@@ -44,6 +47,11 @@ void RegisterTestRoutes(http::Router& router, TestClock& clock) {
       [&clock](http::Request& req) {
         if (req.remote_ip != "127.0.0.1" && req.remote_ip != "::1") throw NotFound("Page");
         nlohmann::json body = http::ParseJsonObject(req.body);
+        if (auto at = http::OptInt(body, "freeze_at")) {
+          if (*at <= 0) throw ValidationError("freeze_at", "freeze_at must be a unix time");
+          clock.Freeze(*at);
+          return http::JsonResponse({{"now", clock.NowUnix()}});
+        }
         auto seconds = http::OptInt(body, "advance_seconds");
         if (!seconds || *seconds < 0) {
           throw ValidationError("advance_seconds", "advance_seconds must be a positive integer");

@@ -18,9 +18,16 @@ class TestClock final : public Clock {
  public:
   int64_t NowUnix() const override;
   void Advance(int64_t seconds) { offset_ += seconds; }
+  // Stops the clock at `unix_seconds` (later advances still move it): for tests
+  // whose outcome depends on where in a 30-second step "now" falls.
+  void Freeze(int64_t unix_seconds) {
+    offset_ = 0;
+    frozen_ = unix_seconds;
+  }
 
  private:
   std::atomic<int64_t> offset_{0};
+  std::atomic<int64_t> frozen_{0};  // 0: running
 };
 
 // Process-wide settings of the test build: argon2id at its minimum cost.

@@ -25,6 +25,12 @@ std::string RandomToken(size_t bytes) {
   return out;
 }
 
+std::string RandomBytes(size_t bytes) {
+  std::string out(bytes, '\0');
+  randombytes_buf(out.data(), out.size());
+  return out;
+}
+
 std::string HashToken(std::string_view token) {
   unsigned char digest[32];
   crypto_generichash(digest, sizeof digest, reinterpret_cast<const unsigned char*>(token.data()),

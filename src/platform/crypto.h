@@ -12,6 +12,9 @@ void InitCrypto();
 // A new random secret of `bytes` bytes (>= 16), URL-safe base64 without padding.
 std::string RandomToken(size_t bytes = 32);
 
+// `bytes` raw random bytes (for keys that are not shown as text, e.g. a TOTP secret).
+std::string RandomBytes(size_t bytes);
+
 // The form every issued secret (session, API key, setup token) is stored in:
 // hex BLAKE2b-256 of the secret. Secrets are high-entropy, so no salt is needed.
 std::string HashToken(std::string_view token);

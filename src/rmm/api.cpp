@@ -128,15 +128,7 @@ std::string Replace(std::string s, const std::string& from, const std::string& t
 }  // namespace
 
 std::string ServerBaseUrl(const Request& req, const AgentDownloads& downloads) {
-  if (!downloads.public_url.empty()) return downloads.public_url;
-  std::string host = req.Header("host");
-  // Only a plain host[:port] may flow into a shell command.
-  if (host.empty() || host.find_first_not_of(
-                          "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]") !=
-                          std::string::npos) {
-    host = "localhost";
-  }
-  return std::string(req.secure ? "https://" : "http://") + host;
+  return http::BaseUrl(req, downloads.public_url);
 }
 
 std::string LinuxInstallCommand(const std::string& base_url, const std::string& token) {

@@ -32,19 +32,35 @@ json UsersView(StaffService& service, const Actor& actor) {
                      {"name", u.name},
                      {"email", u.email},
                      {"role", RoleName(u.role)},
+                     {"disabled", u.disabled},
+                     {"two_factor", u.two_factor},
+                     {"is_me", u.id == actor.user_id},
                      {"created_at", TimeView(u.created_at)}});
   }
   return users;
 }
 
+std::string StaffNotice(const std::string& notice) {
+  if (notice == "disabled") return "Disabled. Their sessions and API keys have ended.";
+  if (notice == "enabled") return "Enabled. They can sign in again (with new API keys).";
+  if (notice == "removed") return "Removed. Their history stays in the audit log.";
+  if (notice == "two_factor_reset") return "Two-factor sign-in reset: they set it up again.";
+  if (notice == "policy") return "Two-factor setting saved.";
+  return "";
+}
+
 }  // namespace
 
-void RegisterPages(http::Router& router, StaffService& service, const Templates& templates) {
+void RegisterPages(http::Router& router, StaffService& service, const Templates& templates,
+                   const std::string& public_url) {
+  RegisterSecurityPages(router, service, templates);
   FormPage login_page = [&service, &templates](Request& req, const json& problem, int status) {
     json view = {
         {"next", req.method == "POST" ? req.Form("next") : req.Query("next")},
         {"email", req.Form("email")},
-        {"notice", req.Query("signed_out") == "1" ? "You have signed out." : ""},
+        {"notice", req.Query("signed_out") == "1" ? "You have signed out."
+                   : req.Query("reset") == "1"    ? "Your password is set. Sign in with it."
+                                                  : ""},
         {"error", problem.contains("errors") ? problem["errors"].begin().value() : json("")}};
     if (service.CountUsers() == 0) {
       view["error"] =
@@ -61,11 +77,15 @@ void RegisterPages(http::Router& router, StaffService& service, const Templates&
       http::Access::kPublic);
   router.Add("POST", "/login",
              FormPost(
-                 [&service](Request& req) {
-                   std::string token =
+                 [&service, &templates](Request& req) {
+                   SignInStep step =
                        service.SignIn(req.Form("email"), req.Form("password"), req.remote_ip);
-                   return WithSession(Response::Redirect(SafeNext(req.Form("next"))), req, token,
-                                      service.session_policy().absolute_seconds);
+                   if (step.session.empty()) {
+                     return SecondStepPage(service, templates, req, step,
+                                           SafeNext(req.Form("next")), "", 200);
+                   }
+                   return WithSession(Response::Redirect(SafeNext(req.Form("next"))), req,
+                                      step.session, service.session_policy().absolute_seconds);
                  },
                  login_page),
              http::Access::kPublic);
@@ -109,8 +129,14 @@ void RegisterPages(http::Router& router, StaffService& service, const Templates&
              http::Access::kPublic);
 
   FormPage users_page = [&service, &templates](Request& req, const json& problem, int status) {
+    // An action refused on a row (not the add form) is reported above the table.
     json view = {{"users", UsersView(service, ActorFrom(req))},
                  {"created", req.Query("created")},
+                 {"notice", StaffNotice(req.Query("notice"))},
+                 {"error", problem.contains("errors") && problem["errors"].contains("form")
+                               ? problem["errors"]["form"]
+                               : json("")},
+                 {"require_two_factor", service.TwoFactorRequired()},
                  {"form", FormValues(req)},
                  {"errors", OpenMap(problem.value("errors", json::object()))}};
     return RenderPage(templates, req, "staff/users", view, {"Staff", "settings", status});
@@ -123,6 +149,55 @@ void RegisterPages(http::Router& router, StaffService& service, const Templates&
                    User u = service.CreateUser(ActorFrom(req), req.Form("email"), req.Form("name"),
                                                req.Form("role"), req.Form("password"));
                    return Response::Redirect("/settings/staff?created=" + http::UrlEncode(u.email));
+                 },
+                 users_page));
+
+  // ---- The admin's actions on staff (refusals are shown on the Staff page) -----
+  router.Add("POST", "/settings/staff/{id}/disable",
+             FormPost(
+                 [&service](Request& req) {
+                   service.SetDisabled(ActorFrom(req), req.ParamId(0, "Staff user"), true);
+                   return Response::Redirect("/settings/staff?notice=disabled");
+                 },
+                 users_page));
+  router.Add("POST", "/settings/staff/{id}/enable",
+             FormPost(
+                 [&service](Request& req) {
+                   service.SetDisabled(ActorFrom(req), req.ParamId(0, "Staff user"), false);
+                   return Response::Redirect("/settings/staff?notice=enabled");
+                 },
+                 users_page));
+  router.Add("POST", "/settings/staff/{id}/remove",
+             FormPost(
+                 [&service](Request& req) {
+                   service.RemoveUser(ActorFrom(req), req.ParamId(0, "Staff user"));
+                   return Response::Redirect("/settings/staff?notice=removed");
+                 },
+                 users_page));
+  router.Add("POST", "/settings/staff/{id}/reset-two-factor",
+             FormPost(
+                 [&service](Request& req) {
+                   service.ResetTwoFactor(ActorFrom(req), req.ParamId(0, "Staff user"));
+                   return Response::Redirect("/settings/staff?notice=two_factor_reset");
+                 },
+                 users_page));
+  router.Add(
+      "POST", "/settings/staff/{id}/reset-password",
+      FormPost(
+          [&service, &templates, public_url](Request& req) {
+            int64_t id = req.ParamId(0, "Staff user");
+            std::string token = service.IssuePasswordReset(ActorFrom(req), id);
+            json view = {{"link", http::BaseUrl(req, public_url) + "/reset-password/" + token}};
+            // Shown once: no cache keeps it.
+            return RenderPage(templates, req, "staff/reset_link", view,
+                              {"Password reset link", "settings", 200});
+          },
+          users_page));
+  router.Add("POST", "/settings/staff/two-factor-policy",
+             FormPost(
+                 [&service](Request& req) {
+                   service.SetTwoFactorRequired(ActorFrom(req), req.Form("required") == "1");
+                   return Response::Redirect("/settings/staff?notice=policy");
                  },
                  users_page));
 

@@ -4,10 +4,19 @@
 #include "platform/templates.h"
 #include "staff/service.h"
 
-// Sign-in, sign-out, first-run setup, and the settings pages for staff users and
-// API keys.
+// Sign-in (with two-factor), sign-out, first-run setup, My account, and the settings
+// pages for staff users and API keys.
 namespace opsmerge::staff {
 
-void RegisterPages(http::Router& router, StaffService& service, const Templates& templates);
+// `public_url` is the base of links people are given ("" = the request's host).
+void RegisterPages(http::Router& router, StaffService& service, const Templates& templates,
+                   const std::string& public_url);
+// Part of RegisterPages: the second step of sign-in, My account, the admin's actions
+// on staff, password reset links.
+void RegisterSecurityPages(http::Router& router, StaffService& service, const Templates& templates);
+// The page asking for a sign-in's second step (a code, or setting two-factor up).
+http::Response SecondStepPage(StaffService& service, const Templates& templates, http::Request& req,
+                              const SignInStep& step, const std::string& next,
+                              const std::string& error, int status);
 
 }  // namespace opsmerge::staff

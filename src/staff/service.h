@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "audit/service.h"
@@ -10,6 +11,7 @@
 #include "platform/db.h"
 #include "platform/http/server.h"
 #include "staff/model.h"
+#include "staff/store.h"
 
 // Staff accounts, sign-in, sessions, API keys and first-run setup (U1).
 // Also the server's Authenticator. Thread-safe: all state is in the database.
@@ -22,6 +24,29 @@ struct User {
   Role role = Role::kBilling;
   bool disabled = false;
   std::string created_at;
+  bool two_factor = false;
+};
+
+// Where a sign-in stands after the password: signed in (`session`), or a second
+// step owed on `challenge` (a code, or with `enrol` setting two-factor up first
+// because the MSP requires it).
+struct SignInStep {
+  std::string session;
+  std::string challenge;
+  bool enrol = false;
+};
+
+// Two-factor being set up: the secret to show (as a QR code and as text).
+struct TotpSetup {
+  std::string secret;
+  std::string uri;  // otpauth://
+};
+
+struct AccountSecurity {
+  bool two_factor = false;
+  bool setting_up = false;  // a secret is pending confirmation
+  int64_t recovery_codes_left = 0;
+  bool required = false;  // the MSP requires two-factor for all staff
 };
 
 struct ApiKey {
@@ -84,8 +109,55 @@ class StaffService final : public http::Authenticator {
   // Returns a new session token. Unauthorized for a wrong email or password (the
   // same message for both); TooManyRequests when the account or the address has
   // had too many attempts in the window.
-  std::string SignIn(const std::string& email, const std::string& password,
-                     const std::string& remote_ip);
+  SignInStep SignIn(const std::string& email, const std::string& password,
+                    const std::string& remote_ip);
+  // The second step: a TOTP code (RFC 6238, one step of clock skew either side,
+  // never a step already used) or an unused recovery code. Returns a session.
+  // Unauthorized for a wrong code; five wrong codes void the challenge (sign in
+  // again); the challenge lives 5 minutes.
+  std::string CompleteTwoFactor(const std::string& challenge, const std::string& code,
+                                const std::string& remote_ip);
+  // Setting two-factor up during sign-in when the MSP requires it: the secret of
+  // an "enrol" challenge, then its first code turns two-factor on and returns a
+  // session and the recovery codes (shown once).
+  TotpSetup EnrolmentSecret(const std::string& challenge);
+  std::pair<std::string, std::vector<std::string>> CompleteEnrolment(const std::string& challenge,
+                                                                     const std::string& code,
+                                                                     const std::string& remote_ip);
+
+  // Your own account (any role).
+  AccountSecurity Security(const Actor& me);
+  // A new pending secret (replacing any earlier pending one) ...
+  TotpSetup BeginTwoFactor(const Actor& me);
+  // ... turned on by its first code; returns ten recovery codes, shown once.
+  std::vector<std::string> ConfirmTwoFactor(const Actor& me, const std::string& code);
+  // Turning it off or new recovery codes need the current password.
+  void DisableTwoFactor(const Actor& me, const std::string& password);
+  std::vector<std::string> RegenerateRecoveryCodes(const Actor& me, const std::string& password);
+  // Ends every other session of yours.
+  void ChangePassword(const Actor& me, const std::string& current, const std::string& next,
+                      const std::string& session_token);
+  // Ends all your sessions, this one included.
+  void SignOutEverywhere(const Actor& me);
+
+  // Admin actions on other staff (kManageStaff). Nobody can disable or remove
+  // themselves, nor the last active admin. Disabling or removing ends the user's
+  // sessions and API keys at once.
+  void SetDisabled(const Actor& by, int64_t user_id, bool disabled);
+  void RemoveUser(const Actor& by, int64_t user_id);
+  // Turns a user's two-factor off (a lost phone); they set it up again.
+  void ResetTwoFactor(const Actor& by, int64_t user_id);
+  // A one-time reset link's token, valid 24 hours; a newer one voids the older.
+  std::string IssuePasswordReset(const Actor& by, int64_t user_id);
+  // The reset page: whose token it is (nullopt when invalid). The POST consumes
+  // it atomically, sets the password and ends the user's sessions; two-factor
+  // stays on. Forbidden when the token is not valid (any more).
+  std::optional<User> PasswordResetFor(const std::string& token);
+  void CompletePasswordReset(const std::string& token, const std::string& password);
+
+  // The MSP-wide rule "require two-factor for all staff".
+  bool TwoFactorRequired();
+  void SetTwoFactorRequired(const Actor& by, bool required);
   void SignOut(const std::string& session_token);
   // Deletes expired sessions and setup tokens and lapsed sign-in counters; returns
   // a one-line summary. Run by the scheduler's "cleanup" job.
@@ -106,6 +178,14 @@ class StaffService final : public http::Authenticator {
 
  private:
   std::string StartSession(soci::session& sql, int64_t user_id, const std::string& remote_ip);
+  // Counts an attempt on a challenge and returns it, or throws Unauthorized when
+  // it is unknown, expired or out of attempts.
+  store::ChallengeRow TakeChallengeAttempt(const std::string& challenge_hash);
+  std::vector<std::string> NewRecoveryCodes(soci::session& sql, int64_t user_id);
+  store::UserRow RequireUser(soci::session& sql, int64_t user_id);
+  void CheckPassword(const store::UserRow& user, const std::string& password);
+  store::UserRow TargetOfAdminAction(soci::session& sql, const Actor& by, int64_t user_id,
+                                     bool refuse_self);
   struct NewUser {
     std::string email, email_key, name;
     Role role = Role::kBilling;

@@ -20,6 +20,9 @@ struct UserRow {
   std::string password_hash;
   bool disabled = false;
   std::string created_at;
+  std::string totp_secret;  // "" while two-factor is off
+  int64_t totp_last_step = 0;
+  std::string totp_pending_secret;
 };
 
 struct SessionRow {
@@ -81,5 +84,54 @@ bool SetupTokenValid(soci::session& sql, const std::string& token_hash, const st
 // caller that gets true may create the first admin).
 bool ConsumeSetupToken(soci::session& sql, const std::string& token_hash, const std::string& now);
 void DeleteSetupTokens(soci::session& sql);
+
+// Account changes. Each returns whether a row changed.
+void SetPasswordHash(soci::session& sql, int64_t user_id, const std::string& hash,
+                     const std::string& now);
+void SetDisabled(soci::session& sql, int64_t user_id, bool disabled, const std::string& now);
+void DeleteUser(soci::session& sql, int64_t user_id);
+int64_t CountActiveAdmins(soci::session& sql);
+// Ends every session of a user, except the one with `keep_hash` (may be "").
+int64_t DeleteSessionsOf(soci::session& sql, int64_t user_id, const std::string& keep_hash = "");
+void RevokeApiKeysOf(soci::session& sql, int64_t user_id, const std::string& now);
+
+// Two-factor. SetTotp turns it on (secret) or off (""), clearing any pending one.
+void SetTotp(soci::session& sql, int64_t user_id, const std::string& secret);
+void SetPendingTotp(soci::session& sql, int64_t user_id, const std::string& secret);
+// Records the step a code was accepted for, only if it is later than the last one:
+// false when another request already used this step (or a later one).
+bool AdvanceTotpStep(soci::session& sql, int64_t user_id, int64_t step);
+void ReplaceRecoveryCodes(soci::session& sql, int64_t user_id,
+                          const std::vector<std::string>& code_hashes);
+// Marks an unused code as used; true for the one caller that did.
+bool UseRecoveryCode(soci::session& sql, int64_t user_id, const std::string& code_hash,
+                     const std::string& now);
+int64_t CountUnusedRecoveryCodes(soci::session& sql, int64_t user_id);
+
+struct ChallengeRow {
+  int64_t user_id = 0;
+  std::string purpose;  // "two_factor" | "enrol"
+  std::string secret;   // the secret being enrolled
+  int64_t attempts = 0;
+  std::string expires_at;
+};
+void InsertChallenge(soci::session& sql, const std::string& token_hash, int64_t user_id,
+                     const std::string& purpose, const std::string& secret, const std::string& now,
+                     const std::string& expires_at);
+std::optional<ChallengeRow> FindChallenge(soci::session& sql, const std::string& token_hash);
+// Counts one attempt, atomically; returns the attempts made including this one.
+int64_t CountChallengeAttempt(soci::session& sql, const std::string& token_hash);
+// True for the one caller that deleted it.
+bool ConsumeChallenge(soci::session& sql, const std::string& token_hash);
+
+void ReplacePasswordReset(soci::session& sql, int64_t user_id, const std::string& token_hash,
+                          const std::string& created_by, const std::string& now,
+                          const std::string& expires_at);
+// The user a valid (unexpired) reset token belongs to.
+std::optional<int64_t> FindPasswordReset(soci::session& sql, const std::string& token_hash,
+                                         const std::string& now);
+// Deletes the token if valid; true for the one caller that did.
+bool ConsumePasswordReset(soci::session& sql, const std::string& token_hash,
+                          const std::string& now);
 
 }  // namespace opsmerge::staff::store

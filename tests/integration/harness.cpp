@@ -311,6 +311,13 @@ void Server::AdvanceClock(int64_t seconds) const {
   if (r.status != 200) throw std::runtime_error("could not move the test clock: " + r.body);
 }
 
+void Server::FreezeClock(int64_t unix_seconds) const {
+  HttpResult r =
+      Request("POST", "/__test__/clock", nlohmann::json{{"freeze_at", unix_seconds}}.dump(),
+              {{"Content-Type", "application/json"}});
+  if (r.status != 200) throw std::runtime_error("could not freeze the test clock: " + r.body);
+}
+
 HttpResult Server::Api(const std::string& key, const std::string& method, const std::string& path,
                        const nlohmann::json& body) const {
   std::map<std::string, std::string> headers = {{"Authorization", "Bearer " + key}};

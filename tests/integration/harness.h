@@ -60,6 +60,8 @@ class Server {
   // Moves this server's test clock forward (the test build's POST /__test__/clock):
   // tests advance time instead of sleeping.
   void AdvanceClock(int64_t seconds) const;
+  // Stops this server's test clock at a unix time (AdvanceClock still moves it).
+  void FreezeClock(int64_t unix_seconds) const;
 
   // Runs another opsmerge command on this server's data dir; returns exit code.
   int Cli(const std::vector<std::string>& args, const std::string& stdin_text = "",

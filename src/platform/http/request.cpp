@@ -111,6 +111,17 @@ void Response::SetHeader(const std::string& name, const std::string& value) {
   headers.emplace_back(name, value);
 }
 
+std::string BaseUrl(const Request& request, const std::string& public_url) {
+  if (!public_url.empty()) return public_url;
+  std::string host = request.Header("host");
+  if (host.empty() || host.find_first_not_of(
+                          "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]") !=
+                          std::string::npos) {
+    host = "localhost";
+  }
+  return std::string(request.secure ? "https://" : "http://") + host;
+}
+
 Pairs ParseUrlEncoded(const std::string& text) {
   Pairs out;
   size_t pos = 0;

@@ -71,6 +71,12 @@ struct Response {
   void SetHeader(const std::string& name, const std::string& value);
 };
 
+// The base URL for links and commands people are given: `public_url` when the
+// operator set one (--public-url), else the scheme and Host this request came with,
+// where only a plain host[:port] is used ("localhost" otherwise), so a forged Host
+// cannot put anything else into a link or a shell command.
+std::string BaseUrl(const Request& request, const std::string& public_url);
+
 // Parses "a=1&b=x+y%21" into pairs (repeated names kept in order).
 Pairs ParseUrlEncoded(const std::string& text);
 // Percent-encodes a query value.

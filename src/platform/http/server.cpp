@@ -28,7 +28,9 @@ void AddSecurityHeaders(Response& r, bool secure, bool is_static) {
   r.SetHeader("Content-Security-Policy", kCsp);
   r.SetHeader("X-Content-Type-Options", "nosniff");
   r.SetHeader("X-Frame-Options", "DENY");
-  r.SetHeader("Referrer-Policy", "same-origin");
+  bool has_referrer = false;  // a page may ask for less ("no-referrer" on a secret link)
+  for (const auto& [k, v] : r.headers) has_referrer = has_referrer || k == "Referrer-Policy";
+  if (!has_referrer) r.SetHeader("Referrer-Policy", "same-origin");
   r.SetHeader("Cross-Origin-Opener-Policy", "same-origin");
   r.SetHeader("Permissions-Policy", "camera=(), microphone=(), geolocation=()");
   if (secure) r.SetHeader("Strict-Transport-Security", "max-age=31536000");
