@@ -112,9 +112,18 @@ void RegisterApi(http::Router& router, ClientService& service) {
   router.Add("GET", "/api/v1/clients/duplicates", [&service](Request& req) {
     json groups = json::array();
     for (const auto& g : service.Duplicates(ActorFrom(req))) {
-      groups.push_back({{"reason", g.reason}, {"client_ids", g.client_ids}});
+      groups.push_back(
+          {{"reason", g.reason}, {"reasons", g.reasons}, {"client_ids", g.client_ids}});
     }
     return JsonResponse({{"groups", groups}});
+  });
+  router.Add("POST", "/api/v1/clients/duplicates/dismiss", [&service](Request& req) {
+    json body = http::ParseJsonObject(req.body);
+    http::RejectUnknownFields(body, {"client_ids"});
+    auto ids = http::OptIntList(body, "client_ids", 50);
+    if (!ids) throw ValidationError("client_ids", "client_ids is required");
+    service.DismissDuplicates(ActorFrom(req), *ids);
+    return JsonResponse({{"dismissed", *ids}});
   });
   router.Add("POST", "/api/v1/clients/merge", [&service](Request& req) {
     json body = http::ParseJsonObject(req.body);

@@ -29,14 +29,9 @@ std::string CleanText(const std::string& field, const std::string& label, std::s
 std::string CleanDomain(const std::string& field, std::string_view value) {
   std::string v = text::Trim(value);
   if (v.empty()) return "";
-  auto d = text::NormalizeDomain(v);
-  if (!d) {
-    if (v.find("://") != std::string::npos || v.find('/') != std::string::npos ||
-        v.find('@') != std::string::npos) {
-      throw ValidationError(field, "Enter just the domain, like acmecorp.co.uk");
-    }
-    throw ValidationError(field, "\"" + v + "\" is not a valid domain name");
-  }
+  // A pasted web address or email address gives its domain (C-field cleaning).
+  auto d = text::DomainFromPasted(v);
+  if (!d) throw ValidationError(field, "\"" + v + "\" is not a domain name, like acmecorp.co.uk");
   return *d;
 }
 
@@ -113,7 +108,7 @@ CleanClient ValidateClient(const ClientInput& input, const Client* existing) {
     if (e.empty()) {
       out.contact_email.clear();
     } else {
-      auto n = text::NormalizeEmail(e);
+      auto n = text::NormalizeEmail(text::EmailFromPasted(e));
       if (!n || e.size() > kMaxShort) {
         throw ValidationError("contact_email",
                               "Enter a valid email address, like it@acmecorp.co.uk");
@@ -221,7 +216,7 @@ Contact ValidateContact(const ContactInput& input, const Contact* existing) {
   if (input.email || !existing) {
     std::string e = text::Trim(input.email.value_or(""));
     if (e.empty()) throw ValidationError("email", "Email is required");
-    auto n = text::NormalizeEmail(e);
+    auto n = text::NormalizeEmail(text::EmailFromPasted(e));
     if (!n || e.size() > kMaxShort) {
       throw ValidationError("email", "Enter a valid email address, like jo@acmecorp.co.uk");
     }
@@ -250,40 +245,68 @@ Site ValidateSite(const SiteInput& input, const Site* existing) {
   return s;
 }
 
-std::vector<DuplicateGroup> FindDuplicates(const std::vector<DuplicateCandidate>& clients) {
-  std::map<std::string, std::vector<const DuplicateCandidate*>> by_name, by_core, by_domain;
-  for (const auto& c : clients) {
-    by_name[c.name_key].push_back(&c);
-    by_core[c.name_core].push_back(&c);
-    for (const auto& d : c.domains) by_domain[d].push_back(&c);
+std::vector<DuplicateGroup> FindDuplicates(const std::vector<DuplicateCandidate>& clients,
+                                           const std::set<IdPair>& not_duplicates) {
+  const std::vector<std::string> kReasons = {"same_name", "same_domain", "similar_name"};
+  std::map<std::string, std::vector<size_t>> by_name, by_core, by_domain;
+  for (size_t i = 0; i < clients.size(); ++i) {
+    by_name[clients[i].name_key].push_back(i);
+    if (!clients[i].name_core.empty()) by_core[clients[i].name_core].push_back(i);
+    for (const auto& d : clients[i].domains) by_domain[d].push_back(i);
   }
-  std::vector<DuplicateGroup> groups;
-  auto emit = [&](const std::string& reason,
-                  const std::vector<const DuplicateCandidate*>& members) {
-    if (members.size() < 2) return;
-    bool any_active = false;
-    DuplicateGroup g{reason, {}};
-    for (const auto* m : members) {
-      any_active = any_active || !m->archived;
-      if (std::find(g.client_ids.begin(), g.client_ids.end(), m->id) == g.client_ids.end()) {
-        g.client_ids.push_back(m->id);
+  // Union-find over the clients; each join remembers why.
+  std::vector<size_t> parent(clients.size());
+  for (size_t i = 0; i < parent.size(); ++i) parent[i] = i;
+  auto find = [&](size_t i) {
+    while (parent[i] != i) i = parent[i] = parent[parent[i]];
+    return i;
+  };
+  std::map<size_t, std::set<int>> why;  // by member index, merged into roots at the end
+  auto join = [&](int reason, const std::vector<size_t>& members) {
+    // Every pair of a bucket, so one dismissed pair does not split the rest; a
+    // bucket past 64 members (not a real duplicate set) is chained instead.
+    const bool chain = members.size() > 64;
+    for (size_t x = 0; x < members.size(); ++x) {
+      for (size_t y = x + 1; y < members.size() && (!chain || y == x + 1); ++y) {
+        size_t a = members[x], b = members[y];
+        int64_t lo = std::min(clients[a].id, clients[b].id);
+        int64_t hi = std::max(clients[a].id, clients[b].id);
+        if (lo == hi || not_duplicates.count({lo, hi})) continue;
+        why[a].insert(reason);
+        why[b].insert(reason);
+        parent[find(a)] = find(b);
       }
     }
-    if (!any_active || g.client_ids.size() < 2) return;
-    std::sort(g.client_ids.begin(), g.client_ids.end());
-    groups.push_back(std::move(g));
   };
-  for (const auto& [key, members] : by_name) emit("same_name", members);
-  for (const auto& [domain, members] : by_domain) emit("same_domain", members);
+  for (const auto& [key, members] : by_name) join(0, members);
+  for (const auto& [domain, members] : by_domain) join(1, members);
   for (const auto& [core, members] : by_core) {
+    // Members of a core bucket with the same name are already joined as same_name.
     std::set<std::string> names;
-    for (const auto* m : members) names.insert(m->name_key);
-    if (names.size() > 1 && !core.empty()) emit("similar_name", members);
+    for (size_t m : members) names.insert(clients[m].name_key);
+    if (names.size() > 1) join(2, members);
+  }
+  std::map<size_t, DuplicateGroup> components;
+  std::map<size_t, std::set<int>> reasons;
+  std::map<size_t, bool> any_active;
+  for (size_t i = 0; i < clients.size(); ++i) {
+    auto it = why.find(i);
+    if (it == why.end()) continue;  // joined to nobody
+    size_t root = find(i);
+    components[root].client_ids.push_back(clients[i].id);
+    reasons[root].insert(it->second.begin(), it->second.end());
+    any_active[root] = any_active[root] || !clients[i].archived;
+  }
+  std::vector<DuplicateGroup> groups;
+  for (auto& [root, g] : components) {
+    if (g.client_ids.size() < 2 || !any_active[root]) continue;
+    std::sort(g.client_ids.begin(), g.client_ids.end());
+    for (int r : reasons[root]) g.reasons.push_back(kReasons[static_cast<size_t>(r)]);
+    g.reason = g.reasons.empty() ? "same_name" : g.reasons.front();
+    groups.push_back(std::move(g));
   }
   std::sort(groups.begin(), groups.end(), [](const DuplicateGroup& a, const DuplicateGroup& b) {
-    return a.client_ids.front() != b.client_ids.front()
-               ? a.client_ids.front() < b.client_ids.front()
-               : a.reason < b.reason;
+    return a.client_ids.front() < b.client_ids.front();
   });
   return groups;
 }

@@ -3,9 +3,11 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "platform/errors.h"
@@ -193,8 +195,9 @@ std::optional<ArchivedFilter> ParseArchivedFilter(std::string_view text);
 std::optional<ClientSort> ParseClientSort(std::string_view text);
 
 struct DuplicateGroup {
-  std::string reason;  // "same_name", "same_domain", "similar_name"
-  std::vector<int64_t> client_ids;
+  std::string reason;                // the strongest of `reasons`
+  std::vector<std::string> reasons;  // "same_name", "same_domain", "similar_name", in that order
+  std::vector<int64_t> client_ids;   // ascending
 };
 
 struct DuplicateCandidate {
@@ -205,10 +208,14 @@ struct DuplicateCandidate {
   bool archived = false;
 };
 
-// C7's "possible duplicates": groups of clients with the same name, a shared
-// domain, or a similar name (same NameCore, different names). A group is shown
-// only if at least one member is active. Groups are ordered by their first id.
-std::vector<DuplicateGroup> FindDuplicates(const std::vector<DuplicateCandidate>& clients);
+// C7's "possible duplicates": clients with the same name, a shared domain, or a
+// similar name (same NameCore, different names) are joined; each group is one
+// connected set, so a client is in one group only. A pair in `not_duplicates`
+// (low id, high id: people said they differ) is never joined directly. A group is
+// shown only if at least one member is active. Groups are ordered by their first id.
+using IdPair = std::pair<int64_t, int64_t>;
+std::vector<DuplicateGroup> FindDuplicates(const std::vector<DuplicateCandidate>& clients,
+                                           const std::set<IdPair>& not_duplicates = {});
 
 // Length limits, shared by validation and the JSON readers.
 inline constexpr size_t kMaxName = 200;

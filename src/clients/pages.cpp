@@ -111,6 +111,7 @@ json ListView(const Request& req, ClientService& service) {
           {"archived_all", filter == "all"},
           {"show_archived", filter != "active"},
           {"total", result.total},
+          {"total_text", text::CountOf(result.total, "client", "clients")},
           {"pager",
            PagerView(page, kPerPage, result.total, [&](int64_t n) { return url(n, sort, dir); })},
           {"sort", sorts},
@@ -351,13 +352,28 @@ void RegisterPages(http::Router& router, ClientService& service, const Templates
     for (const auto& g : service.DuplicatesWithClients(ActorFrom(req))) {
       json clients = json::array();
       for (const auto& c : g.clients) clients.push_back(ClientView(c, {}, owners));
-      groups.push_back({{"reason", kReasons.at(g.reason)}, {"clients", clients}});
+      std::string reason;
+      for (const auto& r : g.reasons) reason += (reason.empty() ? "" : " · ") + kReasons.at(r);
+      groups.push_back(
+          {{"reason", reason.empty() ? kReasons.at(g.reason) : reason}, {"clients", clients}});
     }
     json view = {
         {"groups", groups},
         {"has_groups", !groups.empty()},
+        {"notice", req.Query("notice") == "dismissed" ? "Marked as different organisations: "
+                                                        "they are not suggested together again."
+                                                      : ""},
+        {"can_edit", staff::Allows(ActorFrom(req).role, staff::Permission::kEditClients)},
         {"can_merge", staff::Allows(ActorFrom(req).role, staff::Permission::kMergeClients)}};
     return show(req, "clients/duplicates", view, "Possible duplicates");
+  });
+
+  // "Not duplicates" on a group: the ticked clients if two or more, else the group.
+  router.Add("POST", "/clients/duplicates/dismiss", [&service](Request& req) {
+    std::vector<int64_t> ids = ParseIds(req.FormAll("ids"), "ids");
+    if (ids.size() < 2) ids = ParseIds(req.FormAll("group"), "group");
+    service.DismissDuplicates(ActorFrom(req), ids);
+    return Response::Redirect("/clients/duplicates?notice=dismissed");
   });
 
   // The list's selection: "Merge" shows the review page, "Archive" archives.
@@ -365,7 +381,10 @@ void RegisterPages(http::Router& router, ClientService& service, const Templates
     std::vector<int64_t> ids = ParseIds(req.FormAll("ids"), "ids");
     if (req.Form("action") == "archive") {
       service.ArchiveMany(ActorFrom(req), ids);
-      return Response::Redirect("/clients?notice=archived");
+      // Back to the list as it was searched.
+      std::string q = req.Form("q");
+      return Response::Redirect("/clients?notice=archived" +
+                                (q.empty() ? "" : "&q=" + http::UrlEncode(q)));
     }
     staff::Require(ActorFrom(req), staff::Permission::kMergeClients);
     if (ids.size() < 2) throw ValidationError("ids", "Select two or more clients to merge");
@@ -457,6 +476,9 @@ void RegisterPages(http::Router& router, ClientService& service, const Templates
         blockers.push_back(o["text"]);
       }
     }
+    const json& counts = view["client"]["counts"];
+    view["removes_text"] = text::CountOf(counts.value("contacts", 0), "contact", "contacts") +
+                           " and " + text::CountOf(counts.value("sites", 0), "site", "sites");
     view["blocked"] = blocked;
     view["blockers"] = blockers;
     if (problem.contains("errors")) view["error"] = problem["errors"].begin().value();

@@ -1,5 +1,6 @@
 #include "clients/service.h"
 
+#include <algorithm>
 #include <set>
 
 #include <soci/soci.h>
@@ -346,16 +347,47 @@ ClientDetail ClientService::Merge(const staff::Actor& actor, int64_t survivor_id
 std::vector<DuplicateGroup> ClientService::Duplicates(const staff::Actor& actor) {
   staff::Require(actor, staff::Permission::kReadClients);
   std::vector<DuplicateGroup> groups;
-  db_.Read([&](soci::session& sql) { groups = FindDuplicates(store::DuplicateCandidates(sql)); });
+  db_.Read([&](soci::session& sql) {
+    groups = FindDuplicates(store::DuplicateCandidates(sql), store::NotDuplicatePairs(sql));
+  });
   return groups;
 }
 
 std::vector<DuplicateGroupView> ClientService::DuplicatesWithClients(const staff::Actor& actor) {
   std::vector<DuplicateGroupView> out;
   for (auto& g : Duplicates(actor)) {
-    out.push_back(DuplicateGroupView{g.reason, GetMany(actor, g.client_ids)});
+    out.push_back(DuplicateGroupView{g.reason, g.reasons, GetMany(actor, g.client_ids)});
   }
   return out;
+}
+
+void ClientService::DismissDuplicates(const staff::Actor& actor, const std::vector<int64_t>& ids) {
+  staff::Require(actor, staff::Permission::kEditClients);
+  std::vector<int64_t> unique = ids;
+  std::sort(unique.begin(), unique.end());
+  unique.erase(std::unique(unique.begin(), unique.end()), unique.end());
+  if (unique.size() < 2) throw ValidationError("ids", "Choose two or more clients");
+  if (unique.size() > 50) throw ValidationError("ids", "Choose at most 50 clients");
+  db_.Write([&](soci::session& sql) {
+    std::vector<Client> found;
+    for (int64_t id : unique) found.push_back(ResolveClient(sql, id));
+    std::string now = FormatIsoUtc(clock_.NowUnix());
+    for (size_t a = 0; a < found.size(); ++a) {
+      for (size_t b = a + 1; b < found.size(); ++b) {
+        int64_t lo = std::min(found[a].id, found[b].id), hi = std::max(found[a].id, found[b].id);
+        if (lo != hi) store::InsertNotDuplicate(sql, lo, hi, now);
+      }
+    }
+    for (const Client& c : found) {
+      std::string others;
+      for (const Client& o : found) {
+        if (o.id != c.id) others += (others.empty() ? "" : ", ") + o.name;
+      }
+      audit_.Write(sql, actor.Who(),
+                   {"not_duplicates", "client", c.id, c.id,
+                    "Marked as not a duplicate of " + others, "", ""});
+    }
+  });
 }
 
 ClientLink ClientService::AddLink(const staff::Actor& actor, int64_t client_id,

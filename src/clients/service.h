@@ -31,6 +31,7 @@ struct ClientRow {
 
 struct DuplicateGroupView {
   std::string reason;
+  std::vector<std::string> reasons;
   std::vector<Client> clients;
 };
 
@@ -67,6 +68,9 @@ class ClientService {
                      const std::vector<int64_t>& merged_ids);
   std::vector<DuplicateGroup> Duplicates(const staff::Actor& actor);
   std::vector<DuplicateGroupView> DuplicatesWithClients(const staff::Actor& actor);
+  // "Not duplicates": these clients (2 to 50) are different organisations; the
+  // possible-duplicates list stops joining any two of them. Audited on each.
+  void DismissDuplicates(const staff::Actor& actor, const std::vector<int64_t>& ids);
   // The clients with these ids that exist, in the given order (for merge pages).
   std::vector<Client> GetMany(const staff::Actor& actor, const std::vector<int64_t>& ids);
 

@@ -339,6 +339,20 @@ std::vector<DuplicateCandidate> DuplicateCandidates(soci::session& sql) {
   return out;
 }
 
+std::set<IdPair> NotDuplicatePairs(soci::session& sql) {
+  std::set<IdPair> out;
+  soci::rowset<soci::row> rs = (sql.prepare << "SELECT low_id, high_id FROM client_not_duplicates");
+  for (const auto& r : rs) out.emplace(db::RowInt(r, "low_id"), db::RowInt(r, "high_id"));
+  return out;
+}
+
+void InsertNotDuplicate(soci::session& sql, int64_t low, int64_t high, const std::string& now) {
+  long long lo = low, hi = high;
+  sql << "INSERT INTO client_not_duplicates (low_id, high_id, created_at) VALUES (:l, :h, :n) "
+         "ON CONFLICT (low_id, high_id) DO NOTHING",
+      soci::use(lo), soci::use(hi), soci::use(now);
+}
+
 std::vector<ClientLink> ListLinks(soci::session& sql, int64_t client_id) {
   std::vector<ClientLink> out;
   long long a = client_id, b = client_id, c = client_id;

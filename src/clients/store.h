@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -44,6 +45,9 @@ void SetArchived(soci::session& sql, int64_t id, const std::optional<std::string
 ClientCounts Counts(soci::session& sql, int64_t id);
 void DeleteClient(soci::session& sql, int64_t id);
 std::vector<DuplicateCandidate> DuplicateCandidates(soci::session& sql);
+std::set<IdPair> NotDuplicatePairs(soci::session& sql);
+// Records low < high as different organisations (idempotent).
+void InsertNotDuplicate(soci::session& sql, int64_t low, int64_t high, const std::string& now);
 
 // ---- links
 std::vector<ClientLink> ListLinks(soci::session& sql, int64_t client_id);

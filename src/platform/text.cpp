@@ -111,6 +111,37 @@ std::optional<std::string> NormalizeDomain(std::string_view input) {
   return d;
 }
 
+std::string CountOf(int64_t n, std::string_view singular, std::string_view plural) {
+  return std::to_string(n) + " " + std::string(n == 1 ? singular : plural);
+}
+
+std::optional<std::string> DomainFromPasted(std::string_view input) {
+  std::string d = Trim(input);
+  if (size_t scheme = d.find("://"); scheme != std::string::npos) d.erase(0, scheme + 3);
+  if (size_t end = d.find_first_of("/?#"); end != std::string::npos) d.erase(end);
+  if (size_t at = d.rfind('@'); at != std::string::npos) d.erase(0, at + 1);
+  // A port after the host ("acme.com:8443"); an IPv6 literal is not a domain anyway.
+  if (size_t colon = d.rfind(':'); colon != std::string::npos) d.erase(colon);
+  auto domain = NormalizeDomain(d);
+  if (!domain) return std::nullopt;
+  if (domain->rfind("www.", 0) == 0) {
+    if (auto bare = NormalizeDomain(domain->substr(4))) return bare;
+  }
+  return domain;
+}
+
+std::string EmailFromPasted(std::string_view input) {
+  std::string e = Trim(input);
+  size_t open = e.rfind('<');
+  size_t close = e.rfind('>');
+  if (open != std::string::npos && close != std::string::npos && close > open) {
+    e = e.substr(open + 1, close - open - 1);
+  }
+  if (e.size() >= 7 && FoldCase(e.substr(0, 7)) == "mailto:") e.erase(0, 7);
+  if (size_t q = e.find('?'); q != std::string::npos) e.erase(q);
+  return Trim(e);
+}
+
 std::optional<std::string> NormalizeEmail(std::string_view input) {
   std::string e = Trim(input);
   size_t at = e.rfind('@');

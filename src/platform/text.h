@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -19,10 +20,23 @@ size_t Utf8Length(std::string_view s);
 // True if `s` holds control characters other than tab/newline/carriage return.
 bool HasControlCharacters(std::string_view s);
 
+// "1 endpoint", "3 endpoints", "0 endpoints": a count with its noun agreeing.
+std::string CountOf(int64_t n, std::string_view singular, std::string_view plural);
+
 // A DNS name as people type it: trimmed, lower-cased, trailing dot dropped; two or
 // more labels of [a-z0-9-] (1-63 each, no leading/trailing hyphen), 253 at most,
 // the last label alphabetic or an IDN "xn--" label. nullopt when invalid.
 std::optional<std::string> NormalizeDomain(std::string_view input);
+
+// A domain as people paste it, cleaned before NormalizeDomain: a scheme
+// ("https://"), user info, port, path, query and fragment are dropped, then a
+// leading "www." (when what remains is still a domain). "https://www.AcmeCorp.co.uk/
+// contact" is "acmecorp.co.uk". nullopt when what remains is not a domain.
+std::optional<std::string> DomainFromPasted(std::string_view input);
+
+// An address as people paste it, before NormalizeEmail: "mailto:", a display name
+// around angle brackets ("Jane Doe <jane@acme.com>") and a "?subject=" are dropped.
+std::string EmailFromPasted(std::string_view input);
 
 // An email address: trimmed, one '@', a local part of 1-64 printable characters
 // without spaces, and a valid domain (lower-cased). nullopt when invalid.

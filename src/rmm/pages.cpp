@@ -196,6 +196,7 @@ void RegisterPages(http::Router& router, RmmService& service, clients::ClientSer
     view["endpoints"] = rows;
     view["has_endpoints"] = !rows.empty();
     view["total"] = result.total;
+    view["total_text"] = text::CountOf(result.total, "endpoint", "endpoints");
     view["sites"] = SiteOptions(clients, actor, id, q.site_id);
     view["filter_pool"] = q.pool_only;
     view["q"] = q.search;
@@ -249,6 +250,7 @@ void RegisterPages(http::Router& router, RmmService& service, clients::ClientSer
     json view = {{"endpoints", rows},
                  {"has_endpoints", !rows.empty()},
                  {"total", result.total},
+                 {"total_text", text::CountOf(result.total, "endpoint", "endpoints")},
                  {"q", q.search},
                  {"client_id", req.Query("client_id")},
                  {"site_id", req.Query("site_id")},
@@ -290,7 +292,8 @@ void RegisterPages(http::Router& router, RmmService& service, clients::ClientSer
         disks.push_back(d);
       }
       v["disks"] = disks;
-      v["software_count"] = inv.value("software", json::array()).size();
+      v["software_count"] = text::CountOf(
+          static_cast<int64_t>(inv.value("software", json::array()).size()), "package", "packages");
       v["updates_known"] = inv.contains("pending_updates") && !inv["pending_updates"].is_null();
       v["inventory_at"] = e.inventory_at ? TimeView(*e.inventory_at) : json("");
       view["inventory"] = v;

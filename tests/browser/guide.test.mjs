@@ -131,9 +131,17 @@ test("search narrows the list as you type (htmx)", async () => {
 
 test("merge from the client list: select both, Merge", async () => {
   await page.goto(server.base + "/clients");
+  const merge = page.getByRole("button", { name: "Merge", exact: true });
+  const archive = page.getByRole("button", { name: "Archive", exact: true });
+  // Bulk actions wait for a selection, and say how many are ticked.
+  assert.ok(await merge.isDisabled());
+  assert.ok(await archive.isDisabled());
   await page.getByLabel("Select Acme Corp", { exact: true }).check();
+  assert.ok(await archive.isEnabled());
+  assert.ok(await merge.isDisabled(), "merging needs two");
   await page.getByLabel("Select ACME Corporation Ltd", { exact: true }).check();
-  await page.getByRole("button", { name: "Merge", exact: true }).click();
+  assert.ok(await page.getByText("2 selected").isVisible());
+  await merge.click();
   await page.waitForURL(/\/clients\/selection/);
   await page.getByRole("radio").first().check();
   await shot("10-merge-review");

@@ -478,7 +478,7 @@ TEST(EndpointPages, ShowTheFleetAndOneMachine) {
   ASSERT_EQ(tab.status, 200);
   EXPECT_NE(tab.body.find("pages-host"), std::string::npos);
   EXPECT_NE(tab.body.find("42%"), std::string::npos) << "online: current CPU shown";
-  EXPECT_NE(tab.body.find("1 endpoints · 1 billable now"), std::string::npos);
+  EXPECT_NE(tab.body.find("1 endpoint · 1 billable now"), std::string::npos);
   HttpResult moved = b.Post("/endpoints/move", {{"ids", std::to_string(id.get<int64_t>())},
                                                 {"site_id", std::to_string(site)},
                                                 {"client_id", c}});

@@ -116,6 +116,30 @@ TEST_F(Pages, DuplicatesAreRefusedWithALinkOrConfirmed) {
   EXPECT_TRUE(Contains(admin_.Get("/clients/duplicates").body, "Same name"));
 }
 
+TEST_F(Pages, PossibleDuplicatesAreNotPreTickedAndNotDuplicatesIsRemembered) {
+  int64_t a = CreateClient("Wombat Supplies Ltd", "wombat-supplies.example");
+  int64_t b = CreateClient("Wombat Supplies Limited");
+  HttpResult page = admin_.Get("/clients/duplicates");
+  ASSERT_TRUE(Contains(page.body, "Wombat Supplies Limited"));
+  EXPECT_FALSE(Contains(page.body, " checked>")) << "nothing is ticked for merge by default";
+  HttpResult dismissed = admin_.Post("/clients/duplicates/dismiss",
+                                     {{"group", std::to_string(a)}, {"group", std::to_string(b)}});
+  EXPECT_EQ(dismissed.status, 303);
+  EXPECT_FALSE(Contains(admin_.Get("/clients/duplicates").body, "Wombat Supplies Limited"));
+  EXPECT_TRUE(Contains(admin_.Get("/clients/" + std::to_string(a) + "/history").body,
+                       "not a duplicate of Wombat Supplies Limited"));
+}
+
+TEST_F(Pages, ArchivingASelectionKeepsTheSearch) {
+  int64_t a = CreateClient("Kept Search Archive One");
+  admin_.Get("/clients?q=kept+search");
+  HttpResult done =
+      admin_.Post("/clients/selection",
+                  {{"ids", std::to_string(a)}, {"action", "archive"}, {"q", "kept search"}});
+  EXPECT_EQ(done.status, 303);
+  EXPECT_EQ(done.Header("location"), "/clients?notice=archived&q=kept%20search");
+}
+
 TEST_F(Pages, MergeFromTheListKeepsTheChosenClient) {
   int64_t a = CreateClient("Merge Page Alpha", "alpha-merge.example");
   int64_t b = CreateClient("Merge Page Beta");

@@ -34,6 +34,36 @@ TEST(Domain, InvalidNamesAreRefused) {
   EXPECT_FALSE(NormalizeDomain(long_name + "com").has_value()) << "over 253";
 }
 
+TEST(Domain, PastedAddressesAreCleanedToTheirDomain) {
+  struct Case {
+    const char* in;
+    const char* out;
+  } cases[] = {
+      {"https://www.AcmeCorp.co.uk/", "acmecorp.co.uk"},
+      {"http://acme.com/contact?x=1#top", "acme.com"},
+      {"  www.acme.com  ", "acme.com"},
+      {"https://user:pw@portal.acme.com:8443/login", "portal.acme.com"},
+      {"jane@Acme.com", "acme.com"},
+      {"www.example", "www.example"},  // nothing left to be a domain without it
+      {"acme.com.", "acme.com"},
+  };
+  for (const auto& c : cases) {
+    auto d = DomainFromPasted(c.in);
+    ASSERT_TRUE(d.has_value()) << c.in;
+    EXPECT_EQ(*d, c.out) << c.in;
+  }
+  for (const char* in : {"https://", "https://localhost/", "not a domain", "www.", "http://1/"}) {
+    EXPECT_FALSE(DomainFromPasted(in).has_value()) << in;
+  }
+}
+
+TEST(Email, PastedAddressesAreCleaned) {
+  EXPECT_EQ(EmailFromPasted("Jane Doe <jane@acme.com>"), "jane@acme.com");
+  EXPECT_EQ(EmailFromPasted("mailto:Jane@Acme.com?subject=Hi"), "Jane@Acme.com");
+  EXPECT_EQ(EmailFromPasted(" MAILTO:it@acme.com "), "it@acme.com");
+  EXPECT_EQ(NormalizeEmail(EmailFromPasted("\"Doe, Jane\" <Jane@ACME.com>")), "Jane@acme.com");
+}
+
 TEST(Email, AddressesAreValidatedAndTheDomainLowerCased) {
   EXPECT_EQ(NormalizeEmail(" Jo.Bloggs+it@AcmeCorp.CO.UK "), "Jo.Bloggs+it@acmecorp.co.uk");
   for (const char* bad : {"", "jo", "jo@", "@acme.com", "jo@acme", "jo@@acme.com",

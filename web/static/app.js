@@ -1,9 +1,24 @@
 // Small progressive enhancements; every page works without this file.
+// Bulk actions act on ticked rows: each button says how many it needs
+// (data-needs-selection) and stays disabled until then; the count is shown.
+function updateSelection(form) {
+  const ticked = form.querySelectorAll("input[name=ids]:checked").length;
+  form.querySelectorAll("[data-needs-selection]").forEach((button) => {
+    button.disabled = ticked < Number(button.dataset.needsSelection);
+  });
+  const count = form.querySelector("[data-selection-count]");
+  if (count) count.textContent = ticked === 0 ? "" : ticked === 1 ? "1 selected" : `${ticked} selected`;
+}
 document.addEventListener("change", (event) => {
+  const form = event.target.closest("form");
+  if (!form) return;
   const all = event.target.closest("[data-select-all]");
-  if (!all) return;
-  const form = all.closest("form");
-  form.querySelectorAll("input[name=ids]").forEach((box) => { box.checked = all.checked; });
+  if (all) form.querySelectorAll("input[name=ids]").forEach((box) => { box.checked = all.checked; });
+  if (all || event.target.name === "ids") updateSelection(form);
+});
+// A list redrawn by htmx (search, paging) starts with nothing ticked.
+document.addEventListener("htmx:afterSwap", () => {
+  document.querySelectorAll("form [data-needs-selection]").forEach((b) => updateSelection(b.form));
 });
 document.addEventListener("submit", (event) => {
   const message = event.submitter && event.submitter.dataset.confirm;
