@@ -3,6 +3,7 @@
 #include <soci/soci.h>
 
 #include "platform/db.h"
+#include "platform/text.h"
 
 namespace opsmerge::audit {
 
@@ -25,6 +26,71 @@ constexpr const char* kMoveClient =
     "UPDATE audit_log SET client_id = :to_id WHERE client_id = :from_id";
 
 soci::indicator Ind(bool present) { return present ? soci::i_ok : soci::i_null; }
+
+Row ToRow(const soci::row& r) {
+  Row row;
+  row.id = db::RowInt(r, "id");
+  row.at = db::RowText(r, "at");
+  row.actor_id = db::RowOptInt(r, "actor_id");
+  row.actor_name = db::RowText(r, "actor_name");
+  row.action = db::RowText(r, "action");
+  row.entity_type = db::RowText(r, "entity_type");
+  row.entity_id = db::RowOptInt(r, "entity_id");
+  row.client_id = db::RowOptInt(r, "client_id");
+  row.summary = db::RowText(r, "summary");
+  row.before_json = db::RowText(r, "before_json");
+  row.after_json = db::RowText(r, "after_json");
+  return row;
+}
+
+// The WHERE clause of a search and its values, in placeholder order.
+struct Where {
+  std::string sql;
+  std::vector<long long> ints;
+  std::vector<std::string> texts;  // bound after the ints
+};
+
+// Matched against clients.name_key, which holds the name folded this way.
+std::string LikeOf(const std::string& search) {
+  std::string out = "%";
+  for (char c : text::FoldCase(text::CollapseWhitespace(search))) {
+    if (c == '%' || c == '_' || c == '!') out += '!';
+    out += c;
+  }
+  return out + "%";
+}
+
+Where WhereOf(const Filter& f) {
+  Where w;
+  std::vector<std::string> parts;
+  if (f.actor_id) {
+    if (*f.actor_id == 0) {
+      parts.push_back("a.actor_id IS NULL");
+    } else {
+      parts.push_back("a.actor_id = :actor");
+      w.ints.push_back(*f.actor_id);
+    }
+  }
+  // Text values are bound after the integers, so their conditions come last.
+  if (!f.client_search.empty()) {
+    parts.push_back("c.name_key LIKE :client ESCAPE '!'");
+    w.texts.push_back(LikeOf(f.client_search));
+  }
+  if (!f.action.empty()) {
+    parts.push_back("a.action = :action");
+    w.texts.push_back(f.action);
+  }
+  if (!f.from_iso.empty()) {
+    parts.push_back("a.at >= :from");
+    w.texts.push_back(f.from_iso);
+  }
+  if (!f.to_iso.empty()) {
+    parts.push_back("a.at < :to");
+    w.texts.push_back(f.to_iso);
+  }
+  for (size_t i = 0; i < parts.size(); ++i) w.sql += (i ? " AND " : " WHERE ") + parts[i];
+  return w;
+}
 
 }  // namespace
 
@@ -53,19 +119,7 @@ std::vector<Row> AuditLog::ListForClient(soci::session& sql, int64_t client_id, 
   soci::rowset<soci::row> rs = (sql.prepare << kListForClient, soci::use(cid, "client_id"),
                                 soci::use(lim, "limit"), soci::use(off, "offset"));
   for (const soci::row& r : rs) {
-    Row row;
-    row.id = db::RowInt(r, "id");
-    row.at = db::RowText(r, "at");
-    row.actor_id = db::RowOptInt(r, "actor_id");
-    row.actor_name = db::RowText(r, "actor_name");
-    row.action = db::RowText(r, "action");
-    row.entity_type = db::RowText(r, "entity_type");
-    row.entity_id = db::RowOptInt(r, "entity_id");
-    row.client_id = db::RowOptInt(r, "client_id");
-    row.summary = db::RowText(r, "summary");
-    row.before_json = db::RowText(r, "before_json");
-    row.after_json = db::RowText(r, "after_json");
-    out.push_back(std::move(row));
+    out.push_back(ToRow(r));
   }
   return out;
 }
@@ -74,6 +128,59 @@ int64_t AuditLog::CountForClient(soci::session& sql, int64_t client_id) const {
   long long cid = client_id, n = 0;
   sql << kCountForClient, soci::use(cid, "client_id"), soci::into(n);
   return n;
+}
+
+std::vector<Row> AuditLog::Search(soci::session& sql, const Filter& filter, int64_t offset,
+                                  int64_t limit) const {
+  Where w = WhereOf(filter);
+  std::string query =
+      "SELECT a.id, a.at, a.actor_id, a.actor_name, a.action, a.entity_type, a.entity_id, "
+      "a.client_id, a.summary, a.before_json, a.after_json, c.name AS client_name "
+      "FROM audit_log a LEFT JOIN clients c ON c.id = a.client_id" +
+      w.sql + " ORDER BY a.id DESC LIMIT :limit OFFSET :offset";
+  long long lim = limit, off = offset;
+  soci::row r;
+  soci::statement st(sql);
+  st.exchange(soci::into(r));
+  for (auto& v : w.ints) st.exchange(soci::use(v));
+  for (auto& v : w.texts) st.exchange(soci::use(v));
+  st.exchange(soci::use(lim));
+  st.exchange(soci::use(off));
+  st.alloc();
+  st.prepare(query);
+  st.define_and_bind();
+  st.execute();
+  std::vector<Row> out;
+  while (st.fetch()) {
+    Row row = ToRow(r);
+    row.client_name = db::RowText(r, "client_name");
+    out.push_back(std::move(row));
+  }
+  return out;
+}
+
+int64_t AuditLog::CountSearch(soci::session& sql, const Filter& filter) const {
+  Where w = WhereOf(filter);
+  std::string query =
+      "SELECT COUNT(*) FROM audit_log a LEFT JOIN clients c ON c.id = a.client_id" + w.sql;
+  long long n = 0;
+  soci::statement st(sql);
+  st.exchange(soci::into(n));
+  for (auto& v : w.ints) st.exchange(soci::use(v));
+  for (auto& v : w.texts) st.exchange(soci::use(v));
+  st.alloc();
+  st.prepare(query);
+  st.define_and_bind();
+  st.execute(true);
+  return n;
+}
+
+std::vector<std::string> AuditLog::Actions(soci::session& sql) const {
+  std::vector<std::string> out;
+  soci::rowset<std::string> rs =
+      (sql.prepare << "SELECT DISTINCT action FROM audit_log ORDER BY action");
+  for (const auto& a : rs) out.push_back(a);
+  return out;
 }
 
 void AuditLog::MoveClient(soci::session& sql, int64_t from_client_id, int64_t to_client_id) const {

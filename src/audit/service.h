@@ -43,6 +43,16 @@ struct Row {
   std::string summary;
   std::string before_json;
   std::string after_json;
+  std::string client_name;  // Search only: the client's current name ("" if none)
+};
+
+// The admin-wide audit page's filters; empty members do not filter.
+struct Filter {
+  std::optional<int64_t> actor_id;  // 0: the system / command line
+  std::string client_search;        // part of the client's current name, any case
+  std::string action;               // exactly
+  std::string from_iso;             // "2026-12-01T00:00:00Z", inclusive
+  std::string to_iso;               // exclusive
 };
 
 class AuditLog {
@@ -55,6 +65,13 @@ class AuditLog {
   std::vector<Row> ListForClient(soci::session& sql, int64_t client_id, int64_t offset,
                                  int64_t limit) const;
   int64_t CountForClient(soci::session& sql, int64_t client_id) const;
+
+  // Everything, newest first, narrowed by `filter` (the admin's audit page).
+  std::vector<Row> Search(soci::session& sql, const Filter& filter, int64_t offset,
+                          int64_t limit) const;
+  int64_t CountSearch(soci::session& sql, const Filter& filter) const;
+  // The actions recorded so far, for the filter's choices.
+  std::vector<std::string> Actions(soci::session& sql) const;
 
   // Re-points the history of a merged client to its survivor.
   void MoveClient(soci::session& sql, int64_t from_client_id, int64_t to_client_id) const;

@@ -157,11 +157,13 @@ void RegisterApi(http::Router& router, ClientService& service) {
   router.Add("POST", "/api/v1/clients/{id}/links", [&service](Request& req) {
     int64_t id = req.ParamId(0, "Client");
     json body = http::ParseJsonObject(req.body);
-    http::RejectUnknownFields(body, {"other_client_id", "label"});
+    http::RejectUnknownFields(body, {"other_client_id", "label", "inverse_label"});
     auto other = http::OptInt(body, "other_client_id");
     if (!other) throw ValidationError("other_client_id", "other_client_id is required");
     auto label = http::OptString(body, "label", kMaxLabel * 4);
-    return JsonResponse(LinkJson(service.AddLink(ActorFrom(req), id, *other, label.value_or(""))),
+    auto inverse = http::OptString(body, "inverse_label", kMaxLabel * 4);
+    return JsonResponse(LinkJson(service.AddLink(ActorFrom(req), id, *other, label.value_or(""),
+                                                 inverse.value_or(""))),
                         201);
   });
   router.Add("DELETE", "/api/v1/client-links/{id}", [&service](Request& req) {

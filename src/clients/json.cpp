@@ -12,7 +12,10 @@ nlohmann::json LinkJson(const ClientLink& link) {
   return {{"id", link.id},
           {"client_id", link.other_client_id},
           {"name", link.other_name},
-          {"label", link.label}};
+          {"label", link.label},
+          {"inverse_label", link.inverse_label},
+          {"direction", link.direction},
+          {"shown_label", link.shown_label()}};
 }
 
 nlohmann::json CountsJson(const ClientCounts& counts) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <map>
 #include <set>
 
 #include "platform/errors.h"
@@ -46,6 +47,35 @@ const std::set<std::string>& FillerWords() {
 }  // namespace
 
 std::string CleanName(std::string_view name) { return text::CollapseWhitespace(name); }
+
+std::string InverseLabel(std::string_view label) {
+  static const std::map<std::string, std::string> kInverse = {
+      {"subsidiary of", "Parent of"},
+      {"parent of", "Subsidiary of"},
+      {"parent company of", "Subsidiary of"},
+      {"owned by", "Owner of"},
+      {"owner of", "Owned by"},
+      {"owns", "Owned by"},
+      {"managed by", "Manages"},
+      {"manages", "Managed by"},
+      {"division of", "Has division"},
+      {"has division", "Division of"},
+      {"branch of", "Has branch"},
+      {"has branch", "Branch of"},
+      {"franchise of", "Franchisor of"},
+      {"franchisor of", "Franchise of"},
+      {"billed through", "Bills for"},
+      {"bills for", "Billed through"},
+      {"supplier of", "Customer of"},
+      {"customer of", "Supplier of"},
+      {"sister company of", "Sister company of"},
+      {"partner of", "Partner of"},
+      {"same group as", "Same group as"},
+      {"related to", "Related to"},
+  };
+  auto it = kInverse.find(text::FoldCase(text::CollapseWhitespace(label)));
+  return it == kInverse.end() ? "" : it->second;
+}
 
 std::string NameKey(std::string_view name) {
   return text::FoldCase(text::CollapseWhitespace(name));

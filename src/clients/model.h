@@ -31,12 +31,24 @@ struct Client {
   bool archived() const { return !archived_at.empty(); }
 };
 
+// A cross-link as one client sees it (C2). A link has a direction: the client it
+// was made from "is <label> of" the other; the other side reads the inverse.
 struct ClientLink {
   int64_t id = 0;
   int64_t other_client_id = 0;
   std::string other_name;
-  std::string label;
+  std::string label;          // as stored, from the linking client's side
+  std::string inverse_label;  // the other side's wording ("" when none is known)
+  std::string direction;      // "outgoing" (this client is <label> of the other),
+                              // "incoming", or "undirected" (made before directions)
+  // What this client's page says before the other's name: the label outgoing (or
+  // undirected), the inverse incoming ("" when there is none).
+  std::string shown_label() const { return direction == "incoming" ? inverse_label : label; }
 };
+
+// The other side's wording of a relationship people commonly use ("Subsidiary of"
+// -> "Parent of", "Sister company of" -> itself); "" when not known.
+std::string InverseLabel(std::string_view label);
 
 // Contacts and sites are the client's own; `owned` holds what other features
 // registered (clients/owners.h), by key: "endpoints", "tickets", "invoices" ...

@@ -1,5 +1,6 @@
 #include <nlohmann/json.hpp>
 
+#include "audit/view.h"
 #include "clients/json.h"
 #include "clients/routes.h"
 #include "platform/errors.h"
@@ -21,8 +22,10 @@ constexpr int64_t kContactsPerPage = 50;
 constexpr int64_t kSitesPerPage = 50;
 constexpr int64_t kHistoryPerPage = 50;
 
-std::string Plural(int64_t n, const std::string& one, const std::string& many) {
-  return std::to_string(n) + " " + (n == 1 ? one : many);
+// "tickets" -> "Tickets", for a label.
+std::string Capitalised(std::string s) {
+  if (!s.empty() && s[0] >= 'a' && s[0] <= 'z') s[0] = static_cast<char>(s[0] - 'a' + 'A');
+  return s;
 }
 
 json ClientView(const Client& c, const ClientCounts& n, const ClientOwners& owners) {
@@ -32,8 +35,8 @@ json ClientView(const Client& c, const ClientCounts& n, const ClientOwners& owne
     int64_t count = n.Owned(o.key);
     owned.push_back({{"key", o.key},
                      {"count", count},
-                     {"text", Plural(count, o.singular, o.plural)},
-                     {"label", o.tab ? o.tab->label : o.plural},
+                     {"text", text::CountOf(count, o.singular, o.plural)},
+                     {"label", o.tab ? o.tab->label : Capitalised(o.plural)},
                      {"blocks_delete", o.blocks_delete && count > 0}});
   }
   return {{"id", c.id},
@@ -48,8 +51,8 @@ json ClientView(const Client& c, const ClientCounts& n, const ClientOwners& owne
           {"created_at", TimeView(c.created_at)},
           {"updated_at", TimeView(c.updated_at)},
           {"counts", CountsJson(n)},
-          {"contacts_text", Plural(n.contacts, "contact", "contacts")},
-          {"sites_text", Plural(n.sites, "site", "sites")},
+          {"contacts_text", text::CountOf(n.contacts, "contact", "contacts")},
+          {"sites_text", text::CountOf(n.sites, "site", "sites")},
           {"owned", owned}};
 }
 
@@ -230,10 +233,18 @@ json ClientPageView(const ClientDetail& d, const std::string& tab, const Request
   view["tabs"] = tab_views;
   json links = json::array();
   for (const auto& l : d.links) {
+    // "Subsidiary of Acme Holdings" on one side, "Parent of Acme Corp" on the other;
+    // without a known inverse the other side says which way it reads.
+    std::string relation = l.shown_label();
+    std::string reverse = l.direction == "incoming" && relation.empty() ? l.label : "";
     links.push_back({{"id", l.id},
                      {"client_id", l.other_client_id},
                      {"name", l.other_name},
-                     {"label", l.label}});
+                     {"label", l.label},
+                     {"relation", relation},
+                     {"has_relation", !relation.empty()},
+                     {"reverse", reverse},
+                     {"has_reverse", !reverse.empty()}});
   }
   view["links"] = links;
   view["can_edit"] = staff::Allows(ActorFrom(req).role, staff::Permission::kEditClients);
@@ -434,7 +445,8 @@ void RegisterPages(http::Router& router, ClientService& service, const Templates
              FormPost(
                  [&service](Request& req) {
                    int64_t id = req.ParamId(0, "Client");
-                   service.AddLinkByName(ActorFrom(req), id, req.Form("other"), req.Form("label"));
+                   service.AddLinkByName(ActorFrom(req), id, req.Form("other"), req.Form("label"),
+                                         req.Form("inverse_label"));
                    return Response::Redirect(ClientUrl(id, "?notice=linked"));
                  },
                  overview));
@@ -476,9 +488,6 @@ void RegisterPages(http::Router& router, ClientService& service, const Templates
         blockers.push_back(o["text"]);
       }
     }
-    const json& counts = view["client"]["counts"];
-    view["removes_text"] = text::CountOf(counts.value("contacts", 0), "contact", "contacts") +
-                           " and " + text::CountOf(counts.value("sites", 0), "site", "sites");
     view["blocked"] = blocked;
     view["blockers"] = blockers;
     if (problem.contains("errors")) view["error"] = problem["errors"].begin().value();
@@ -641,14 +650,9 @@ void RegisterPages(http::Router& router, ClientService& service, const Templates
         service.History(ActorFrom(req), id, (page - 1) * kHistoryPerPage, kHistoryPerPage);
     json rows = json::array();
     for (const auto& r : history.items) {
-      rows.push_back({{"at", TimeView(r.at)},
-                      {"who", r.actor_name},
-                      {"action", r.action},
-                      {"what", r.entity_type},
-                      {"summary", r.summary},
-                      {"before", r.before_json},
-                      {"after", r.after_json},
-                      {"has_detail", !r.before_json.empty() || !r.after_json.empty()}});
+      json entry = audit::EntryView(r);
+      entry["has_client"] = false;  // this tab is the client's own
+      rows.push_back(std::move(entry));
     }
     view["entries"] = rows;
     view["pager"] = PagerView(page, kHistoryPerPage, history.total, [id](int64_t n) {

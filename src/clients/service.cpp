@@ -52,16 +52,16 @@ void CheckName(soci::session& sql, const std::string& name, int64_t exclude_id, 
   }
 }
 
-std::string CleanLabel(const std::string& label) {
+std::string CleanLabel(const std::string& label, const std::string& field = "label") {
   std::string l = text::CollapseWhitespace(label);
   if (l.empty())
-    throw ValidationError("label", "Say how the clients are related, e.g. \"Sister company\"");
+    throw ValidationError(field, "Say how the clients are related, e.g. \"Subsidiary of\"");
   if (!text::IsValidUtf8(l) || text::HasControlCharacters(l)) {
-    throw ValidationError("label", "Label is not valid text");
+    throw ValidationError(field, "Relationship is not valid text");
   }
   if (text::Utf8Length(l) > kMaxLabel) {
-    throw ValidationError("label",
-                          "Label must be at most " + std::to_string(kMaxLabel) + " characters");
+    throw ValidationError(
+        field, "Relationship must be at most " + std::to_string(kMaxLabel) + " characters");
   }
   return l;
 }
@@ -391,9 +391,13 @@ void ClientService::DismissDuplicates(const staff::Actor& actor, const std::vect
 }
 
 ClientLink ClientService::AddLink(const staff::Actor& actor, int64_t client_id,
-                                  int64_t other_client_id, const std::string& label) {
+                                  int64_t other_client_id, const std::string& label,
+                                  const std::string& inverse_label) {
   staff::Require(actor, staff::Permission::kEditClients);
   std::string clean = CleanLabel(label);
+  std::string inverse = text::CollapseWhitespace(inverse_label).empty()
+                            ? InverseLabel(clean)
+                            : CleanLabel(inverse_label, "inverse_label");
   if (other_client_id == client_id) {
     throw ValidationError("other_client_id", "A client cannot be linked to itself");
   }
@@ -409,23 +413,29 @@ ClientLink ClientService::AddLink(const staff::Actor& actor, int64_t client_id,
                          existing->id, "other_client_id");
         }
         std::string now = FormatIsoUtc(clock_.NowUnix());
-        int64_t id = store::InsertLink(sql, client_id, other_client_id, clean, now);
-        link = ClientLink{id, other->id, other->name, clean};
-        nlohmann::json after = {
-            {"id", id}, {"client_ids", {client_id, other_client_id}}, {"label", clean}};
-        for (const Client* c : {&self, &*other}) {
-          const Client& peer = c == &self ? *other : self;
-          audit_.Write(sql, actor.Who(),
-                       {"link", "client_link", id, c->id,
-                        "Linked to " + peer.name + " (" + clean + ")", "", after.dump()});
-        }
+        int64_t id =
+            store::InsertLink(sql, client_id, other_client_id, client_id, clean, inverse, now);
+        link = ClientLink{id, other->id, other->name, clean, inverse, "outgoing"};
+        nlohmann::json after = {{"id", id},
+                                {"client_ids", {client_id, other_client_id}},
+                                {"label", clean},
+                                {"inverse_label", inverse}};
+        audit_.Write(
+            sql, actor.Who(),
+            {"link", "client_link", id, self.id, clean + " " + other->name, "", after.dump()});
+        audit_.Write(sql, actor.Who(),
+                     {"link", "client_link", id, other->id,
+                      (inverse.empty() ? self.name + " is " + clean + " this client"
+                                       : inverse + " " + self.name),
+                      "", after.dump()});
       },
       "These clients are already linked");
   return link;
 }
 
 ClientLink ClientService::AddLinkByName(const staff::Actor& actor, int64_t client_id,
-                                        const std::string& other_name, const std::string& label) {
+                                        const std::string& other_name, const std::string& label,
+                                        const std::string& inverse_label) {
   staff::Require(actor, staff::Permission::kEditClients);
   std::string name = text::CollapseWhitespace(other_name);
   if (name.empty()) throw ValidationError("other", "Name the client to link to");
@@ -436,7 +446,7 @@ ClientLink ClientService::AddLinkByName(const staff::Actor& actor, int64_t clien
     throw ValidationError(
         "other", "Several clients are called " + name + ": link from the other client's page");
   }
-  return AddLink(actor, client_id, matches[0].id, label);
+  return AddLink(actor, client_id, matches[0].id, label, inverse_label);
 }
 
 void ClientService::RemoveLink(const staff::Actor& actor, int64_t link_id,

@@ -75,12 +75,15 @@ class ClientService {
   std::vector<Client> GetMany(const staff::Actor& actor, const std::vector<int64_t>& ids);
 
   // C2 cross-links.
+  // `client_id` "is <label> of" the other client ("Subsidiary of"); the other's
+  // page reads `inverse_label`, or the known inverse of the label when empty.
   ClientLink AddLink(const staff::Actor& actor, int64_t client_id, int64_t other_client_id,
-                     const std::string& label);
+                     const std::string& label, const std::string& inverse_label = "");
   // The same, naming the other client as a person types it (C3 name folding);
   // ValidationError("other") when no client, or more than one, has that name.
   ClientLink AddLinkByName(const staff::Actor& actor, int64_t client_id,
-                           const std::string& other_name, const std::string& label);
+                           const std::string& other_name, const std::string& label,
+                           const std::string& inverse_label = "");
   // `client_id`: the client the caller reached the link through; a link that does
   // not involve it is NotFound.
   void RemoveLink(const staff::Actor& actor, int64_t link_id,

@@ -353,17 +353,31 @@ void InsertNotDuplicate(soci::session& sql, int64_t low, int64_t high, const std
       soci::use(lo), soci::use(hi), soci::use(now);
 }
 
+namespace {
+
+// The link as `viewer` sees it.
+ClientLink ViewOf(int64_t viewer, int64_t id, int64_t other, const std::string& other_name,
+                  const std::string& label, std::optional<int64_t> from_id,
+                  const std::string& inverse_label) {
+  std::string direction = !from_id ? "undirected" : *from_id == viewer ? "outgoing" : "incoming";
+  return ClientLink{id, other, other_name, label, inverse_label, direction};
+}
+
+}  // namespace
+
 std::vector<ClientLink> ListLinks(soci::session& sql, int64_t client_id) {
   std::vector<ClientLink> out;
   long long a = client_id, b = client_id, c = client_id;
   soci::rowset<soci::row> rs =
-      (sql.prepare << "SELECT l.id, o.id, o.name, l.label FROM client_links l JOIN clients o "
+      (sql.prepare << "SELECT l.id, o.id AS other_id, o.name AS other_name, l.label, l.from_id, "
+                      "l.inverse_label FROM client_links l JOIN clients o "
                       "ON o.id = CASE WHEN l.low_id = :a THEN l.high_id ELSE l.low_id END "
                       "WHERE l.low_id = :b OR l.high_id = :c ORDER BY o.name_key",
        soci::use(a), soci::use(b), soci::use(c));
   for (const auto& r : rs) {
-    out.push_back(
-        ClientLink{db::RowInt(r, 0), db::RowInt(r, 1), db::RowText(r, 2), db::RowText(r, 3)});
+    out.push_back(ViewOf(client_id, db::RowInt(r, "id"), db::RowInt(r, "other_id"),
+                         db::RowText(r, "other_name"), db::RowText(r, "label"),
+                         db::RowOptInt(r, "from_id"), db::RowText(r, "inverse_label")));
   }
   return out;
 }
@@ -382,7 +396,8 @@ std::map<int64_t, std::vector<ClientLink>> LinksOf(soci::session& sql,
     return m;
   };
   std::string query =
-      "SELECT l.id, l.low_id, l.high_id, l.label, lo.name, hi.name FROM client_links l "
+      "SELECT l.id, l.low_id, l.high_id, l.label, l.from_id, l.inverse_label, lo.name AS low_name, "
+      "hi.name AS high_name FROM client_links l "
       "JOIN clients lo ON lo.id = l.low_id JOIN clients hi ON hi.id = l.high_id "
       "WHERE l.low_id IN (" +
       marks("a") + ") OR l.high_id IN (" + marks("b") + ") ORDER BY l.id";
@@ -399,21 +414,38 @@ std::map<int64_t, std::vector<ClientLink>> LinksOf(soci::session& sql,
   st.execute();
   std::set<int64_t> wanted(client_ids.begin(), client_ids.end());
   while (st.fetch()) {
-    int64_t id = db::RowInt(r, 0), low = db::RowInt(r, 1), high = db::RowInt(r, 2);
-    std::string label = db::RowText(r, 3);
-    if (wanted.count(low)) out[low].push_back(ClientLink{id, high, db::RowText(r, 5), label});
-    if (wanted.count(high)) out[high].push_back(ClientLink{id, low, db::RowText(r, 4), label});
+    int64_t id = db::RowInt(r, "id"), low = db::RowInt(r, "low_id"),
+            high = db::RowInt(r, "high_id");
+    std::string label = db::RowText(r, "label"), inverse = db::RowText(r, "inverse_label");
+    std::optional<int64_t> from = db::RowOptInt(r, "from_id");
+    if (wanted.count(low)) {
+      out[low].push_back(ViewOf(low, id, high, db::RowText(r, "high_name"), label, from, inverse));
+    }
+    if (wanted.count(high)) {
+      out[high].push_back(ViewOf(high, id, low, db::RowText(r, "low_name"), label, from, inverse));
+    }
   }
   return out;
 }
 
+namespace {
+
+LinkRow ToLinkRow(const soci::row& r) {
+  return LinkRow{db::RowInt(r, "id"),         db::RowInt(r, "low_id"),
+                 db::RowInt(r, "high_id"),    db::RowText(r, "label"),
+                 db::RowOptInt(r, "from_id"), db::RowText(r, "inverse_label")};
+}
+
+}  // namespace
+
 std::optional<LinkRow> FindLink(soci::session& sql, int64_t link_id) {
   long long id = link_id;
   soci::rowset<soci::row> rs =
-      (sql.prepare << "SELECT id, low_id, high_id, label FROM client_links WHERE id = :id",
+      (sql.prepare << "SELECT id, low_id, high_id, label, from_id, inverse_label FROM client_links "
+                      "WHERE id = :id",
        soci::use(id));
   for (const auto& r : rs) {
-    return LinkRow{db::RowInt(r, 0), db::RowInt(r, 1), db::RowInt(r, 2), db::RowText(r, 3)};
+    return ToLinkRow(r);
   }
   return std::nullopt;
 }
@@ -421,21 +453,25 @@ std::optional<LinkRow> FindLink(soci::session& sql, int64_t link_id) {
 std::optional<LinkRow> FindLinkBetween(soci::session& sql, int64_t a, int64_t b) {
   long long low = std::min(a, b), high = std::max(a, b);
   soci::rowset<soci::row> rs =
-      (sql.prepare << "SELECT id, low_id, high_id, label FROM client_links "
-                      "WHERE low_id = :l AND high_id = :h",
+      (sql.prepare << "SELECT id, low_id, high_id, label, from_id, inverse_label FROM "
+                      "client_links WHERE low_id = :l AND high_id = :h",
        soci::use(low), soci::use(high));
   for (const auto& r : rs) {
-    return LinkRow{db::RowInt(r, 0), db::RowInt(r, 1), db::RowInt(r, 2), db::RowText(r, 3)};
+    return ToLinkRow(r);
   }
   return std::nullopt;
 }
 
-int64_t InsertLink(soci::session& sql, int64_t a, int64_t b, const std::string& label,
+int64_t InsertLink(soci::session& sql, int64_t a, int64_t b, std::optional<int64_t> from_id,
+                   const std::string& label, const std::string& inverse_label,
                    const std::string& now) {
-  long long low = std::min(a, b), high = std::max(a, b), id = 0;
-  sql << "INSERT INTO client_links (low_id, high_id, label, created_at) VALUES "
-         "(:l, :h, :label, :now) RETURNING id",
-      soci::use(low), soci::use(high), soci::use(label), soci::use(now), soci::into(id);
+  long long low = std::min(a, b), high = std::max(a, b), id = 0, from = from_id.value_or(0);
+  soci::indicator from_ind = from_id ? soci::i_ok : soci::i_null;
+  soci::indicator inverse_ind = inverse_label.empty() ? soci::i_null : soci::i_ok;
+  sql << "INSERT INTO client_links (low_id, high_id, label, from_id, inverse_label, created_at) "
+         "VALUES (:l, :h, :label, :f, :inv, :now) RETURNING id",
+      soci::use(low), soci::use(high), soci::use(label), soci::use(from, from_ind),
+      soci::use(inverse_label, inverse_ind), soci::use(now), soci::into(id);
   return id;
 }
 
@@ -524,18 +560,20 @@ void MoveLinks(soci::session& sql, int64_t from_id, int64_t to_id, const std::st
   std::vector<LinkRow> links;
   long long a = from_id, b = from_id;
   soci::rowset<soci::row> rs =
-      (sql.prepare << "SELECT id, low_id, high_id, label FROM client_links "
-                      "WHERE low_id = :a OR high_id = :b",
+      (sql.prepare << "SELECT id, low_id, high_id, label, from_id, inverse_label FROM "
+                      "client_links WHERE low_id = :a OR high_id = :b",
        soci::use(a), soci::use(b));
   for (const auto& r : rs) {
-    links.push_back(
-        LinkRow{db::RowInt(r, 0), db::RowInt(r, 1), db::RowInt(r, 2), db::RowText(r, 3)});
+    links.push_back(ToLinkRow(r));
   }
   for (const auto& l : links) {
     int64_t other = l.low_id == from_id ? l.high_id : l.low_id;
     DeleteLink(sql, l.id);
     if (other == to_id || FindLinkBetween(sql, other, to_id)) continue;
-    InsertLink(sql, other, to_id, l.label, now);
+    // The direction stays with the organisation: the survivor takes the merged side.
+    std::optional<int64_t> direction = l.from_id;
+    if (direction && *direction == from_id) direction = to_id;
+    InsertLink(sql, other, to_id, direction, l.label, l.inverse_label, now);
   }
 }
 

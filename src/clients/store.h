@@ -59,10 +59,15 @@ struct LinkRow {
   int64_t low_id = 0;
   int64_t high_id = 0;
   std::string label;
+  std::optional<int64_t> from_id;  // nullopt: made before links had a direction
+  std::string inverse_label;
 };
 std::optional<LinkRow> FindLink(soci::session& sql, int64_t link_id);
 std::optional<LinkRow> FindLinkBetween(soci::session& sql, int64_t a, int64_t b);
-int64_t InsertLink(soci::session& sql, int64_t a, int64_t b, const std::string& label,
+// Links clients a and b; `from_id` (a or b) "is <label> of" the other, nullopt
+// keeps the link undirected (as links made before directions are).
+int64_t InsertLink(soci::session& sql, int64_t a, int64_t b, std::optional<int64_t> from_id,
+                   const std::string& label, const std::string& inverse_label,
                    const std::string& now);
 void DeleteLink(soci::session& sql, int64_t link_id);
 

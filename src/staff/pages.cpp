@@ -54,6 +54,7 @@ std::string StaffNotice(const std::string& notice) {
 void RegisterPages(http::Router& router, StaffService& service, const Templates& templates,
                    const std::string& public_url) {
   RegisterSecurityPages(router, service, templates);
+  RegisterAuditPage(router, service, templates);
   FormPage login_page = [&service, &templates](Request& req, const json& problem, int status) {
     json view = {
         {"next", req.method == "POST" ? req.Form("next") : req.Query("next")},

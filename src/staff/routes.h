@@ -14,6 +14,8 @@ void RegisterPages(http::Router& router, StaffService& service, const Templates&
 // Part of RegisterPages: the second step of sign-in, My account, the admin's actions
 // on staff, password reset links.
 void RegisterSecurityPages(http::Router& router, StaffService& service, const Templates& templates);
+// Part of RegisterPages: the admin's audit log page.
+void RegisterAuditPage(http::Router& router, StaffService& service, const Templates& templates);
 // The page asking for a sign-in's second step (a code, or setting two-factor up).
 http::Response SecondStepPage(StaffService& service, const Templates& templates, http::Request& req,
                               const SignInStep& step, const std::string& next,

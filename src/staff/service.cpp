@@ -633,6 +633,18 @@ void StaffService::CompletePasswordReset(const std::string& token, const std::st
   });
 }
 
+StaffService::AuditPage StaffService::SearchAudit(const Actor& by, const audit::Filter& filter,
+                                                  int64_t offset, int64_t limit) {
+  Require(by, Permission::kManageStaff);
+  AuditPage page;
+  db_.Read([&](soci::session& sql) {
+    page.items = audit_.Search(sql, filter, offset, limit);
+    page.total = audit_.CountSearch(sql, filter);
+    page.actions = audit_.Actions(sql);
+  });
+  return page;
+}
+
 bool StaffService::TwoFactorRequired() {
   bool on = false;
   db_.Read([&](soci::session& sql) { on = settings::GetBool(sql, kRequireTwoFactor, false); });

@@ -155,6 +155,15 @@ class StaffService final : public http::Authenticator {
   std::optional<User> PasswordResetFor(const std::string& token);
   void CompletePasswordReset(const std::string& token, const std::string& password);
 
+  // The admin-wide audit log (U2), newest first, filtered; kManageStaff.
+  struct AuditPage {
+    std::vector<audit::Row> items;
+    int64_t total = 0;
+    std::vector<std::string> actions;  // every action recorded, for the filter
+  };
+  AuditPage SearchAudit(const Actor& by, const audit::Filter& filter, int64_t offset,
+                        int64_t limit);
+
   // The MSP-wide rule "require two-factor for all staff".
   bool TwoFactorRequired();
   void SetTwoFactorRequired(const Actor& by, bool required);

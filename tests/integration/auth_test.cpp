@@ -304,7 +304,7 @@ namespace opsmerge::testing {
 namespace {
 
 TEST(ReleaseBuild, HasNoTestHooks) {
-  Server release({}, nullptr, RELEASE_BINARY);
+  Server release({}, nullptr, ReleaseBinary());
   HttpResult clock = release.Request("POST", "/__test__/clock", R"({"advance_seconds":60})",
                                      {{"Content-Type", "application/json"}});
   EXPECT_EQ(clock.status, 404) << "the release binary cannot have its time moved";

@@ -112,6 +112,44 @@ TEST_F(ClientsApi, MalformedRequestsAreClear4xxNever500) {
   EXPECT_EQ(Call("PUT", "/api/v1/clients").status, 405);
 }
 
+TEST_F(ClientsApi, C2_AFreeLabelTakesAnOptionalInverseAndMergesKeepTheDirection) {
+  int64_t vendor = Create({{"name", "Direction Vendor Ltd"}});
+  int64_t customer = Create({{"name", "Direction Customer Ltd"}});
+  int64_t twin = Create({{"name", "Direction Customer Twin"}});
+  int64_t other = Create({{"name", "Direction Other Ltd"}});
+  ASSERT_EQ(Call("POST", P(vendor, "/links"),
+                 {{"other_client_id", customer},
+                  {"label", "Hosting provider for"},
+                  {"inverse_label", "Hosted by"}})
+                .status,
+            201);
+  json c = Call("GET", P(customer)).Json();
+  EXPECT_EQ(c["links"][0]["shown_label"], "Hosted by");
+  ASSERT_EQ(Call("POST", P(other, "/links"), {{"other_client_id", vendor}, {"label", "Vendor of"}})
+                .status,
+            201);
+  json v = Call("GET", P(vendor)).Json();
+  bool saw_unknown_inverse = false;
+  for (const auto& l : v["links"]) {
+    if (l["client_id"] == other) {
+      saw_unknown_inverse = true;
+      EXPECT_EQ(l["direction"], "incoming");
+      EXPECT_EQ(l["shown_label"], "") << "no guessed wording for a free label";
+    }
+  }
+  EXPECT_TRUE(saw_unknown_inverse);
+  // The customer is merged into the twin: the twin is now "Hosted by" the vendor.
+  ASSERT_EQ(
+      Call("POST", "/api/v1/clients/merge", {{"survivor_id", twin}, {"merged_ids", {customer}}})
+          .status,
+      200);
+  json after = Call("GET", P(twin)).Json();
+  ASSERT_EQ(after["links"].size(), 1u) << after.dump();
+  EXPECT_EQ(after["links"][0]["client_id"], vendor);
+  EXPECT_EQ(after["links"][0]["direction"], "incoming");
+  EXPECT_EQ(after["links"][0]["shown_label"], "Hosted by");
+}
+
 TEST_F(ClientsApi, C2_CrossLinksShowOnBothClients) {
   int64_t parent = Create({{"name", "Link Parent plc"}});
   int64_t child = Create({{"name", "Link Child Ltd"}});
@@ -125,6 +163,12 @@ TEST_F(ClientsApi, C2_CrossLinksShowOnBothClients) {
   EXPECT_EQ(a["links"][0]["name"], "Link Parent plc");
   EXPECT_EQ(a["links"][0]["label"], "Subsidiary of");
   EXPECT_EQ(b["links"][0]["client_id"], child);
+  // A link reads in a direction: the parent's side shows the inverse.
+  EXPECT_EQ(a["links"][0]["direction"], "outgoing");
+  EXPECT_EQ(a["links"][0]["shown_label"], "Subsidiary of");
+  EXPECT_EQ(b["links"][0]["direction"], "incoming");
+  EXPECT_EQ(b["links"][0]["shown_label"], "Parent of");
+  EXPECT_EQ(b["links"][0]["inverse_label"], "Parent of");
   json listed = Call("GET", "/api/v1/clients?q=link%20parent").Json();
   ASSERT_EQ(listed["items"].size(), 1u);
   EXPECT_EQ(listed["items"][0]["links"][0]["name"], "Link Child Ltd")

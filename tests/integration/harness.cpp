@@ -31,6 +31,17 @@ extern char** environ;
 namespace opsmerge::testing {
 
 namespace {
+std::string FromEnv(const char* name, const char* fallback) {
+  const char* v = std::getenv(name);
+  return v && *v ? v : fallback;
+}
+}  // namespace
+
+std::string TestBinary() { return FromEnv("OPSMERGE_TEST_BINARY", OPSMERGE_BINARY); }
+std::string ReleaseBinary() { return FromEnv("OPSMERGE_TEST_RELEASE_BINARY", RELEASE_BINARY); }
+std::string AgentBinary() { return FromEnv("OPSMERGE_TEST_AGENT_BINARY", AGENT_BINARY); }
+
+namespace {
 
 std::string MakeTempDir() {
   std::string tmpl = (std::filesystem::temp_directory_path() / "opsmerge-test-XXXXXX").string();
@@ -219,7 +230,7 @@ int Server::Cli(const std::vector<std::string>& args, const std::string& stdin_t
                 std::string* stdout_text) const {
   std::string in = data_dir_ + "/cli.in", out = data_dir_ + "/cli.out";
   std::ofstream(in) << stdin_text;
-  std::vector<std::string> argv = {OPSMERGE_BINARY};
+  std::vector<std::string> argv = {TestBinary()};
   argv.insert(argv.end(), args.begin(), args.end());
   argv.push_back("--data-dir");
   argv.push_back(data_dir_);
@@ -342,7 +353,7 @@ Agent::~Agent() {
 
 int Agent::Enroll(const std::string& server_url, const std::string& token, std::string* error) {
   std::ofstream(dir_ + "/token") << token << "\n";
-  int pid = Spawn({AGENT_BINARY, "enroll", "--server", server_url, "--config", config_},
+  int pid = Spawn({AgentBinary(), "enroll", "--server", server_url, "--config", config_},
                   dir_ + "/token", dir_ + "/enroll.out", dir_ + "/enroll.err");
   int status = 0;
   waitpid(pid, &status, 0);
@@ -351,7 +362,7 @@ int Agent::Enroll(const std::string& server_url, const std::string& token, std::
 }
 
 void Agent::Start() {
-  pid_ = Spawn({AGENT_BINARY, "run", "--config", config_}, "/dev/null", dir_ + "/run.out",
+  pid_ = Spawn({AgentBinary(), "run", "--config", config_}, "/dev/null", dir_ + "/run.out",
                dir_ + "/run.err");
 }
 
@@ -364,7 +375,7 @@ void Agent::Kill(int signal) {
 }
 
 std::string Agent::Status() {
-  int pid = Spawn({AGENT_BINARY, "status", "--config", config_}, "/dev/null", dir_ + "/status.out",
+  int pid = Spawn({AgentBinary(), "status", "--config", config_}, "/dev/null", dir_ + "/status.out",
                   dir_ + "/status.err");
   int status = 0;
   waitpid(pid, &status, 0);

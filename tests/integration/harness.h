@@ -35,13 +35,20 @@ std::vector<std::vector<std::string>> QueryDatabase(const std::string& data_dir,
                                                     const std::string& pg_url,
                                                     const std::string& select);
 
+// The programs under test: the build's own by default; OPSMERGE_TEST_BINARY,
+// OPSMERGE_TEST_RELEASE_BINARY and OPSMERGE_TEST_AGENT_BINARY point the suite at
+// another build's (scripts/test runs this suite against the sanitizer build).
+std::string TestBinary();
+std::string ReleaseBinary();
+std::string AgentBinary();
+
 class Server {
  public:
   // Starts `opsmerge serve` with extra flags; waits until it listens. With
   // `share_with`, this server is a second node on the other's database.
-  // `binary`: the test build by default; RELEASE_BINARY to check the product itself.
+  // `binary`: the test build by default; ReleaseBinary() to check the product itself.
   explicit Server(std::vector<std::string> extra_args = {}, const Server* share_with = nullptr,
-                  std::string binary = OPSMERGE_BINARY);
+                  std::string binary = TestBinary());
   ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;

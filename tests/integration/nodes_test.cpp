@@ -190,7 +190,7 @@ TEST(Migrations, TwoNodesStartingAtOnceApplyEachMigrationOnce) {
       std::filesystem::temp_directory_path() / ("opsmerge-migrate-" + std::to_string(getpid()));
   std::filesystem::create_directories(dir);
   std::string target = url.empty() ? "--data-dir " + dir : "--database " + url;
-  std::string one = std::string(OPSMERGE_BINARY) + " migrate " + target + " >/dev/null";
+  std::string one = TestBinary() + " migrate " + target + " >/dev/null";
   int rc = std::system(("(" + one + " & " + one + " & " + one + " & wait) && " + one).c_str());
   EXPECT_EQ(rc, 0);
   auto rows =

@@ -140,6 +140,42 @@ TEST_F(Pages, ArchivingASelectionKeepsTheSearch) {
   EXPECT_EQ(done.Header("location"), "/clients?notice=archived&q=kept%20search");
 }
 
+TEST_F(Pages, HistoryReadsAsFieldChangesAndTheAuditPageFilters) {
+  int64_t id = CreateClient("Numbat Audit Ltd", "numbat-audit.example");
+  std::string base = "/clients/" + std::to_string(id);
+  admin_.Get(base + "/edit");
+  ASSERT_EQ(admin_
+                .Post(base, {{"name", "Numbat Audit Group"},
+                             {"domain", "numbat-audit.example"},
+                             {"contact_email", ""}})
+                .status,
+            303);
+  HttpResult history = admin_.Get(base + "/history");
+  EXPECT_TRUE(Contains(history.body,
+                       "Name:</span> <del>Numbat Audit Ltd</del> → "
+                       "<ins>Numbat Audit Group</ins>"))
+      << history.body.substr(0, 3000);
+  size_t raw = history.body.find("{&quot;");
+  EXPECT_EQ(raw, std::string::npos)
+      << "no raw JSON: " << history.body.substr(raw == std::string::npos ? 0 : raw, 200);
+
+  HttpResult all = admin_.Get("/settings/audit");
+  ASSERT_EQ(all.status, 200);
+  EXPECT_TRUE(Contains(all.body, "Numbat Audit Group"));
+  HttpResult by_client = admin_.Get("/settings/audit?client=NUMBAT&action=update");
+  EXPECT_TRUE(Contains(by_client.body, "Edited client Numbat Audit Group"));
+  EXPECT_FALSE(Contains(by_client.body, "Created client Numbat")) << "action filter";
+  EXPECT_FALSE(Contains(
+      admin_.Get("/settings/audit?client=numbat&from=2001-01-01&to=2001-01-02").body, "Numbat"))
+      << "date filter";
+  EXPECT_TRUE(Contains(admin_.Get("/settings/audit?actor=system").body, "Nothing matches") ||
+              !Contains(admin_.Get("/settings/audit?actor=system").body, "Numbat"));
+  EXPECT_EQ(admin_.Get("/settings/audit?from=yesterday").status, 422);
+  Browser tech(*server_);
+  ASSERT_EQ(tech.SignIn("tech@msp.example", kPassword), 303);
+  EXPECT_EQ(tech.Get("/settings/audit").status, 403) << "admins only";
+}
+
 TEST_F(Pages, MergeFromTheListKeepsTheChosenClient) {
   int64_t a = CreateClient("Merge Page Alpha", "alpha-merge.example");
   int64_t b = CreateClient("Merge Page Beta");
@@ -210,8 +246,14 @@ TEST_F(Pages, CrossLinksShowOnBothPages) {
   HttpResult r = admin_.Post("/clients/" + std::to_string(b) + "/links",
                              {{"other", "link page parent"}, {"label", "Subsidiary of"}});
   ASSERT_EQ(r.status, 303);
-  EXPECT_TRUE(Contains(admin_.Get("/clients/" + std::to_string(a)).body, "Link Page Child"));
-  EXPECT_TRUE(Contains(admin_.Get("/clients/" + std::to_string(b)).body, "Subsidiary of"));
+  // Each side reads its own way round: the child is "Subsidiary of" the parent,
+  // the parent is "Parent of" the child.
+  EXPECT_TRUE(Contains(
+      admin_.Get("/clients/" + std::to_string(b)).body,
+      "Subsidiary of</span> <a href=\"/clients/" + std::to_string(a) + "\">Link Page Parent</a>"));
+  EXPECT_TRUE(Contains(
+      admin_.Get("/clients/" + std::to_string(a)).body,
+      "Parent of</span> <a href=\"/clients/" + std::to_string(b) + "\">Link Page Child</a>"));
 }
 
 TEST_F(Pages, HtmxSearchGetsJustTheResults) {

@@ -182,6 +182,18 @@ TEST(Duplicates, GroupsBySameNameDomainAndSimilarName) {
   EXPECT_TRUE(groups.empty());
 }
 
+TEST(Links, KnownRelationshipsHaveTheirInverse) {
+  EXPECT_EQ(InverseLabel("Subsidiary of"), "Parent of");
+  EXPECT_EQ(InverseLabel("  parent   OF "), "Subsidiary of");
+  EXPECT_EQ(InverseLabel("Sister company of"), "Sister company of");
+  EXPECT_EQ(InverseLabel("Managed by"), "Manages");
+  EXPECT_EQ(InverseLabel("Hosting provider for"), "") << "free labels are not guessed";
+  ClientLink in{1, 2, "Acme Corp", "Subsidiary of", "Parent of", "incoming"};
+  EXPECT_EQ(in.shown_label(), "Parent of");
+  ClientLink out{1, 2, "Acme Holdings", "Subsidiary of", "Parent of", "outgoing"};
+  EXPECT_EQ(out.shown_label(), "Subsidiary of");
+}
+
 TEST(Lists, FiltersAndSortsParse) {
   EXPECT_EQ(ParseArchivedFilter(""), ArchivedFilter::kActive);
   EXPECT_EQ(ParseArchivedFilter("false"), ArchivedFilter::kActive);

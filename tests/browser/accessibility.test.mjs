@@ -1,0 +1,142 @@
+// Every page state, checked the way screen-reader and phone users meet them:
+// axe-core (WCAG 2.1 A/AA and best practice) must find no critical or serious
+// violation, and at 390 px wide no page may scroll sideways.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { startServer, startBrowser, screenshotter } from "./server.mjs";
+
+const require = createRequire(import.meta.url);
+const axeSource = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
+const password = "tram lemon ladder forty-seven";
+
+let server, browser, page, shot;
+let clientId, contactId, siteId;
+
+async function signIn() {
+  await page.goto(server.base + "/login");
+  await page.getByLabel("Email").fill("ada@msp.example");
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.waitForURL(/\/clients$/);
+}
+
+before(async () => {
+  server = await startServer();
+  browser = await startBrowser();
+  // The page's CSP allows no injected script; axe is a test tool, not page code.
+  page = await browser.newPage({ viewport: { width: 1280, height: 900 }, bypassCSP: true });
+  page.on("dialog", (d) => d.accept());
+  shot = screenshotter(page);
+  await page.goto(server.setup);
+  await page.getByLabel("Your name").fill("Ada Admin");
+  await page.getByLabel("Email").fill("ada@msp.example");
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Create administrator" }).click();
+  await page.waitForURL(/\/clients$/);
+  // Some data, so lists, tabs and badges are drawn.
+  for (const [name, domain] of [["Acme Corp", "acmecorp.co.uk"], ["Acme Holdings", "acmeholdings.co.uk"],
+                                ["ACME Corporation Ltd", ""]]) {
+    await page.goto(server.base + "/clients/new");
+    await page.getByLabel("Name", { exact: true }).fill(name);
+    await page.getByLabel("Domain", { exact: true }).fill(domain);
+    await page.getByRole("button", { name: "Create" }).click();
+    await page.waitForURL(/\/clients\/\d+/);
+    if (!clientId) clientId = page.url().match(/\/clients\/(\d+)/)[1];
+  }
+  const base = `${server.base}/clients/${clientId}`;
+  await page.goto(base + "/contacts/new");
+  await page.getByLabel("Name", { exact: true }).fill("Jane Smith");
+  await page.getByLabel("Email").fill("jane@acmecorp.co.uk");
+  await page.getByRole("button", { name: /Create|Save|Add/ }).first().click();
+  await page.goto(base + "/sites/new");
+  await page.getByLabel("Name", { exact: true }).fill("London office");
+  await page.getByRole("button", { name: /Create|Save|Add/ }).first().click();
+  await page.goto(base);
+  await page.getByLabel(/is …/).fill("Subsidiary of");
+  await page.getByLabel(/of client/).fill("Acme Holdings");
+  await page.getByRole("button", { name: "Add link" }).click();
+  await page.goto(base + "/contacts");
+  contactId = (await page.locator("a[href*='/contacts/'][href$='/edit']").first().getAttribute("href"))
+    .match(/contacts\/(\d+)/)[1];
+  await page.goto(base + "/sites");
+  siteId = (await page.locator("a[href*='/sites/'][href$='/edit']").first().getAttribute("href"))
+    .match(/sites\/(\d+)/)[1];
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+function pages() {
+  const c = `/clients/${clientId}`;
+  return [
+    "/clients", "/clients?q=acme", "/clients/new", "/clients/duplicates",
+    c, `${c}/edit`, `${c}/contacts`, `${c}/contacts/new`, `${c}/contacts/${contactId}/edit`,
+    `${c}/sites`, `${c}/sites/new`, `${c}/sites/${siteId}/edit`, `${c}/history`,
+    `${c}/endpoints`, `${c}/add-agent`, `${c}/delete`,
+    "/endpoints", "/settings/staff", "/settings/api-keys", "/settings/audit", "/account",
+  ];
+}
+
+async function violations() {
+  await page.evaluate(axeSource);
+  const result = await page.evaluate(() =>
+    window.axe.run(document, { runOnly: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"] }));
+  return result.violations
+    .filter((v) => v.impact === "critical" || v.impact === "serious")
+    .map((v) => `${v.impact} ${v.id}: ${v.help} (${v.nodes.length}x, e.g. ${v.nodes[0].target.join(" ")})`);
+}
+
+test("no critical or serious axe violations on any page, signed in or out", async () => {
+  const found = [];
+  for (const path of pages()) {
+    await page.goto(server.base + path);
+    for (const v of await violations()) found.push(`${path}: ${v}`);
+    const mains = await page.locator("h1, h2.page-title, main h2").count();
+    assert.ok(mains >= 1, `${path} has a heading`);
+  }
+  const context = await browser.newContext({ bypassCSP: true });
+  const signedOut = await context.newPage();
+  const keep = page;
+  page = signedOut;
+  await page.goto(server.base + "/login");
+  for (const v of await violations()) found.push(`/login: ${v}`);
+  page = keep;
+  await context.close();
+  assert.deepEqual(found, []);
+});
+
+test("a skip link leads past the sidebar to the page's content", async () => {
+  await page.goto(server.base + "/clients");
+  await page.keyboard.press("Tab");
+  const focused = await page.evaluate(() => document.activeElement?.textContent?.trim());
+  assert.equal(focused, "Skip to content");
+  assert.equal(await page.locator("main#content").count(), 1);
+});
+
+test("at phone width (390 px) the menu is a button and no page scrolls sideways", async () => {
+  await page.setViewportSize({ width: 390, height: 844 });
+  const wide = [];
+  for (const path of pages()) {
+    await page.goto(server.base + path);
+    const width = await page.evaluate(() => document.documentElement.scrollWidth);
+    if (width > 390) wide.push(`${path}: ${width}px`);
+  }
+  assert.deepEqual(wide, []);
+  await page.goto(server.base + "/clients");
+  const menu = page.getByRole("button", { name: "Menu" });
+  assert.ok(await menu.isVisible(), "a menu button");
+  assert.ok(!(await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Endpoints" }).isVisible()),
+    "the sidebar is folded away");
+  await menu.click();
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Endpoints" }).waitFor();
+  await shot("phone-clients-menu");
+  await page.goto(server.base + `/clients/${clientId}`);
+  await shot("phone-client-page");
+  await page.goto(server.base + "/endpoints");
+  await shot("phone-endpoints");
+  await page.setViewportSize({ width: 1280, height: 900 });
+});
