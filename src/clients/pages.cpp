@@ -295,7 +295,9 @@ void RegisterPages(http::Router& router, ClientService& service, const Templates
 
   router.Add("GET", "/clients/suggest", [&service, &t](Request& req) {
     ClientQuery q;
-    q.search = text::Trim(req.Query("other")).substr(0, 200);
+    // The link form names its field "other", the endpoint filter "client".
+    std::string typed = req.Query("other").empty() ? req.Query("client") : req.Query("other");
+    q.search = text::Trim(typed).substr(0, 200);
     q.limit = 10;
     json options = json::array();
     if (!q.search.empty()) {

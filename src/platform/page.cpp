@@ -65,6 +65,22 @@ http::Response RenderFragment(const Templates& templates, const http::Request& r
 
 nlohmann::json TimeView(int64_t unix_seconds) { return {{kTimeMarker, unix_seconds}}; }
 
+nlohmann::json AgoView(int64_t unix_seconds, int64_t now) {
+  int64_t d = std::max<int64_t>(0, now - unix_seconds);
+  std::string ago;
+  if (d < 60) {
+    ago = "just now";
+  } else if (d < 3600) {
+    ago = std::to_string(d / 60) + " min ago";
+  } else if (d < 86400) {
+    ago = std::to_string(d / 3600) + " h ago";
+  } else {
+    int64_t days = d / 86400;
+    ago = std::to_string(days) + (days == 1 ? " day ago" : " days ago");
+  }
+  return {{"ago", ago}, {"exact", TimeView(unix_seconds)}};
+}
+
 nlohmann::json TimeView(const std::string& iso_utc) {
   if (iso_utc.empty()) return "";
   int64_t t = ParseIsoUtc(iso_utc);

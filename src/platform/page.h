@@ -41,6 +41,9 @@ http::Response RenderFragment(const Templates& templates, const http::Request& r
 nlohmann::json TimeView(int64_t unix_seconds);
 // From the stored ISO form ("2026-11-25T06:55:08Z"); "" stays "" (no time).
 nlohmann::json TimeView(const std::string& iso_utc);
+// How long ago, as people say it ("just now", "4 min ago", "3 h ago", "2 days ago"),
+// with the exact time for a tooltip: {"ago": ..., "exact": TimeView}.
+nlohmann::json AgoView(int64_t unix_seconds, int64_t now);
 
 // ---- Forms ---------------------------------------------------------------------------
 // Draws a form page. `problem` is empty for a fresh form (GET), or holds what went

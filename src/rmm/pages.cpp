@@ -35,7 +35,38 @@ std::string Bytes(int64_t b) {
   return buf;
 }
 
-json EndpointRow(const Endpoint& e, Status status) {
+// What tells machines apart in a list: an address (IPv4 first, not loopback or
+// link-local), the serial number and who is signed in, from the last inventory.
+void AddIdentity(json& row, const std::string& inventory_json) {
+  row["ip"] = "";
+  row["serial"] = "";
+  row["user"] = "";
+  json inv = json::parse(inventory_json, nullptr, false);
+  if (!inv.is_object()) return;
+  std::string v4, v6;
+  for (const auto& nic : inv.value("network", json::array())) {
+    if (!nic.is_object() || nic.value("name", "") == "lo") continue;
+    for (const auto& a : nic.value("addresses", json::array())) {
+      if (!a.is_string()) continue;
+      std::string s = a.get<std::string>();
+      if (s.rfind("127.", 0) == 0 || s == "::1" || s.rfind("fe80", 0) == 0) continue;
+      std::string& slot = s.find(':') == std::string::npos ? v4 : v6;
+      if (slot.empty()) slot = s;
+    }
+  }
+  row["ip"] = v4.empty() ? v6 : v4;
+  if (inv.contains("hardware") && inv["hardware"].is_object()) {
+    const json& serial = inv["hardware"].value("serial", json(""));
+    if (serial.is_string()) row["serial"] = serial;
+  }
+  std::string users;
+  for (const auto& u : inv.value("users", json::array())) {
+    if (u.is_string()) users += (users.empty() ? "" : ", ") + u.get<std::string>();
+  }
+  row["user"] = users;
+}
+
+json EndpointRow(const Endpoint& e, Status status, int64_t now) {
   json row = {{"id", e.id},
               {"client_id", e.client_id},
               {"client_name", e.client_name},
@@ -45,6 +76,8 @@ json EndpointRow(const Endpoint& e, Status status) {
               {"online", status == Status::kOnline},
               {"status", StatusName(status)},
               {"last_seen", e.last_seen_at ? TimeView(*e.last_seen_at) : json("")},
+              {"seen", e.last_seen_at ? AgoView(*e.last_seen_at, now) : json(nullptr)},
+              {"never_seen", !e.last_seen_at},
               {"billable", e.billable},
               {"retired", e.retired},
               {"cpu", ""},
@@ -56,6 +89,7 @@ json EndpointRow(const Endpoint& e, Status status) {
     row["memory"] = Pct(e.metrics->memory_percent);
     row["disk"] = Pct(e.metrics->disk_percent);
   }
+  AddIdentity(row, e.inventory_json);
   return row;
 }
 
@@ -80,7 +114,7 @@ constexpr int64_t kEndpointsPerPage = 100;
 // The query string of an endpoint list's filters, for its pager's links.
 std::string FilterQuery(const Request& req) {
   std::string q;
-  for (const char* name : {"client_id", "site_id", "status", "q"}) {
+  for (const char* name : {"client_id", "site_id", "status", "q", "client", "sort"}) {
     std::string v = req.Query(name);
     if (!v.empty()) q += std::string("&") + name + "=" + http::UrlEncode(v);
   }
@@ -192,7 +226,8 @@ void RegisterPages(http::Router& router, RmmService& service, clients::ClientSer
     EndpointPage result = service.ListEndpoints(actor, q);
     json view = clients::ClientPageView(d, "endpoints", req, clients.owners());
     json rows = json::array();
-    for (const auto& e : result.items) rows.push_back(EndpointRow(e, service.StatusOf(e)));
+    for (const auto& e : result.items)
+      rows.push_back(EndpointRow(e, service.StatusOf(e), service.Now()));
     view["endpoints"] = rows;
     view["has_endpoints"] = !rows.empty();
     view["total"] = result.total;
@@ -240,14 +275,37 @@ void RegisterPages(http::Router& router, RmmService& service, clients::ClientSer
     q.status = req.Query("status");
     if (q.status != "online" && q.status != "offline") q.status.clear();
     q.search = text::Trim(req.Query("q")).substr(0, 200);
+    q.client_search = text::Trim(req.Query("client")).substr(0, 200);
+    q.sort = req.Query("sort");
     int64_t page = PageNumber(req);
     q.offset = (page - 1) * kEndpointsPerPage;
     q.limit = kEndpointsPerPage;
     EndpointPage result = service.ListEndpoints(ActorFrom(req), q);
     json rows = json::array();
-    for (const auto& e : result.items) rows.push_back(EndpointRow(e, service.StatusOf(e)));
+    for (const auto& e : result.items)
+      rows.push_back(EndpointRow(e, service.StatusOf(e), service.Now()));
     std::string filters = FilterQuery(req);
+    // Column headings sort; the active one again reverses.
+    std::string no_sort;
+    for (const char* name : {"client_id", "site_id", "status", "q", "client"}) {
+      std::string v = req.Query(name);
+      if (!v.empty()) no_sort += std::string("&") + name + "=" + http::UrlEncode(v);
+    }
+    json sorts = json::object();
+    for (const char* key : {"hostname", "client", "os", "last_seen"}) {
+      bool active = q.sort == key || q.sort == std::string("-") + key;
+      bool desc = q.sort == std::string("-") + key;
+      std::string next = active && !desc ? std::string("-") + key : key;
+      std::string url = "/endpoints?sort=";
+      url.append(next).append(no_sort);
+      sorts[key] = {{"url", url},
+                    {"arrow", active ? (desc ? "↓" : "↑") : ""},
+                    {"aria", active ? (desc ? "descending" : "ascending") : "none"}};
+    }
     json view = {{"endpoints", rows},
+                 {"sort", sorts},
+                 {"client", q.client_search},
+                 {"refresh_url", "/endpoints?page=" + std::to_string(page) + filters},
                  {"has_endpoints", !rows.empty()},
                  {"total", result.total},
                  {"total_text", text::CountOf(result.total, "endpoint", "endpoints")},
@@ -273,7 +331,7 @@ void RegisterPages(http::Router& router, RmmService& service, clients::ClientSer
                                                 int status) {
     staff::Actor actor = ActorFrom(req);
     Endpoint e = service.GetEndpoint(actor, id);
-    json view = EndpointRow(e, service.StatusOf(e));
+    json view = EndpointRow(e, service.StatusOf(e), service.Now());
     view["notes"] = e.notes;
     view["site_id"] = e.site_id ? *e.site_id : 0;
     view["sites"] = SiteOptions(clients, actor, e.client_id, e.site_id);

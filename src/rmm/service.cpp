@@ -299,6 +299,13 @@ EndpointPage RmmService::ListEndpoints(const staff::Actor& actor, const Endpoint
   }
   f.online_since = clock_.NowUnix() - 3 * settings_.checkin_interval;
   f.search = q.search;
+  f.client_search = q.client_search;
+  static const std::set<std::string> kSorts = {"hostname", "client", "os", "last_seen"};
+  std::string key = !q.sort.empty() && q.sort[0] == '-' ? q.sort.substr(1) : q.sort;
+  if (!q.sort.empty() && !kSorts.count(key)) {
+    throw ValidationError("sort", "sort must be hostname, client, os or last_seen");
+  }
+  f.sort = q.sort;
   EndpointPage page;
   db_.Read([&](soci::session& sql) {
     page.items = store::ListEndpoints(sql, f, q.offset, q.limit);

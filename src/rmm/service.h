@@ -59,6 +59,8 @@ struct EndpointQuery {
   bool pool_only = false;
   std::string status;  // "", "online", "offline"
   std::string search;
+  std::string client_search;  // part of the client's name
+  std::string sort;           // "hostname", "client", "os", "last_seen"; '-' reverses
   int64_t offset = 0;
   int64_t limit = 50;
 };

@@ -5,6 +5,7 @@
 #include <soci/soci.h>
 
 #include "platform/db.h"
+#include "platform/text.h"
 
 namespace opsmerge::rmm::store {
 
@@ -76,29 +77,50 @@ std::string Where(const EndpointFilter& f) {
     w += " AND (e.last_seen_at IS NULL OR e.last_seen_at < :since)";
   }
   if (!f.search.empty()) w += " AND lower(e.hostname) LIKE :search ESCAPE '!'";
+  if (!f.client_search.empty()) w += " AND c.name_key LIKE :client_search ESCAPE '!'";
   return w;
+}
+
+// A whitelisted ORDER BY: the sort name never reaches the SQL text itself.
+std::string OrderBy(const std::string& sort) {
+  bool desc = !sort.empty() && sort[0] == '-';
+  std::string key = desc ? sort.substr(1) : sort;
+  std::string dir = desc ? " DESC" : "";
+  if (key == "client") return " ORDER BY c.name_key" + dir + ", lower(e.hostname), e.id";
+  if (key == "os") return " ORDER BY lower(e.os_name)" + dir + ", lower(e.hostname), e.id";
+  if (key == "last_seen") {
+    // Never seen sorts last either way.
+    return " ORDER BY e.last_seen_at IS NULL, e.last_seen_at" + dir + ", e.id";
+  }
+  return " ORDER BY lower(e.hostname)" + dir + ", e.id" + dir;
+}
+
+std::string LikeOf(const std::string& text) {
+  std::string out = "%";
+  for (char c : text) {
+    char l = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (l == '%' || l == '_' || l == '!') out += '!';
+    out += l;
+  }
+  return out + "%";
 }
 
 struct Binds {
   long long client_id = 0, site_id = 0, since = 0;
-  std::string search;
+  std::string search, client_search;
 };
 
 void Bind(soci::statement& st, const EndpointFilter& f, Binds& b) {
   b.client_id = f.client_id.value_or(0);
   b.site_id = f.site_id.value_or(0);
   b.since = f.online_since;
-  b.search = "%";
-  for (char c : f.search) {
-    char l = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    if (l == '%' || l == '_' || l == '!') b.search += '!';
-    b.search += l;
-  }
-  b.search += "%";
+  b.search = LikeOf(f.search);
+  b.client_search = LikeOf(text::FoldCase(text::CollapseWhitespace(f.client_search)));
   if (f.client_id) st.exchange(soci::use(b.client_id));
   if (!f.pool_only && f.site_id) st.exchange(soci::use(b.site_id));
   if (f.status != EndpointFilter::Status::kAny) st.exchange(soci::use(b.since));
   if (!f.search.empty()) st.exchange(soci::use(b.search));
+  if (!f.client_search.empty()) st.exchange(soci::use(b.client_search));
 }
 
 }  // namespace
@@ -334,8 +356,8 @@ std::vector<Endpoint> ListEndpoints(soci::session& sql, const EndpointFilter& f,
   st.exchange(soci::use(lim));
   st.exchange(soci::use(off));
   st.alloc();
-  st.prepare(std::string(kEndpointColumns) + Where(f) +
-             " ORDER BY lower(e.hostname), e.id LIMIT :limit OFFSET :offset");
+  st.prepare(std::string(kEndpointColumns) + Where(f) + OrderBy(f.sort) +
+             " LIMIT :limit OFFSET :offset");
   st.define_and_bind();
   st.execute();
   while (st.fetch()) out.push_back(ToEndpoint(r));
@@ -349,7 +371,7 @@ int64_t CountEndpoints(soci::session& sql, const EndpointFilter& f) {
   st.exchange(soci::into(n));
   Bind(st, f, b);
   st.alloc();
-  st.prepare("SELECT COUNT(*) FROM endpoints e" + Where(f));
+  st.prepare("SELECT COUNT(*) FROM endpoints e JOIN clients c ON c.id = e.client_id" + Where(f));
   st.define_and_bind();
   st.execute(true);
   return n;

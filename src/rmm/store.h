@@ -66,8 +66,11 @@ struct EndpointFilter {
   std::optional<int64_t> site_id;  // with pool_only: endpoints in no site
   bool pool_only = false;
   enum class Status { kAny, kOnline, kOffline } status = Status::kAny;
-  int64_t online_since = 0;  // last_seen_at at or after this is online
-  std::string search;        // hostname substring
+  int64_t online_since = 0;   // last_seen_at at or after this is online
+  std::string search;         // hostname substring
+  std::string client_search;  // part of the client's name (folded as clients.name_key)
+  // "hostname" (default), "client", "os", "last_seen"; a leading '-' reverses.
+  std::string sort;
 };
 std::vector<Endpoint> ListEndpoints(soci::session& sql, const EndpointFilter& f, int64_t offset,
                                     int64_t limit);

@@ -457,6 +457,13 @@ TEST(EndpointPages, ShowTheFleetAndOneMachine) {
          {"used_bytes", 19},
          {"free_bytes", 81}}}},
       {"software", {{{"name", "curl"}, {"version", "7.88"}}}},
+      {"network",
+       {{{"name", "lo"}, {"mac", ""}, {"addresses", {"127.0.0.1", "::1"}}},
+        {{"name", "eth0"},
+         {"mac", "52:54:00:12:34:56"},
+         {"addresses", {"fe80::1", "192.0.2.15"}}}}},
+      {"hardware", {{"vendor", "LENOVO"}, {"model", "ThinkCentre"}, {"serial", "PF3ABC12"}}},
+      {"users", {"jane"}},
       {"pending_updates", nullptr}};
   HttpResult enrolled = server.Request(
       "POST", "/agent/v1/enroll", nlohmann::json{{"token", token}, {"inventory", inventory}}.dump(),
@@ -502,6 +509,25 @@ TEST(EndpointPages, ShowTheFleetAndOneMachine) {
   HttpResult suggest = b.Get("/clients/suggest?other=Pages", {{"HX-Request", "true"}});
   EXPECT_EQ(suggest.status, 200);
   EXPECT_NE(suggest.body.find("Pages Fleet Ltd"), std::string::npos);
+
+  // The fleet list tells machines apart and says how long ago each was seen.
+  HttpResult fleet = b.Get("/endpoints?client=pages+fleet&sort=-last_seen");
+  ASSERT_EQ(fleet.status, 200);
+  EXPECT_NE(fleet.body.find("<code>192.0.2.15</code>"), std::string::npos) << "IPv4, not lo";
+  EXPECT_NE(fleet.body.find("PF3ABC12"), std::string::npos);
+  EXPECT_NE(fleet.body.find("<td>jane</td>"), std::string::npos);
+  EXPECT_NE(fleet.body.find(">just now</span>"), std::string::npos);
+  EXPECT_NE(fleet.body.find("hx-trigger=\"every 20s\""), std::string::npos) << "refreshes";
+  EXPECT_NE(fleet.body.find("aria-sort=\"descending\""), std::string::npos);
+  EXPECT_EQ(b.Get("/endpoints?client=no+such+client").body.find("pages-host"), std::string::npos)
+      << "client filter";
+  EXPECT_EQ(b.Get("/endpoints?sort=hostname;DROP").status, 422);
+  // Ten minutes without a check-in: offline, greyed, no stale figures, "10 min ago".
+  server.AdvanceClock(600);
+  HttpResult later = b.Get("/endpoints");
+  EXPECT_NE(later.body.find("endpoint-offline"), std::string::npos);
+  EXPECT_EQ(later.body.find("42%"), std::string::npos);
+  EXPECT_NE(later.body.find(">10 min ago</span>"), std::string::npos);
 }
 
 }  // namespace

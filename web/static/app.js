@@ -24,6 +24,15 @@ document.addEventListener("submit", (event) => {
   const message = event.submitter && event.submitter.dataset.confirm;
   if (message && !window.confirm(message)) event.preventDefault();
 });
+// A filter box over a long table (installed software): hides rows without the text.
+document.addEventListener("input", (event) => {
+  const box = event.target.closest("[data-filter-rows]");
+  if (!box) return;
+  const needle = box.value.trim().toLowerCase();
+  document.querySelectorAll(`${box.dataset.filterRows} tr`).forEach((row) => {
+    row.hidden = needle !== "" && !row.textContent.toLowerCase().includes(needle);
+  });
+});
 // Copy buttons beside secrets shown once and commands: data-copy names the field.
 document.addEventListener("click", (event) => {
   const button = event.target.closest("[data-copy]");
