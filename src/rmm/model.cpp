@@ -135,7 +135,8 @@ Inventory ValidateInventory(const json& inv, const std::string& fallback_hostnam
   clean["pending_updates"] =
       updates == inv.end() || updates->is_null() ? json() : json(Num(inv, "pending_updates", p));
   const json& hw = Obj(inv, "hardware", p);
-  clean["hardware"] = {{"serial", Str(hw, "serial", p + "hardware.", 200)},
+  out.serial = text::Trim(Str(hw, "serial", p + "hardware.", 200));
+  clean["hardware"] = {{"serial", out.serial},
                        {"model", Str(hw, "model", p + "hardware.", 200)},
                        {"vendor", Str(hw, "vendor", p + "hardware.", 200)}};
   json disks = json::array();

@@ -62,6 +62,7 @@ const char* StatusName(Status status);
 struct Inventory {
   std::string hostname;
   std::string machine_id;  // the machine's stable identity, "" if it reports none
+  std::string serial;      // hardware serial number, "" if unknown
   std::string os_name;
   std::string os_version;
   std::string json;  // the validated inventory, re-serialised (unknown members dropped)

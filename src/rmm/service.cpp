@@ -135,6 +135,7 @@ Enrolled RmmService::Enroll(const json& body, const std::string& remote_ip) {
   }
 
   Enrolled out;
+  std::optional<int64_t> replaced;  // an endpoint retired by this enrolment
   out.secret = crypto::RandomToken(32);
   out.checkin_interval = settings_.checkin_interval;
   int64_t now = clock_.NowUnix();
@@ -162,17 +163,62 @@ Enrolled RmmService::Enroll(const json& body, const std::string& remote_ip) {
     std::string now_text = FormatIsoUtc(now);
     out.client_id = t->client_id;
     out.site_id = t->site_id;
+    // The same machine again (same machine id and hostname, and the same serial when
+    // both report one): not a second billable endpoint. A clone of a golden image
+    // shares the machine id but not the hostname, so it stays a machine of its own.
+    std::optional<store::MachineMatch> earlier;
+    if (!inv.machine_id.empty()) {
+      for (const auto& m : store::FindByMachine(sql, inv.machine_id)) {
+        if (text::FoldCase(m.hostname) == text::FoldCase(inv.hostname) &&
+            (m.serial.empty() || inv.serial.empty() || m.serial == inv.serial)) {
+          earlier = m;
+          break;
+        }
+      }
+    }
+    json after = {{"hostname", inv.hostname},
+                  {"client_id", t->client_id},
+                  {"site_id", t->site_id ? json(*t->site_id) : json()},
+                  {"token", t->prefix},
+                  {"from", remote_ip}};
+    if (earlier && earlier->client_id == t->client_id) {
+      out.endpoint_id = earlier->id;
+      store::TakeOverEndpoint(sql, earlier->id, t->site_id, crypto::HashToken(out.secret), t->id,
+                              now_text);
+      // Every node drops the old credential from its cache.
+      store::RecordRevocation(sql, earlier->id, now);
+      store::RecordInventory(sql, out.endpoint_id, now, inv, inventory_hash);
+      after["id"] = out.endpoint_id;
+      audit_.Write(sql, AgentWho(inv.hostname),
+                   {"reenroll", "endpoint", out.endpoint_id, t->client_id,
+                    "Endpoint " + inv.hostname + " enrolled again with token " + t->prefix +
+                        "…: same machine, same endpoint and history",
+                    "", after.dump()});
+      return;
+    }
     out.endpoint_id = store::InsertEndpoint(sql, t->client_id, t->site_id, inv.hostname,
                                             crypto::HashToken(out.secret), t->id, now_text);
     store::RecordInventory(sql, out.endpoint_id, now, inv, inventory_hash);
-    json after = {{"id", out.endpoint_id},     {"hostname", inv.hostname},
-                  {"client_id", t->client_id}, {"site_id", t->site_id ? json(*t->site_id) : json()},
-                  {"token", t->prefix},        {"from", remote_ip}};
+    after["id"] = out.endpoint_id;
     audit_.Write(
         sql, AgentWho(inv.hostname),
         {"enroll", "endpoint", out.endpoint_id, t->client_id,
          "Endpoint " + inv.hostname + " enrolled with token " + t->prefix + "…", "", after.dump()});
+    if (earlier) {
+      // Moved to another client: the old endpoint is retired and points here.
+      store::RetireReplaced(sql, earlier->id, out.endpoint_id, now_text);
+      replaced = earlier->id;
+      store::RecordRevocation(sql, earlier->id, now);
+      audit_.Write(sql, AgentWho(inv.hostname),
+                   {"retire", "endpoint", earlier->id, earlier->client_id,
+                    "Endpoint " + inv.hostname +
+                        " retired: the machine enrolled into another client (endpoint " +
+                        std::to_string(out.endpoint_id) + ")",
+                    "", json{{"retired", true}, {"replaced_by", out.endpoint_id}}.dump()});
+    }
   });
+  // A replaced endpoint's credential ends on this node now (others follow the log).
+  if (replaced) ForgetAgent(*replaced);
   // Its first check-in then needs no read on this node.
   RememberAgent(out.endpoint_id, KnownAgent{crypto::HashToken(out.secret), inventory_hash, now});
   return out;

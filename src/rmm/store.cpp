@@ -221,6 +221,36 @@ void RecordRevocation(soci::session& sql, int64_t endpoint_id, int64_t now) {
       soci::use(at);
 }
 
+std::vector<MachineMatch> FindByMachine(soci::session& sql, const std::string& machine_id) {
+  std::vector<MachineMatch> out;
+  soci::rowset<soci::row> rs =
+      (sql.prepare << "SELECT id, client_id, hostname, serial FROM endpoints WHERE machine_id = :m "
+                      "ORDER BY id DESC LIMIT 50",
+       soci::use(machine_id));
+  for (const auto& r : rs) {
+    out.push_back(MachineMatch{db::RowInt(r, "id"), db::RowInt(r, "client_id"),
+                               db::RowText(r, "hostname"), db::RowText(r, "serial")});
+  }
+  return out;
+}
+
+void TakeOverEndpoint(soci::session& sql, int64_t endpoint_id, std::optional<int64_t> site_id,
+                      const std::string& secret_hash, int64_t token_id, const std::string& now) {
+  long long id = endpoint_id, sid = site_id.value_or(0), tid = token_id;
+  soci::indicator si = Ind(site_id.has_value());
+  sql << "UPDATE endpoints SET agent_secret_hash = :x, enrollment_token_id = :t, retired = 0, "
+         "replaced_by = NULL, site_id = COALESCE(:s, site_id), updated_at = :u WHERE id = :id",
+      soci::use(secret_hash), soci::use(tid), soci::use(sid, si), soci::use(now), soci::use(id);
+}
+
+void RetireReplaced(soci::session& sql, int64_t endpoint_id, int64_t replaced_by,
+                    const std::string& now) {
+  long long id = endpoint_id, by = replaced_by;
+  sql << "UPDATE endpoints SET retired = 1, agent_secret_hash = NULL, replaced_by = :b, "
+         "updated_at = :u WHERE id = :id",
+      soci::use(by), soci::use(now), soci::use(id);
+}
+
 std::vector<Revocation> RevocationsAfter(soci::session& sql, int64_t after_id) {
   long long after = after_id;
   std::vector<Revocation> out;
@@ -248,10 +278,12 @@ int64_t PruneRevocations(soci::session& sql, int64_t before) {
 void RecordInventory(soci::session& sql, int64_t endpoint_id, int64_t now, const Inventory& inv,
                      const std::string& inventory_hash) {
   long long id = endpoint_id, at = now;
-  sql << "UPDATE endpoints SET hostname = :h, os_name = :o, os_version = :v, inventory_json = :j, "
-         "inventory_hash = :x, inventory_at = :at WHERE id = :id",
+  soci::indicator mi = Ind(!inv.machine_id.empty()), si = Ind(!inv.serial.empty());
+  sql << "UPDATE endpoints SET hostname = :h, os_name = :o, os_version = :v, machine_id = :m, "
+         "serial = :s, inventory_json = :j, inventory_hash = :x, inventory_at = :at WHERE id = :id",
       soci::use(inv.hostname), soci::use(inv.os_name), soci::use(inv.os_version),
-      soci::use(inv.json), soci::use(inventory_hash), soci::use(at), soci::use(id);
+      soci::use(inv.machine_id, mi), soci::use(inv.serial, si), soci::use(inv.json),
+      soci::use(inventory_hash), soci::use(at), soci::use(id);
 }
 
 namespace {

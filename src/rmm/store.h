@@ -42,6 +42,25 @@ void ClearAgentSecret(soci::session& sql, int64_t endpoint_id, const std::string
 void DeleteEndpoint(soci::session& sql, int64_t endpoint_id);
 // The revocation log every node's credential cache follows.
 void RecordRevocation(soci::session& sql, int64_t endpoint_id, int64_t now);
+
+// Re-enrolment (docs/agents.md): the endpoints that reported this machine id, newest
+// first (a cloned image can share one), at most 50.
+struct MachineMatch {
+  int64_t id = 0;
+  int64_t client_id = 0;
+  std::string hostname;
+  std::string serial;
+};
+std::vector<MachineMatch> FindByMachine(soci::session& sql, const std::string& machine_id);
+// The same machine enrolled again into its client: a new credential on the old
+// endpoint (history kept), back in service if it was retired; the token's site if
+// it names one.
+void TakeOverEndpoint(soci::session& sql, int64_t endpoint_id, std::optional<int64_t> site_id,
+                      const std::string& secret_hash, int64_t token_id, const std::string& now);
+// The machine moved to another client: the old endpoint is retired (never billed),
+// its credential cut, and it points at its successor.
+void RetireReplaced(soci::session& sql, int64_t endpoint_id, int64_t replaced_by,
+                    const std::string& now);
 struct Revocation {
   int64_t id = 0;
   int64_t endpoint_id = 0;

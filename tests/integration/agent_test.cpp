@@ -434,6 +434,72 @@ namespace {
 // The endpoint pages a technician opens: the client's Endpoints tab (with a move
 // to a site), an endpoint's page with its inventory and metrics, and the link
 // suggestions of the client page.
+TEST(Reenrolment, TheSameMachineTakesOverItsEndpointAndAMoveRetiresTheOld) {
+  Server server;
+  std::string key = server.AddUserWithKey("tech@msp.example", "admin");
+  auto make_client = [&](const std::string& name) {
+    return server.Api(key, "POST", "/api/v1/clients", {{"name", name}}).Json()["id"].get<int64_t>();
+  };
+  int64_t a = make_client("Reenrol A Ltd"), b = make_client("Reenrol B Ltd");
+  auto token_for = [&](int64_t client) {
+    return server
+        .Api(key, "POST", "/api/v1/clients/" + std::to_string(client) + "/enrollment-tokens",
+             nlohmann::json::object())
+        .Json()["token"]
+        .get<std::string>();
+  };
+  auto enroll = [&](int64_t client, const std::string& hostname, const std::string& machine,
+                    const std::string& serial) {
+    nlohmann::json inventory = {
+        {"hostname", hostname}, {"machine_id", machine}, {"hardware", {{"serial", serial}}}};
+    HttpResult r = server.Request(
+        "POST", "/agent/v1/enroll",
+        nlohmann::json{{"token", token_for(client)}, {"inventory", inventory}}.dump(),
+        {{"Content-Type", "application/json"}});
+    EXPECT_EQ(r.status, 201) << r.body;
+    return r.Json();
+  };
+  auto checkin = [&](const nlohmann::json& enrolled) {
+    std::string auth = "Agent " + std::to_string(enrolled["agent_id"].get<int64_t>()) + ":" +
+                       enrolled["secret"].get<std::string>();
+    return server
+        .Request("POST", "/agent/v1/checkin",
+                 R"({"metrics":{"cpu_percent":1,"memory_percent":2,"disk_percent":3}})",
+                 {{"Content-Type", "application/json"}, {"Authorization", auth}})
+        .status;
+  };
+  auto billable = [&](int64_t client) {
+    return server
+        .Api(key, "GET", "/api/v1/clients/" + std::to_string(client) + "/billable-endpoints")
+        .Json()["count"]
+        .get<int64_t>();
+  };
+  nlohmann::json first = enroll(a, "RECEPTION-PC", "4c4c4544-0042", "PF3ABC12");
+  ASSERT_EQ(checkin(first), 200);
+  nlohmann::json again = enroll(a, "reception-pc", "4c4c4544-0042", "PF3ABC12");
+  EXPECT_EQ(again["agent_id"], first["agent_id"]) << "the same endpoint, not a second one";
+  EXPECT_EQ(billable(a), 1);
+  EXPECT_EQ(checkin(first), 401) << "the old credential is cut";
+  EXPECT_EQ(checkin(again), 200);
+
+  // A clone of the same image (same machine id, another hostname) is its own machine.
+  nlohmann::json clone = enroll(a, "RECEPTION-PC2", "4c4c4544-0042", "PF3ABC99");
+  EXPECT_NE(clone["agent_id"], first["agent_id"]);
+  EXPECT_EQ(billable(a), 2);
+
+  // The machine moves to client B: a new endpoint there, the old one retired in A.
+  nlohmann::json moved = enroll(b, "reception-pc", "4c4c4544-0042", "PF3ABC12");
+  EXPECT_NE(moved["agent_id"], first["agent_id"]);
+  EXPECT_EQ(billable(b), 1);
+  EXPECT_EQ(billable(a), 1) << "only the clone is billed to A now";
+  EXPECT_EQ(checkin(again), 401);
+  EXPECT_EQ(checkin(moved), 200);
+  auto replaced = server.Query("SELECT replaced_by FROM endpoints WHERE id = " +
+                               std::to_string(first["agent_id"].get<int64_t>()));
+  ASSERT_EQ(replaced.size(), 1u);
+  EXPECT_EQ(replaced[0][0], std::to_string(moved["agent_id"].get<int64_t>()));
+}
+
 TEST(EndpointPages, ShowTheFleetAndOneMachine) {
   Server server;
   std::string key = server.AddUserWithKey("tech@msp.example", "technician");
