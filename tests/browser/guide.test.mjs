@@ -85,6 +85,8 @@ test("Step 5: Add agent issues a token scoped to this client; the agent lands th
   await page.getByRole("button", { name: "Generate token" }).click();
   const token = (await page.locator("#token").textContent()).trim();
   const install = (await page.locator("#install-linux").textContent()).trim();
+  await page.getByRole("button", { name: "Copy command" }).click();
+  await page.getByRole("button", { name: "Copied" }).waitFor();
   assert.match(token, /^omt_[A-Za-z0-9_-]{40,}$/);
   assert.ok(install.includes(token) && install.includes("/agent/install.sh"));
   await shot("06-add-agent");

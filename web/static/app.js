@@ -44,11 +44,24 @@ document.addEventListener("click", (event) => {
     button.textContent = "Copied";
     setTimeout(() => { button.textContent = label; }, 1500);
   };
-  if (navigator.clipboard && window.isSecureContext) {
-    navigator.clipboard.writeText(field.value).then(done);
-  } else {
-    field.select();
+  // An input's value, or the text of a <pre>/<code> block.
+  const text = "value" in field ? field.value : field.textContent.trim();
+  // Without clipboard access (plain http, a refused permission): select and copy.
+  const fallback = () => {
+    if ("select" in field) {
+      field.select();
+    } else {
+      const range = document.createRange();
+      range.selectNodeContents(field);
+      window.getSelection().removeAllRanges();
+      window.getSelection().addRange(range);
+    }
     document.execCommand("copy");
     done();
+  };
+  if (navigator.clipboard && window.isSecureContext) {
+    navigator.clipboard.writeText(text).then(done, fallback);
+  } else {
+    fallback();
   }
 });
