@@ -120,11 +120,21 @@ int Serve(const Config& config) {
   rmm::RmmService rmm(*db, audit, clock, clients, rmm::RmmSettings{config.checkin_interval});
   rmm::AgentDownloads downloads{AgentBinaryPath(), config.public_url};
 
+  // Background work, once per period across all nodes on this database.
+#ifdef OPSMERGE_TEST_BUILD
+  // Tests move the clock and expect the next tick soon after.
+  Scheduler scheduler(*db, clock, MakeNodeId(), config.lease_seconds,
+                      std::chrono::milliseconds(200));
+#else
+  Scheduler scheduler(*db, clock, MakeNodeId(), config.lease_seconds);
+#endif
+  scheduler.Add({"cleanup", config.cleanup_interval, [&staff] { return staff.PurgeExpired(); }});
+  scheduler.Add({"metrics-prune", 3600, [&rmm] { return rmm.PruneMetrics(); }});
   http::StaticFiles static_files = http::StaticFiles::Load();
   http::Router router;
   RegisterStatic(router, static_files);
 #ifdef OPSMERGE_TEST_BUILD
-  RegisterTestRoutes(router, clock);
+  RegisterTestRoutes(router, clock, scheduler);
 #endif
   staff::RegisterPages(router, staff, templates, config.public_url);
   clients::RegisterPages(router, clients, templates);
@@ -158,16 +168,6 @@ int Serve(const Config& config) {
               << "/setup?token=" << token << "\n(valid 24 hours, once)" << std::endl;
   }
 
-  // Background work, once per period across all nodes on this database.
-#ifdef OPSMERGE_TEST_BUILD
-  // Tests move the clock and expect the next tick soon after.
-  Scheduler scheduler(*db, clock, MakeNodeId(), config.lease_seconds,
-                      std::chrono::milliseconds(200));
-#else
-  Scheduler scheduler(*db, clock, MakeNodeId(), config.lease_seconds);
-#endif
-  scheduler.Add({"cleanup", config.cleanup_interval, [&staff] { return staff.PurgeExpired(); }});
-  scheduler.Add({"metrics-prune", 3600, [&rmm] { return rmm.PruneMetrics(); }});
   scheduler.Start();
 
   int sig = 0;

@@ -41,7 +41,7 @@ void LogRenderedTemplates(Templates& templates) {
   });
 }
 
-void RegisterTestRoutes(http::Router& router, TestClock& clock) {
+void RegisterTestRoutes(http::Router& router, TestClock& clock, Scheduler& scheduler) {
   router.Add(
       "POST", "/__test__/clock",
       [&clock](http::Request& req) {
@@ -60,6 +60,14 @@ void RegisterTestRoutes(http::Router& router, TestClock& clock) {
         return http::JsonResponse({{"now", clock.NowUnix()}});
       },
       http::Access::kAgent);  // no session or CSRF: a test tool, not a page
+  router.Add(
+      "POST", "/__test__/tick",
+      [&scheduler](http::Request& req) {
+        if (req.remote_ip != "127.0.0.1" && req.remote_ip != "::1") throw NotFound("Page");
+        scheduler.Tick();
+        return http::JsonResponse({{"ticked", true}});
+      },
+      http::Access::kAgent);
 }
 
 }  // namespace opsmerge::app

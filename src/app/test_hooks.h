@@ -5,6 +5,7 @@
 
 #include "platform/clock.h"
 #include "platform/http/router.h"
+#include "platform/scheduler.h"
 #include "platform/templates.h"
 
 // Test hooks, compiled only into `opsmerge-testable` (OPSMERGE_TEST_BUILD), the
@@ -38,6 +39,9 @@ void ApplyTestSettings();
 void LogRenderedTemplates(Templates& templates);
 
 // POST /__test__/clock {"advance_seconds": N} (from loopback only): moves `clock`.
-void RegisterTestRoutes(http::Router& router, TestClock& clock);
+// POST /__test__/clock (advance or freeze the clock) and POST /__test__/tick (one
+// scheduler tick, run before the answer: a test sees its effect, or its absence,
+// without waiting for the background thread).
+void RegisterTestRoutes(http::Router& router, TestClock& clock, Scheduler& scheduler);
 
 }  // namespace opsmerge::app

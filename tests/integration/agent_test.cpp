@@ -381,7 +381,8 @@ TEST(AgentRecovery, TheAgentRecoversWhenTheServerRestarts) {
   ASSERT_TRUE(Eventually([&] { return !last_seen().empty(); }, 10));
   server.Kill(SIGTERM);
   // The agent (1 s interval) meets the closed port at least once and backs off.
-  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  ASSERT_TRUE(
+      Eventually([&] { return agent.Errors().find("check-in failed") != std::string::npos; }, 10));
   server.Restart();
   std::string before = last_seen();
   EXPECT_TRUE(Eventually(

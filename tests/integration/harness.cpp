@@ -322,6 +322,11 @@ void Server::AdvanceClock(int64_t seconds) const {
   if (r.status != 200) throw std::runtime_error("could not move the test clock: " + r.body);
 }
 
+void Server::Tick() const {
+  HttpResult r = Request("POST", "/__test__/tick", "{}", {{"Content-Type", "application/json"}});
+  if (r.status != 200) throw std::runtime_error("could not tick the scheduler: " + r.body);
+}
+
 void Server::FreezeClock(int64_t unix_seconds) const {
   HttpResult r =
       Request("POST", "/__test__/clock", nlohmann::json{{"freeze_at", unix_seconds}}.dump(),
@@ -373,6 +378,8 @@ void Agent::Kill(int signal) {
   waitpid(pid_, &status, 0);
   pid_ = 0;
 }
+
+std::string Agent::Errors() const { return ReadFile(dir_ + "/run.err"); }
 
 std::string Agent::Status() {
   int pid = Spawn({AgentBinary(), "status", "--config", config_}, "/dev/null", dir_ + "/status.out",

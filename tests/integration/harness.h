@@ -67,6 +67,8 @@ class Server {
   // Moves this server's test clock forward (the test build's POST /__test__/clock):
   // tests advance time instead of sleeping.
   void AdvanceClock(int64_t seconds) const;
+  // Runs one scheduler tick of this server and returns when it is done.
+  void Tick() const;
   // Stops this server's test clock at a unix time (AdvanceClock still moves it).
   void FreezeClock(int64_t unix_seconds) const;
 
@@ -113,6 +115,7 @@ class Agent {
   void Kill(int signal);  // idempotent
   const std::string& config_path() const { return config_; }
   std::string Status();
+  std::string Errors() const;  // what `run` wrote to stderr so far
 
  private:
   std::string dir_;

@@ -178,12 +178,15 @@ TEST(LinuxCollector, SlowWorkStopsWhenTheAgentStops) {
       c.RunCommand({"/bin/echo", "one"}, [&](const std::string& l) { lines.push_back(l); }));
   EXPECT_EQ(lines, std::vector<std::string>{"one"});
   std::atomic<bool> finished{false};
+  std::atomic<bool> running{false};
   auto started = std::chrono::steady_clock::now();
   std::thread slow([&] {
-    EXPECT_FALSE(c.RunCommand({"/bin/sleep", "30"}, [](const std::string&) {}));
+    // Says it runs, then takes 30 s: cancelled while running, not before.
+    EXPECT_FALSE(c.RunCommand({"/bin/sh", "-c", "echo running; exec sleep 30"},
+                              [&](const std::string&) { running = true; }));
     finished = true;
   });
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  while (!running.load() && !finished.load()) std::this_thread::yield();
   EXPECT_FALSE(finished.load());
   c.CancelSlowWork();
   slow.join();
