@@ -18,6 +18,7 @@
 #include "billing/client_data.h"
 #include "clients/routes.h"
 #include "clients/service.h"
+#include "home/routes.h"
 #include "platform/assets.h"
 #include "platform/clock.h"
 #include "platform/db.h"
@@ -27,6 +28,7 @@
 #include "platform/log.h"
 #include "platform/page.h"
 #include "platform/scheduler.h"
+#include "platform/settings.h"
 #include "platform/templates.h"
 #include "rmm/client_data.h"
 #include "rmm/routes.h"
@@ -81,6 +83,22 @@ std::pair<std::string, uint16_t> SplitListen(const std::string& listen) {
   return {listen.substr(0, colon), static_cast<uint16_t>(port)};
 }
 
+// The search terms of rows written before the search migration, built once (on the
+// first node to start after it; the others wait on the write lock, then see the
+// version and skip).
+void EnsureSearchIndex(db::Database& db, const Clock& clock, clients::ClientService& clients,
+                       rmm::RmmService& rmm) {
+  static constexpr const char* kKey = "search.index_version";
+  static constexpr const char* kVersion = "1";
+  db.Write([&](db::Tx& tx) {
+    if (settings::Get(tx.sql(), kKey) == kVersion) return;
+    log::Info("building the search index");
+    clients.ReindexSearchIn(tx);
+    rmm.ReindexSearchIn(tx);
+    settings::Set(tx.sql(), kKey, kVersion, FormatIsoUtc(clock.NowUnix()));
+  });
+}
+
 }  // namespace
 
 int Serve(const Config& config) {
@@ -119,6 +137,7 @@ int Serve(const Config& config) {
   clients::ClientService clients(*db, audit, clock, owners);
   rmm::RmmService rmm(*db, audit, clock, clients, rmm::RmmSettings{config.checkin_interval});
   rmm::AgentDownloads downloads{AgentBinaryPath(), config.public_url};
+  EnsureSearchIndex(*db, clock, clients, rmm);
 
   // Background work, once per period across all nodes on this database.
 #ifdef OPSMERGE_TEST_BUILD
@@ -142,6 +161,8 @@ int Serve(const Config& config) {
   rmm::RegisterAgentApi(router, rmm, downloads);
   rmm::RegisterApi(router, rmm, downloads);
   rmm::RegisterPages(router, rmm, clients, templates, downloads);
+  home::RegisterPages(router, clients, rmm, templates);
+  home::RegisterApi(router, clients, rmm);
 
   auto error_page = [&templates](int status, const std::string& message, const http::Request& req) {
     static const std::map<int, std::string> kHeadings = {

@@ -52,12 +52,7 @@ struct Where {
 
 // Matched against clients.name_key, which holds the name folded this way.
 std::string LikeOf(const std::string& search) {
-  std::string out = "%";
-  for (char c : text::FoldCase(text::CollapseWhitespace(search))) {
-    if (c == '%' || c == '_' || c == '!') out += '!';
-    out += c;
-  }
-  return out + "%";
+  return db::LikeContains(text::FoldCase(text::CollapseWhitespace(search)));
 }
 
 Where WhereOf(const Filter& f) {
@@ -71,10 +66,19 @@ Where WhereOf(const Filter& f) {
       w.ints.push_back(*f.actor_id);
     }
   }
+  if (f.clients_only) parts.push_back("a.client_id IS NOT NULL");
+  if (f.entity_id) {
+    parts.push_back("a.entity_id = :entity_id");
+    w.ints.push_back(*f.entity_id);
+  }
   // Text values are bound after the integers, so their conditions come last.
   if (!f.client_search.empty()) {
     parts.push_back("c.name_key LIKE :client ESCAPE '!'");
     w.texts.push_back(LikeOf(f.client_search));
+  }
+  if (!f.entity_type.empty()) {
+    parts.push_back("a.entity_type = :entity_type");
+    w.texts.push_back(f.entity_type);
   }
   if (!f.action.empty()) {
     parts.push_back("a.action = :action");

@@ -53,6 +53,9 @@ struct Filter {
   std::string action;               // exactly
   std::string from_iso;             // "2026-12-01T00:00:00Z", inclusive
   std::string to_iso;               // exclusive
+  bool clients_only = false;        // only entries about a client (not staff, settings)
+  std::string entity_type;          // with entity_id: one record's entries ("contact", 12)
+  std::optional<int64_t> entity_id;
 };
 
 class AuditLog {

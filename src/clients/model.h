@@ -153,6 +153,13 @@ struct Contact {
   std::string updated_at;
 };
 
+// A contact found by the global search, with what the result line shows.
+struct ContactHit {
+  Contact contact;
+  std::string client_name;
+  bool client_archived = false;
+};
+
 struct ContactInput {
   std::optional<std::string> name;
   std::optional<std::string> email;

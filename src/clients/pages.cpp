@@ -279,8 +279,6 @@ void RegisterPages(http::Router& router, ClientService& service, const Templates
     return std::make_pair(d, ClientPageView(d, tab, req, owners));
   };
 
-  router.Add("GET", "/", [](Request&) { return Response::Redirect("/clients", 302); });
-
   router.Add("GET", "/clients", [&service, &t, show](Request& req) {
     json view = ListView(req, service);
     static const std::map<std::string, std::string> kNotices = {
@@ -553,6 +551,21 @@ void RegisterPages(http::Router& router, ClientService& service, const Templates
                    return Response::Redirect(ClientUrl(id, "/contacts?notice=contact_saved"));
                  },
                  contact_form));
+  // A contact's own page: how to reach them, their roles, what changed.
+  router.Add("GET", "/clients/{id}/contacts/{contact}", [&service, client_page, show](Request& req) {
+    int64_t id = req.ParamId(0, "Client");
+    auto [d, view] = client_page(req, id, "contacts");
+    // Checked against the contact's own client, not the address's.
+    Contact c =
+        OwnedBy(service.GetContact(ActorFrom(req), req.ParamId(1, "Contact")), id, "Contact");
+    view["contact"] = ContactJson(c);
+    json history = json::array();
+    for (const auto& row : service.ContactHistory(ActorFrom(req), c.id, 20)) {
+      history.push_back(audit::EntryView(row));
+    }
+    view["history"] = history;
+    return show(req, "clients/contact", view, c.name + " · " + d.client.name);
+  });
   router.Add("GET", "/clients/{id}/contacts/{contact}/edit",
              [contact_form](Request& req) { return contact_form(req, json::object(), 200); });
   router.Add("POST", "/clients/{id}/contacts/{contact}",

@@ -2,12 +2,14 @@
 
 #include <algorithm>
 #include <set>
+#include <tuple>
 
 #include <soci/soci.h>
 
 #include "clients/json.h"
 #include "clients/store.h"
 #include "platform/errors.h"
+#include "platform/search_terms.h"
 #include "platform/text.h"
 
 namespace opsmerge::clients {
@@ -487,6 +489,55 @@ Contact ClientService::GetContact(const staff::Actor& actor, int64_t contact_id)
   if (!c) throw NotFound("Contact");
   return *c;
 }
+
+std::vector<ContactHit> ClientService::SearchContacts(const staff::Actor& actor,
+                                                     const std::string& query, int limit) {
+  staff::Require(actor, staff::Permission::kReadClients);
+  std::vector<std::string> words = search::QueryWords(query);
+  std::vector<ContactHit> out;
+  if (words.empty()) return out;
+  db_.Read([&](soci::session& sql) {
+    out = store::ContactsByIds(sql, search::Match(sql, search::Kind::kContact, words, limit));
+  });
+  std::sort(out.begin(), out.end(), [](const ContactHit& a, const ContactHit& b) {
+    return std::tie(a.contact.name, a.contact.id) < std::tie(b.contact.name, b.contact.id);
+  });
+  return out;
+}
+
+std::vector<Client> ClientService::SearchClients(const staff::Actor& actor,
+                                                 const std::string& query, int limit) {
+  staff::Require(actor, staff::Permission::kReadClients);
+  std::vector<Client> out;
+  ClientQuery q;
+  q.search = text::CollapseWhitespace(query);
+  if (q.search.empty() || !text::IsValidUtf8(q.search)) return out;
+  q.limit = limit;
+  db_.Read([&](soci::session& sql) { out = store::ListClients(sql, q, nullptr); });
+  return out;
+}
+
+std::vector<audit::Row> ClientService::RecentChanges(const staff::Actor& actor, int limit) {
+  staff::Require(actor, staff::Permission::kReadClients);
+  audit::Filter filter;
+  filter.clients_only = true;
+  std::vector<audit::Row> out;
+  db_.Read([&](soci::session& sql) { out = audit_.Search(sql, filter, 0, limit); });
+  return out;
+}
+
+std::vector<audit::Row> ClientService::ContactHistory(const staff::Actor& actor,
+                                                      int64_t contact_id, int limit) {
+  staff::Require(actor, staff::Permission::kReadClients);
+  audit::Filter filter;
+  filter.entity_type = "contact";
+  filter.entity_id = contact_id;
+  std::vector<audit::Row> out;
+  db_.Read([&](soci::session& sql) { out = audit_.Search(sql, filter, 0, limit); });
+  return out;
+}
+
+void ClientService::ReindexSearchIn(db::Tx& tx) { store::ReindexContacts(tx.sql()); }
 
 Contact ClientService::CreateContact(const staff::Actor& actor, int64_t client_id,
                                      const ContactInput& input) {

@@ -93,6 +93,20 @@ class ClientService {
   Page<Contact> ListContacts(const staff::Actor& actor, int64_t client_id, int64_t offset,
                              int64_t limit);
   Contact GetContact(const staff::Actor& actor, int64_t contact_id);
+  // The global search: contacts whose name, email, phone or job title words start
+  // with every word of `query` (platform/search_terms), at most `limit`, by name.
+  std::vector<ContactHit> SearchContacts(const staff::Actor& actor, const std::string& query,
+                                         int limit);
+  // The global search's clients: active ones whose name or a domain contains
+  // `query` (as the clients list searches), at most `limit`, by name.
+  std::vector<Client> SearchClients(const staff::Actor& actor, const std::string& query, int limit);
+  // The dashboard: the latest changes to clients and their contacts, sites and
+  // links (not staff or settings), newest first.
+  std::vector<audit::Row> RecentChanges(const staff::Actor& actor, int limit);
+  // A contact's own history (its page), newest first.
+  std::vector<audit::Row> ContactHistory(const staff::Actor& actor, int64_t contact_id, int limit);
+  // Start-up, once after the search migration (see app/).
+  void ReindexSearchIn(db::Tx& tx);
   Contact CreateContact(const staff::Actor& actor, int64_t client_id, const ContactInput& input);
   Contact UpdateContact(const staff::Actor& actor, int64_t contact_id, const ContactInput& input);
   void DeleteContact(const staff::Actor& actor, int64_t contact_id);

@@ -6,6 +6,7 @@
 #include <soci/soci.h>
 
 #include "platform/db.h"
+#include "platform/search_terms.h"
 
 namespace opsmerge::clients::store {
 
@@ -78,14 +79,11 @@ const char* WhereArchived(ArchivedFilter f) {
 }
 
 // LIKE pattern for a case-insensitive substring search; '!' escapes wildcards.
-std::string LikePattern(const std::string& search) {
-  std::string key = NameKey(search);
-  std::string out = "%";
-  for (char c : key) {
-    if (c == '%' || c == '_' || c == '!') out += '!';
-    out += c;
-  }
-  return out + "%";
+std::string LikePattern(const std::string& search) { return db::LikeContains(NameKey(search)); }
+
+// What finds a contact in the global search: name, email, phone and job title.
+std::vector<std::string> ContactTerms(const Contact& c) {
+  return search::TermsOf({c.name, c.email, c.phone, c.job_title});
 }
 
 soci::indicator Ind(bool present) { return present ? soci::i_ok : soci::i_null; }
@@ -622,6 +620,31 @@ std::optional<Contact> FindContact(soci::session& sql, int64_t id) {
   return std::nullopt;
 }
 
+std::vector<ContactHit> ContactsByIds(soci::session& sql, const std::vector<int64_t>& ids) {
+  std::vector<ContactHit> out;
+  for (int64_t id : ids) {
+    long long cid = id;
+    soci::rowset<soci::row> rs =
+        (sql.prepare << "SELECT p.id, p.client_id, p.name, p.email, p.phone, p.job_title, p.vip, "
+                        "p.portal_user, p.billing_recipient, p.primary_technical, p.created_at, "
+                        "p.updated_at, c.name AS client_name, c.archived_at FROM contacts p "
+                        "JOIN clients c ON c.id = p.client_id WHERE p.id = :id",
+         soci::use(cid));
+    for (const auto& r : rs) {
+      out.push_back({ToContact(r), db::RowText(r, "client_name"),
+                     !db::RowIsNull(r, "archived_at")});
+    }
+  }
+  return out;
+}
+
+void ReindexContacts(soci::session& sql) {
+  std::vector<Contact> all;
+  soci::rowset<soci::row> rs = (sql.prepare << std::string(kContactColumns));
+  for (const auto& r : rs) all.push_back(ToContact(r));
+  for (const auto& c : all) search::SetTerms(sql, search::Kind::kContact, c.id, ContactTerms(c));
+}
+
 std::optional<int64_t> FindContactByEmail(soci::session& sql, int64_t client_id,
                                           const std::string& email_key, int64_t exclude_id) {
   long long cid = client_id, ex = exclude_id, id = 0;
@@ -642,6 +665,7 @@ int64_t InsertContact(soci::session& sql, const Contact& c, const std::string& n
       soci::use(cid), soci::use(c.name), soci::use(c.email), soci::use(key), soci::use(c.phone),
       soci::use(c.job_title), soci::use(vip), soci::use(portal), soci::use(billing),
       soci::use(primary), soci::use(now), soci::use(now), soci::into(id);
+  search::SetTerms(sql, search::Kind::kContact, id, ContactTerms(c));
   return id;
 }
 
@@ -656,6 +680,7 @@ void UpdateContact(soci::session& sql, const Contact& c, const std::string& now)
       soci::use(c.name), soci::use(c.email), soci::use(key), soci::use(c.phone),
       soci::use(c.job_title), soci::use(vip), soci::use(portal), soci::use(billing),
       soci::use(primary), soci::use(now), soci::use(id);
+  search::SetTerms(sql, search::Kind::kContact, c.id, ContactTerms(c));
 }
 
 void ClearPrimaryTechnical(soci::session& sql, int64_t client_id, int64_t except_id) {

@@ -92,6 +92,10 @@ std::vector<Contact> ListContacts(soci::session& sql, int64_t client_id, int64_t
                                   int64_t limit);
 int64_t CountContacts(soci::session& sql, int64_t client_id);
 std::optional<Contact> FindContact(soci::session& sql, int64_t id);
+// The contacts with these ids and their client's name, in the order given.
+std::vector<ContactHit> ContactsByIds(soci::session& sql, const std::vector<int64_t>& ids);
+// Once after the search migration: every contact's search terms.
+void ReindexContacts(soci::session& sql);
 std::optional<int64_t> FindContactByEmail(soci::session& sql, int64_t client_id,
                                           const std::string& email_key, int64_t exclude_id);
 int64_t InsertContact(soci::session& sql, const Contact& c, const std::string& now);

@@ -255,6 +255,15 @@ void Database::ReleaseLease(const std::string& name, const std::string& holder) 
 
 bool IsPostgres(soci::session& sql) { return sql.get_backend_name() == "postgresql"; }
 
+std::string LikeContains(std::string_view text) {
+  std::string out = "%";
+  for (char c : text) {
+    if (c == '%' || c == '_' || c == '!') out += '!';
+    out += c;
+  }
+  return out + "%";
+}
+
 bool IsUniqueViolation(const soci::soci_error& e) {
   std::string m = e.what();
   return m.find("UNIQUE constraint failed") != std::string::npos ||

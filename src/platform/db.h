@@ -105,6 +105,11 @@ std::string PostgresConnInfo(const std::string& url);
 // SELECT ... FOR UPDATE, which SQLite's whole-database write lock makes moot).
 bool IsPostgres(soci::session& sql);
 
+// A LIKE pattern matching any text containing `text` literally: '%', '_' and '!'
+// escaped with '!', so the statement says `LIKE :p ESCAPE '!'`. Fold the text as
+// the column it is matched against is folded.
+std::string LikeContains(std::string_view text);
+
 // True when `e` reports a UNIQUE / primary-key violation (either dialect).
 bool IsUniqueViolation(const soci::soci_error& e);
 

@@ -53,6 +53,9 @@ json EndpointJson(const Endpoint& e, Status status) {
           {"last_seen_at", e.last_seen_at ? json(FormatIsoUtc(*e.last_seen_at)) : json()},
           {"billable", e.billable},
           {"retired", e.retired},
+          {"primary_ip", e.primary_ip},
+          {"serial", e.serial},
+          {"signed_in", e.signed_in},
           {"notes", e.notes},
           {"metrics", MetricsJson(e.metrics)},
           {"created_at", e.created_at}};

@@ -1,5 +1,7 @@
 #include "rmm/model.h"
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 #include "platform/errors.h"
@@ -104,6 +106,41 @@ const char* StatusName(Status status) {
   return "offline";
 }
 
+Identity IdentityOf(const json& inv) {
+  Identity out;
+  if (!inv.is_object()) return out;
+  std::string v4, v6;
+  for (const auto& nic : inv.value("network", json::array())) {
+    if (!nic.is_object() || nic.value("name", "") == "lo") continue;
+    for (const auto& a : nic.value("addresses", json::array())) {
+      if (!a.is_string()) continue;
+      std::string s = a.get<std::string>();
+      if (s.rfind("127.", 0) == 0 || s == "::1" || s.rfind("fe80", 0) == 0) continue;
+      if (std::find(out.addresses.begin(), out.addresses.end(), s) == out.addresses.end()) {
+        out.addresses.push_back(s);
+      }
+      std::string& slot = s.find(':') == std::string::npos ? v4 : v6;
+      if (slot.empty()) slot = s;
+    }
+  }
+  out.primary_ip = v4.empty() ? v6 : v4;
+  std::vector<std::string> seen;
+  for (const auto& u : inv.value("users", json::array())) {
+    if (!u.is_string() || std::find(seen.begin(), seen.end(), u) != seen.end()) continue;
+    seen.push_back(u);
+    out.signed_in += (out.signed_in.empty() ? "" : ", ") + u.get<std::string>();
+  }
+  return out;
+}
+
+std::vector<std::string> EndpointSearchTexts(const std::string& hostname,
+                                             const std::vector<std::string>& addresses,
+                                             const std::string& serial) {
+  std::vector<std::string> texts{hostname, serial};
+  texts.insert(texts.end(), addresses.begin(), addresses.end());
+  return texts;
+}
+
 Inventory ValidateInventory(const json& inv, const std::string& fallback_hostname) {
   if (!inv.is_object()) throw ValidationError("inventory", "inventory must be an object");
   const std::string p = "inventory.";
@@ -180,6 +217,10 @@ Inventory ValidateInventory(const json& inv, const std::string& fallback_hostnam
   }
   clean["software"] = software;
   out.json = clean.dump();
+  Identity id = IdentityOf(clean);
+  out.primary_ip = id.primary_ip;
+  out.addresses = std::move(id.addresses);
+  out.signed_in = id.signed_in;
   return out;
 }
 

@@ -47,7 +47,12 @@ struct Endpoint {
   std::string notes;
   std::optional<int64_t> last_seen_at;  // Unix seconds
   std::optional<Metrics> metrics;
-  std::string inventory_json;  // validated inventory, "{}" until the first arrives
+  std::string serial;
+  std::string primary_ip;  // from the last inventory (IdentityOf)
+  std::string signed_in;
+  // The validated inventory, "{}" until the first arrives; read only for one
+  // endpoint (its page, the API's GET), "" in lists.
+  std::string inventory_json;
   std::optional<int64_t> inventory_at;
   std::string created_at;
 };
@@ -66,7 +71,25 @@ struct Inventory {
   std::string os_name;
   std::string os_version;
   std::string json;  // the validated inventory, re-serialised (unknown members dropped)
+  // What tells machines apart in a list and finds them in search (IdentityOf).
+  std::string primary_ip;
+  std::vector<std::string> addresses;
+  std::string signed_in;
 };
+
+// From a validated inventory: the address a list shows (IPv4 first; not loopback
+// or link-local), every such address, and who is signed in ("alice, bob").
+struct Identity {
+  std::string primary_ip;
+  std::vector<std::string> addresses;
+  std::string signed_in;
+};
+Identity IdentityOf(const nlohmann::json& inventory);
+
+// The global search's terms of an endpoint: hostname, addresses, serial.
+std::vector<std::string> EndpointSearchTexts(const std::string& hostname,
+                                             const std::vector<std::string>& addresses,
+                                             const std::string& serial);
 // `fallback_hostname` is used when the inventory has none (enrolment may send the
 // hostname beside it).
 Inventory ValidateInventory(const nlohmann::json& inventory,

@@ -35,37 +35,6 @@ std::string Bytes(int64_t b) {
   return buf;
 }
 
-// What tells machines apart in a list: an address (IPv4 first, not loopback or
-// link-local), the serial number and who is signed in, from the last inventory.
-void AddIdentity(json& row, const std::string& inventory_json) {
-  row["ip"] = "";
-  row["serial"] = "";
-  row["user"] = "";
-  json inv = json::parse(inventory_json, nullptr, false);
-  if (!inv.is_object()) return;
-  std::string v4, v6;
-  for (const auto& nic : inv.value("network", json::array())) {
-    if (!nic.is_object() || nic.value("name", "") == "lo") continue;
-    for (const auto& a : nic.value("addresses", json::array())) {
-      if (!a.is_string()) continue;
-      std::string s = a.get<std::string>();
-      if (s.rfind("127.", 0) == 0 || s == "::1" || s.rfind("fe80", 0) == 0) continue;
-      std::string& slot = s.find(':') == std::string::npos ? v4 : v6;
-      if (slot.empty()) slot = s;
-    }
-  }
-  row["ip"] = v4.empty() ? v6 : v4;
-  if (inv.contains("hardware") && inv["hardware"].is_object()) {
-    const json& serial = inv["hardware"].value("serial", json(""));
-    if (serial.is_string()) row["serial"] = serial;
-  }
-  std::string users;
-  for (const auto& u : inv.value("users", json::array())) {
-    if (u.is_string()) users += (users.empty() ? "" : ", ") + u.get<std::string>();
-  }
-  row["user"] = users;
-}
-
 json EndpointRow(const Endpoint& e, Status status, int64_t now) {
   json row = {{"id", e.id},
               {"client_id", e.client_id},
@@ -89,7 +58,10 @@ json EndpointRow(const Endpoint& e, Status status, int64_t now) {
     row["memory"] = Pct(e.metrics->memory_percent);
     row["disk"] = Pct(e.metrics->disk_percent);
   }
-  AddIdentity(row, e.inventory_json);
+  // What tells machines apart in a list, kept from the last inventory.
+  row["ip"] = e.primary_ip;
+  row["serial"] = e.serial;
+  row["user"] = e.signed_in;
   return row;
 }
 

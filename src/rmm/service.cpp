@@ -1,12 +1,15 @@
 #include "rmm/service.h"
 
+#include <algorithm>
 #include <set>
+#include <tuple>
 
 #include <nlohmann/json.hpp>
 #include <soci/soci.h>
 
 #include "platform/crypto.h"
 #include "platform/errors.h"
+#include "platform/search_terms.h"
 #include "platform/text.h"
 
 namespace opsmerge::rmm {
@@ -328,6 +331,31 @@ void RmmService::SyncRevocations() {
 Status RmmService::StatusOf(const Endpoint& e) const {
   return rmm::StatusOf(e.last_seen_at, clock_.NowUnix(), settings_.checkin_interval);
 }
+
+std::vector<Endpoint> RmmService::SearchEndpoints(const staff::Actor& actor,
+                                                 const std::string& query, int limit) {
+  staff::Require(actor, staff::Permission::kReadClients);
+  std::vector<std::string> words = search::QueryWords(query);
+  std::vector<Endpoint> out;
+  if (words.empty()) return out;
+  db_.Read([&](soci::session& sql) {
+    out = store::EndpointsByIds(sql, search::Match(sql, search::Kind::kEndpoint, words, limit));
+  });
+  std::sort(out.begin(), out.end(), [](const Endpoint& a, const Endpoint& b) {
+    return std::tie(a.retired, a.hostname, a.id) < std::tie(b.retired, b.hostname, b.id);
+  });
+  return out;
+}
+
+EndpointPage RmmService::OfflineEndpoints(const staff::Actor& actor, int limit) {
+  EndpointQuery q;
+  q.status = "offline";
+  q.sort = "-last_seen";
+  q.limit = limit;
+  return ListEndpoints(actor, q);
+}
+
+void RmmService::ReindexSearchIn(db::Tx& tx) { store::ReindexEndpoints(tx.sql()); }
 
 EndpointPage RmmService::ListEndpoints(const staff::Actor& actor, const EndpointQuery& q) {
   staff::Require(actor, staff::Permission::kReadClients);

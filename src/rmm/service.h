@@ -109,6 +109,15 @@ class RmmService {
 
   EndpointPage ListEndpoints(const staff::Actor& actor, const EndpointQuery& query);
   Endpoint GetEndpoint(const staff::Actor& actor, int64_t id);
+  // The global search: endpoints whose hostname, address or serial starts with
+  // every word of `query`, at most `limit`, retired ones last.
+  std::vector<Endpoint> SearchEndpoints(const staff::Actor& actor, const std::string& query,
+                                        int limit);
+  // The dashboard: endpoints (not retired) that stopped checking in, the most
+  // recently lost first, at most `limit`, and how many there are in all.
+  EndpointPage OfflineEndpoints(const staff::Actor& actor, int limit);
+  // Start-up, once after the search migration (see app/).
+  void ReindexSearchIn(db::Tx& tx);
   std::vector<store::MetricPoint> RecentMetrics(const staff::Actor& actor, int64_t id,
                                                 int64_t limit);
   // Retiring an endpoint also ends its agent's credential (R2).

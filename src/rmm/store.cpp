@@ -4,7 +4,10 @@
 
 #include <soci/soci.h>
 
+#include <nlohmann/json.hpp>
+
 #include "platform/db.h"
+#include "platform/search_terms.h"
 #include "platform/text.h"
 
 namespace opsmerge::rmm::store {
@@ -32,14 +35,22 @@ EnrollmentToken ToToken(const soci::row& r) {
   return t;
 }
 
-constexpr const char* kEndpointColumns =
-    "SELECT e.id, e.client_id, c.name AS client_name, e.site_id, s.name AS site_name, e.hostname, "
-    "e.os_name, e.os_version, "
-    "e.billable, e.retired, e.notes, e.last_seen_at, e.cpu_percent, e.memory_percent, "
-    "e.disk_percent, e.inventory_json, e.inventory_at, e.created_at FROM endpoints e "
-    "JOIN clients c ON c.id = e.client_id LEFT JOIN sites s ON s.id = e.site_id ";
+// A list reads what its rows show; the whole inventory (software lists included)
+// only the endpoint's own page reads.
+#define OPSMERGE_ENDPOINT_COLUMNS                                                              \
+  "SELECT e.id, e.client_id, c.name AS client_name, e.site_id, s.name AS site_name, e.hostname, " \
+  "e.os_name, e.os_version, e.serial, e.primary_ip, e.signed_in, "                              \
+  "e.billable, e.retired, e.notes, e.last_seen_at, e.cpu_percent, e.memory_percent, "           \
+  "e.disk_percent, e.inventory_at, e.created_at"
+#define OPSMERGE_ENDPOINT_FROM \
+  " FROM endpoints e JOIN clients c ON c.id = e.client_id LEFT JOIN sites s ON s.id = e.site_id "
+constexpr const char* kEndpointColumns = OPSMERGE_ENDPOINT_COLUMNS OPSMERGE_ENDPOINT_FROM;
+constexpr const char* kEndpointWithInventory =
+    OPSMERGE_ENDPOINT_COLUMNS ", e.inventory_json" OPSMERGE_ENDPOINT_FROM;
+#undef OPSMERGE_ENDPOINT_COLUMNS
+#undef OPSMERGE_ENDPOINT_FROM
 
-Endpoint ToEndpoint(const soci::row& r) {
+Endpoint ToEndpoint(const soci::row& r, bool with_inventory = false) {
   Endpoint e;
   e.id = db::RowInt(r, "id");
   e.client_id = db::RowInt(r, "client_id");
@@ -57,7 +68,10 @@ Endpoint ToEndpoint(const soci::row& r) {
     e.metrics = Metrics{db::RowDouble(r, "cpu_percent"), db::RowDouble(r, "memory_percent"),
                         db::RowDouble(r, "disk_percent")};
   }
-  e.inventory_json = db::RowText(r, "inventory_json");
+  e.serial = db::RowText(r, "serial");
+  e.primary_ip = db::RowText(r, "primary_ip");
+  e.signed_in = db::RowText(r, "signed_in");
+  if (with_inventory) e.inventory_json = db::RowText(r, "inventory_json");
   e.inventory_at = db::RowOptInt(r, "inventory_at");
   e.created_at = db::RowText(r, "created_at");
   return e;
@@ -74,7 +88,8 @@ std::string Where(const EndpointFilter& f) {
   }
   if (f.status == EndpointFilter::Status::kOnline) w += " AND e.last_seen_at >= :since";
   if (f.status == EndpointFilter::Status::kOffline) {
-    w += " AND (e.last_seen_at IS NULL OR e.last_seen_at < :since)";
+    // A retired endpoint is not offline: it is gone (R4).
+    w += " AND e.retired = 0 AND (e.last_seen_at IS NULL OR e.last_seen_at < :since)";
   }
   if (!f.search.empty()) w += " AND lower(e.hostname) LIKE :search ESCAPE '!'";
   if (!f.client_search.empty()) w += " AND c.name_key LIKE :client_search ESCAPE '!'";
@@ -95,14 +110,11 @@ std::string OrderBy(const std::string& sort) {
   return " ORDER BY lower(e.hostname)" + dir + ", e.id" + dir;
 }
 
+// Matched against lower(e.hostname): SQL's lower() folds ASCII letters only.
 std::string LikeOf(const std::string& text) {
-  std::string out = "%";
-  for (char c : text) {
-    char l = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    if (l == '%' || l == '_' || l == '!') out += '!';
-    out += l;
-  }
-  return out + "%";
+  std::string lower = text;
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return db::LikeContains(lower);
 }
 
 struct Binds {
@@ -280,10 +292,47 @@ void RecordInventory(soci::session& sql, int64_t endpoint_id, int64_t now, const
   long long id = endpoint_id, at = now;
   soci::indicator mi = Ind(!inv.machine_id.empty()), si = Ind(!inv.serial.empty());
   sql << "UPDATE endpoints SET hostname = :h, os_name = :o, os_version = :v, machine_id = :m, "
-         "serial = :s, inventory_json = :j, inventory_hash = :x, inventory_at = :at WHERE id = :id",
+         "serial = :s, primary_ip = :ip, signed_in = :u, inventory_json = :j, inventory_hash = :x, "
+         "inventory_at = :at WHERE id = :id",
       soci::use(inv.hostname), soci::use(inv.os_name), soci::use(inv.os_version),
-      soci::use(inv.machine_id, mi), soci::use(inv.serial, si), soci::use(inv.json),
-      soci::use(inventory_hash), soci::use(at), soci::use(id);
+      soci::use(inv.machine_id, mi), soci::use(inv.serial, si), soci::use(inv.primary_ip),
+      soci::use(inv.signed_in), soci::use(inv.json), soci::use(inventory_hash), soci::use(at),
+      soci::use(id);
+  search::SetTerms(sql, search::Kind::kEndpoint, endpoint_id,
+                   search::TermsOf(EndpointSearchTexts(inv.hostname, inv.addresses, inv.serial)));
+}
+
+void ReindexEndpoints(soci::session& sql) {
+  struct Row {
+    long long id;
+    std::string hostname, serial, inventory;
+  };
+  std::vector<Row> rows;
+  soci::rowset<soci::row> rs =
+      (sql.prepare << "SELECT id, hostname, serial, inventory_json FROM endpoints");
+  for (const auto& r : rs) {
+    rows.push_back({db::RowInt(r, "id"), db::RowText(r, "hostname"), db::RowText(r, "serial"),
+                    db::RowText(r, "inventory_json")});
+  }
+  for (const auto& row : rows) {
+    Identity identity = IdentityOf(nlohmann::json::parse(row.inventory, nullptr, false));
+    sql << "UPDATE endpoints SET primary_ip = :ip, signed_in = :u WHERE id = :id",
+        soci::use(identity.primary_ip), soci::use(identity.signed_in), soci::use(row.id);
+    search::SetTerms(
+        sql, search::Kind::kEndpoint, row.id,
+        search::TermsOf(EndpointSearchTexts(row.hostname, identity.addresses, row.serial)));
+  }
+}
+
+std::vector<Endpoint> EndpointsByIds(soci::session& sql, const std::vector<int64_t>& ids) {
+  std::vector<Endpoint> out;
+  for (int64_t id : ids) {
+    long long eid = id;
+    soci::rowset<soci::row> rs =
+        (sql.prepare << std::string(kEndpointColumns) + "WHERE e.id = :id", soci::use(eid));
+    for (const auto& r : rs) out.push_back(ToEndpoint(r));
+  }
+  return out;
 }
 
 namespace {
@@ -412,8 +461,8 @@ int64_t CountEndpoints(soci::session& sql, const EndpointFilter& f) {
 std::optional<Endpoint> FindEndpoint(soci::session& sql, int64_t id) {
   long long eid = id;
   soci::rowset<soci::row> rs =
-      (sql.prepare << std::string(kEndpointColumns) + "WHERE e.id = :id", soci::use(eid));
-  for (const auto& r : rs) return ToEndpoint(r);
+      (sql.prepare << std::string(kEndpointWithInventory) + "WHERE e.id = :id", soci::use(eid));
+  for (const auto& r : rs) return ToEndpoint(r, /*with_inventory=*/true);
   return std::nullopt;
 }
 

@@ -70,6 +70,11 @@ int64_t LatestRevocationId(soci::session& sql);
 int64_t PruneRevocations(soci::session& sql, int64_t before);
 void RecordInventory(soci::session& sql, int64_t endpoint_id, int64_t now, const Inventory& inv,
                      const std::string& inventory_hash);
+// Once after the search migration: every endpoint's address, signed-in users and
+// search terms from the inventory it last sent.
+void ReindexEndpoints(soci::session& sql);
+// The endpoints with these ids (list columns), in the order given; absent ids skipped.
+std::vector<Endpoint> EndpointsByIds(soci::session& sql, const std::vector<int64_t>& ids);
 struct Heartbeat {
   int64_t endpoint_id = 0;
   int64_t at = 0;

@@ -16,7 +16,7 @@ using nlohmann::json;
 
 // Only our own paths are followed after sign-in, never another host.
 std::string SafeNext(const std::string& next) {
-  return http::IsLocalPath(next) ? next : "/clients";
+  return http::IsLocalPath(next) ? next : "/";
 }
 
 Response WithSession(Response r, const Request& req, const std::string& token, int64_t max_age) {
@@ -123,7 +123,7 @@ void RegisterPages(http::Router& router, StaffService& service, const Templates&
                    std::string session =
                        service.CompleteSetup(req.Form("token"), req.Form("email"), req.Form("name"),
                                              req.Form("password"), req.remote_ip);
-                   return WithSession(Response::Redirect("/clients"), req, session,
+                   return WithSession(Response::Redirect("/"), req, session,
                                       service.session_policy().absolute_seconds);
                  },
                  setup_page),

@@ -73,7 +73,7 @@ void RegisterSecurityPages(http::Router& router, StaffService& service,
             std::string token =
                 service.CompleteTwoFactor(req.Form("challenge"), req.Form("code"), req.remote_ip);
             std::string next = req.Form("next");
-            return WithSession(Response::Redirect(http::IsLocalPath(next) ? next : "/clients"), req,
+            return WithSession(Response::Redirect(http::IsLocalPath(next) ? next : "/"), req,
                                token, service.session_policy().absolute_seconds);
           },
           code_page),
@@ -90,7 +90,7 @@ void RegisterSecurityPages(http::Router& router, StaffService& service,
           auto [token, codes] =
               service.CompleteEnrolment(req.Form("challenge"), req.Form("code"), req.remote_ip);
           std::string next = req.Form("next");
-          json view = {{"codes", codes}, {"next", http::IsLocalPath(next) ? next : "/clients"}};
+          json view = {{"codes", codes}, {"next", http::IsLocalPath(next) ? next : "/"}};
           return WithSession(NoStore(RenderPage(templates, req, "staff/recovery_codes", view,
                                                 {"Your recovery codes", "", 200})),
                              req, token, service.session_policy().absolute_seconds);

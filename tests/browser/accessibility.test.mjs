@@ -19,7 +19,7 @@ async function signIn() {
   await page.getByLabel("Email").fill("ada@msp.example");
   await page.getByLabel("Password").fill(password);
   await page.getByRole("button", { name: "Sign in" }).click();
-  await page.waitForURL(/\/clients$/);
+  await page.waitForURL((url) => url.pathname === "/");
 }
 
 before(async () => {
@@ -34,7 +34,7 @@ before(async () => {
   await page.getByLabel("Email").fill("ada@msp.example");
   await page.getByLabel("Password").fill(password);
   await page.getByRole("button", { name: "Create administrator" }).click();
-  await page.waitForURL(/\/clients$/);
+  await page.waitForURL((url) => url.pathname === "/");
   // Some data, so lists, tabs and badges are drawn.
   for (const [name, domain] of [["Acme Corp", "acmecorp.co.uk"], ["Acme Holdings", "acmeholdings.co.uk"],
                                 ["ACME Corporation Ltd", ""]]) {
@@ -73,8 +73,8 @@ after(async () => {
 function pages() {
   const c = `/clients/${clientId}`;
   return [
-    "/clients", "/clients?q=acme", "/clients/new", "/clients/duplicates",
-    c, `${c}/edit`, `${c}/contacts`, `${c}/contacts/new`, `${c}/contacts/${contactId}/edit`,
+    "/", "/search?q=acme", "/search?q=nothing-like-this", "/clients", "/clients?q=acme", "/clients/new", "/clients/duplicates",
+    c, `${c}/edit`, `${c}/contacts`, `${c}/contacts/new`, `${c}/contacts/${contactId}`, `${c}/contacts/${contactId}/edit`,
     `${c}/sites`, `${c}/sites/new`, `${c}/sites/${siteId}/edit`, `${c}/history`,
     `${c}/endpoints`, `${c}/add-agent`, `${c}/delete`,
     "/endpoints", "/settings/staff", "/settings/api-keys", "/settings/audit", "/account",
@@ -138,5 +138,21 @@ test("at phone width (390 px) the menu is a button and no page scrolls sideways"
   await shot("phone-client-page");
   await page.goto(server.base + "/endpoints");
   await shot("phone-endpoints");
+  await page.goto(server.base + "/");
+  await shot("phone-dashboard");
   await page.setViewportSize({ width: 1280, height: 900 });
+});
+
+test("the search box at the top of every page drops down what it finds", async () => {
+  await page.goto(server.base + "/clients");
+  const box = page.getByRole("searchbox", { name: "Search clients, contacts and endpoints" });
+  await box.fill("jane");
+  const result = page.locator("#global-search-results").getByRole("link", { name: "Jane Smith" });
+  await result.waitFor();
+  for (const v of await violations()) assert.fail(`search drop-down: ${v}`);
+  await shot("search-drop-down");
+  await result.click();
+  await page.waitForURL(new RegExp(`/clients/${clientId}/contacts/${contactId}$`));
+  await page.goto(server.base + "/");
+  await shot("dashboard");
 });

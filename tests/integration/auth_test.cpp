@@ -53,7 +53,7 @@ TEST(FirstRun, SetupNeedsTheTokenAndWorksOnce) {
                                         {"email", "owner@msp.example"},
                                         {"password", kPassword}});
   ASSERT_EQ(ok.status, 303);
-  EXPECT_EQ(ok.Header("location"), "/clients");
+  EXPECT_EQ(ok.Header("location"), "/");
   EXPECT_EQ(owner.Get("/clients").status, 200) << "setup signs the new admin in";
 
   Browser again(server);
@@ -128,7 +128,7 @@ TEST_F(AuthTest, OpenRedirectsAreRefusedAfterSignIn) {
       b.Post("/login",
              {{"email", "tech@msp.example"}, {"password", kPassword}, {"next", "//evil.example/"}});
   ASSERT_EQ(r.status, 303);
-  EXPECT_EQ(r.Header("location"), "/clients");
+  EXPECT_EQ(r.Header("location"), "/");
 }
 
 TEST_F(AuthTest, WrongPasswordIsRefusedWithoutSayingWhich) {

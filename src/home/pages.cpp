@@ -1,0 +1,141 @@
+#include <nlohmann/json.hpp>
+
+#include "audit/view.h"
+#include "home/routes.h"
+#include "platform/errors.h"
+#include "platform/http/json.h"
+#include "platform/page.h"
+#include "platform/text.h"
+#include "staff/model.h"
+
+namespace opsmerge::home {
+
+namespace {
+
+using http::Request;
+using nlohmann::json;
+using staff::ActorFrom;
+
+constexpr int kPerKind = 8;        // results of each kind in the box's drop-down
+constexpr int kPerKindPage = 50;   // and on the /search page
+constexpr size_t kMaxQuery = 200;  // characters people type into a search box
+
+struct Results {
+  std::vector<clients::Client> clients;
+  std::vector<clients::ContactHit> contacts;
+  std::vector<rmm::Endpoint> endpoints;
+};
+
+// The query of ?q=, checked: too long or not text is a clear 422, not a search.
+std::string QueryOf(const Request& req) {
+  std::string q = text::CollapseWhitespace(req.Query("q"));
+  if (!text::IsValidUtf8(q)) throw ValidationError("q", "Search must be text");
+  if (text::Utf8Length(q) > kMaxQuery) {
+    throw ValidationError("q", "Search is too long (at most 200 characters)");
+  }
+  return q;
+}
+
+Results Find(const staff::Actor& actor, const std::string& q, int limit,
+             clients::ClientService& clients, rmm::RmmService& rmm) {
+  Results r;
+  if (q.empty()) return r;
+  r.clients = clients.SearchClients(actor, q, limit);
+  r.contacts = clients.SearchContacts(actor, q, limit);
+  r.endpoints = rmm.SearchEndpoints(actor, q, limit);
+  return r;
+}
+
+json ResultsView(const Results& r, rmm::RmmService& rmm) {
+  json clients = json::array(), contacts = json::array(), endpoints = json::array();
+  for (const auto& c : r.clients) {
+    clients.push_back({{"id", c.id}, {"name", c.name}, {"domain", c.domain}});
+  }
+  for (const auto& h : r.contacts) {
+    contacts.push_back({{"id", h.contact.id},
+                        {"client_id", h.contact.client_id},
+                        {"name", h.contact.name},
+                        {"email", h.contact.email},
+                        {"phone", h.contact.phone},
+                        {"client_name", h.client_name},
+                        {"client_archived", h.client_archived}});
+  }
+  for (const auto& e : r.endpoints) {
+    endpoints.push_back({{"id", e.id},
+                         {"hostname", e.hostname},
+                         {"client_name", e.client_name},
+                         {"ip", e.primary_ip},
+                         {"serial", e.serial},
+                         {"status", rmm::StatusName(rmm.StatusOf(e))},
+                         {"retired", e.retired}});
+  }
+  bool any = !clients.empty() || !contacts.empty() || !endpoints.empty();
+  return {{"clients", clients},     {"contacts", contacts}, {"endpoints", endpoints},
+          {"any", any},             {"has_clients", !clients.empty()},
+          {"has_contacts", !contacts.empty()}, {"has_endpoints", !endpoints.empty()}};
+}
+
+}  // namespace
+
+void RegisterPages(http::Router& router, clients::ClientService& clients, rmm::RmmService& rmm,
+                   const Templates& templates) {
+  router.Add("GET", "/", [&clients, &rmm, &templates](Request& req) {
+    staff::Actor actor = ActorFrom(req);
+    int64_t now = rmm.Now();
+    rmm::EndpointPage offline = rmm.OfflineEndpoints(actor, 10);
+    json lost = json::array();
+    for (const auto& e : offline.items) {
+      lost.push_back({{"id", e.id},
+                      {"hostname", e.hostname},
+                      {"client_id", e.client_id},
+                      {"client_name", e.client_name},
+                      {"seen", e.last_seen_at ? AgoView(*e.last_seen_at, now) : json(nullptr)},
+                      {"never_seen", !e.last_seen_at}});
+    }
+    rmm::EndpointQuery online_q;
+    online_q.status = "online";
+    online_q.limit = 1;
+    int64_t online = rmm.ListEndpoints(actor, online_q).total;
+    clients::ClientQuery client_q;
+    client_q.limit = 1;
+    int64_t client_count = clients.List(actor, client_q).total;
+    json changes = json::array();
+    for (const auto& row : clients.RecentChanges(actor, 10)) changes.push_back(audit::EntryView(row));
+    json view = {
+        {"clients_text", text::CountOf(client_count, "active client", "active clients")},
+        {"online_text", text::CountOf(online, "endpoint online", "endpoints online")},
+        {"offline_text", text::CountOf(offline.total, "endpoint offline", "endpoints offline")},
+        {"offline_count", offline.total},
+        {"offline", lost},
+        {"has_offline", !lost.empty()},
+        {"more_offline", offline.total > static_cast<int64_t>(lost.size())},
+        {"changes", changes},
+    };
+    return RenderPage(templates, req, "home/dashboard", view, {"Dashboard", "home", 200});
+  });
+
+  router.Add("GET", "/search", [&clients, &rmm, &templates](Request& req) {
+    std::string q = QueryOf(req);
+    // The box's drop-down asks for a fragment; the page (Enter, a link) for more.
+    bool dropdown = req.htmx && req.Header("hx-target") == "global-search-results";
+    Results r = Find(ActorFrom(req), q, dropdown ? kPerKind : kPerKindPage, clients, rmm);
+    json view = ResultsView(r, rmm);
+    view["q"] = q;
+    view["searched"] = !q.empty();
+    if (dropdown) return RenderFragment(templates, req, "home/_search_results", view);
+    return RenderPage(templates, req, "home/search", view, {"Search", "", 200});
+  });
+}
+
+void RegisterApi(http::Router& router, clients::ClientService& clients, rmm::RmmService& rmm) {
+  router.Add("GET", "/api/v1/search", [&clients, &rmm](Request& req) {
+    std::string q = QueryOf(req);
+    json view = ResultsView(Find(ActorFrom(req), q, kPerKindPage, clients, rmm), rmm);
+    return http::JsonResponse({{"query", q},
+                               {"clients", view["clients"]},
+                               {"contacts", view["contacts"]},
+                               {"endpoints", view["endpoints"]}});
+  });
+}
+
+}  // namespace opsmerge::home
