@@ -1,12 +1,15 @@
 // Seeds a data dir with N clients, each with contacts and some with sites, through
 // the clients store (so keys and domains are exactly what the app writes).
+// Endpoints go through the RMM store with a validated inventory (hostname, address,
+// serial), as an enrolling agent's would.
 // usage: opsmerge_bench_seed DATA_DIR|postgresql://... [clients=10000] [contacts=100000]
-//        [sites=20000]
+//        [sites=20000] [endpoints=0]
 #include <chrono>
 #include <cstdio>
 #include <random>
 #include <string>
 
+#include <nlohmann/json.hpp>
 #include <soci/soci.h>
 #include <sys/stat.h>
 
@@ -14,6 +17,8 @@
 #include "clients/store.h"
 #include "platform/clock.h"
 #include "platform/db.h"
+#include "rmm/model.h"
+#include "rmm/store.h"
 
 int main(int argc, char** argv) {
   using namespace opsmerge;
@@ -25,6 +30,7 @@ int main(int argc, char** argv) {
   int clients = argc > 2 ? std::stoi(argv[2]) : 10000;
   int contacts = argc > 3 ? std::stoi(argv[3]) : 100000;
   int sites = argc > 4 ? std::stoi(argv[4]) : 20000;
+  int endpoints = argc > 5 ? std::stoi(argv[5]) : 0;
   bool postgres = dir.rfind("postgresql://", 0) == 0;
   if (!postgres) mkdir(dir.c_str(), 0700);
   auto db = db::Database::Open(postgres ? dir : dir + "/opsmerge.db", 1);
@@ -54,7 +60,17 @@ int main(int argc, char** argv) {
     for (int i = 0; i < contacts; ++i) {
       clients::Contact p;
       p.client_id = ids[static_cast<size_t>(i) % ids.size()];
-      p.name = std::string("Person ") + std::to_string(i);
+      static const char* first[] = {"Jane",  "John",  "Priya", "Mohammed", "Olivia", "Liam",
+                                    "Amelia", "Noah", "Isla",  "George",   "Ava",    "Oscar",
+                                    "Emily", "Jack",  "Sofia", "Harry",    "Mia",    "Leo",
+                                    "Grace", "Arthur"};
+      static const char* last[] = {"Smith",  "Jones",   "Taylor", "Brown",  "Williams", "Wilson",
+                                   "Evans",  "Thomas",  "Roberts", "Walker", "Wright",  "Khan",
+                                   "Patel",  "Hughes",  "Edwards", "Green",  "Hall",    "Wood",
+                                   "Harris", "Clarke",  "Lewis",  "Jackson", "Turner",  "Hill",
+                                   "Moore"};
+      p.name = std::string(first[i % 20]) + " " + last[(i / 20) % 25];
+      p.phone = "+44 20 " + std::to_string(7000 + i % 3000) + " " + std::to_string(1000 + i % 9000);
       p.email = "person" + std::to_string(i) + "@client" +
                 std::to_string(static_cast<size_t>(i) % ids.size()) + ".example";
       p.roles.vip = rng() % 10 == 0;
@@ -68,9 +84,33 @@ int main(int argc, char** argv) {
       s.address = std::to_string(i) + " High Street";
       clients::store::InsertSite(sql, s, now);
     }
+    for (int i = 0; i < endpoints; ++i) {
+      std::string host = "ws-" + std::to_string(i);
+      nlohmann::json inv = {
+          {"hostname", host},
+          {"hardware", {{"serial", "SN" + std::to_string(100000 + i)}}},
+          {"network",
+           {{{"name", "eth0"},
+             {"mac", ""},
+             {"addresses",
+              {"10." + std::to_string(i / 65536 % 256) + "." + std::to_string(i / 256 % 256) +
+               "." + std::to_string(i % 256)}}}}}};
+      rmm::Inventory clean = rmm::ValidateInventory(inv);
+      int64_t id = rmm::store::InsertEndpoint(sql, ids[static_cast<size_t>(i) % ids.size()],
+                                              std::nullopt, host, "x", 0, now);
+      int64_t at = SystemClock().NowUnix();
+      rmm::store::RecordInventory(sql, id, at, clean, "");
+      // A fleet as it is: most machines checked in within the minute, one in twenty
+      // offline for up to a month.
+      long long seen = i % 20 == 0 ? at - 600 - static_cast<int64_t>(rng() % (30 * 86400))
+                                   : at - static_cast<int64_t>(rng() % 60);
+      long long eid = id;
+      sql << "UPDATE endpoints SET last_seen_at = :t WHERE id = :id", soci::use(seen),
+          soci::use(eid);
+    }
   });
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  std::printf("seeded %d clients, %d contacts, %d sites in %.1f s\n", clients, contacts, sites,
-              secs);
+  std::printf("seeded %d clients, %d contacts, %d sites, %d endpoints in %.1f s\n", clients,
+              contacts, sites, endpoints, secs);
   return 0;
 }

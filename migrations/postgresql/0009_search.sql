@@ -2,7 +2,7 @@
 -- search_terms), kept by the features in the transaction that changes the object
 -- and cascading with it. Terms compare byte-wise (COLLATE "C") so a prefix is a
 -- range scan. Rows written before this migration are indexed once at start-up
--- ("search.index_version" in settings). An endpoint's address and signed-in users
+-- ("search.reindex" in settings). An endpoint's address and signed-in users
 -- are kept as columns when its inventory arrives, so lists show them without
 -- reading the whole inventory.
 CREATE TABLE contact_terms (
@@ -17,5 +17,12 @@ CREATE TABLE endpoint_terms (
   PRIMARY KEY (endpoint_id, term)
 );
 CREATE INDEX endpoint_terms_term ON endpoint_terms(term);
+-- The dashboard's fleet status: online/offline counts and the latest lost, from the
+-- index alone.
+CREATE INDEX endpoints_status ON endpoints(retired, last_seen_at);
 ALTER TABLE endpoints ADD COLUMN primary_ip TEXT NOT NULL DEFAULT '';
 ALTER TABLE endpoints ADD COLUMN signed_in TEXT NOT NULL DEFAULT '';
+-- Rows already here have no terms yet: the server indexes them at its next start
+-- and removes this marker (app/server_app.cpp). A new, empty database needs none.
+INSERT INTO settings (key, value, updated_at)
+SELECT 'search.reindex', '1', '' WHERE EXISTS (SELECT 1 FROM contacts) OR EXISTS (SELECT 1 FROM endpoints);

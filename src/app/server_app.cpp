@@ -83,19 +83,17 @@ std::pair<std::string, uint16_t> SplitListen(const std::string& listen) {
   return {listen.substr(0, colon), static_cast<uint16_t>(port)};
 }
 
-// The search terms of rows written before the search migration, built once (on the
-// first node to start after it; the others wait on the write lock, then see the
-// version and skip).
-void EnsureSearchIndex(db::Database& db, const Clock& clock, clients::ClientService& clients,
-                       rmm::RmmService& rmm) {
-  static constexpr const char* kKey = "search.index_version";
-  static constexpr const char* kVersion = "1";
+// The search terms of rows written before the search migration, built once: the
+// migration leaves "search.reindex" when such rows exist; the first node to start
+// builds them and removes it (the others wait on the write lock, then see it gone).
+void EnsureSearchIndex(db::Database& db, clients::ClientService& clients, rmm::RmmService& rmm) {
+  static constexpr const char* kKey = "search.reindex";
   db.Write([&](db::Tx& tx) {
-    if (settings::Get(tx.sql(), kKey) == kVersion) return;
-    log::Info("building the search index");
+    if (settings::Get(tx.sql(), kKey) != "1") return;
+    log::Info("building the search index of existing contacts and endpoints");
     clients.ReindexSearchIn(tx);
     rmm.ReindexSearchIn(tx);
-    settings::Set(tx.sql(), kKey, kVersion, FormatIsoUtc(clock.NowUnix()));
+    settings::Remove(tx.sql(), kKey);
   });
 }
 
@@ -137,7 +135,7 @@ int Serve(const Config& config) {
   clients::ClientService clients(*db, audit, clock, owners);
   rmm::RmmService rmm(*db, audit, clock, clients, rmm::RmmSettings{config.checkin_interval});
   rmm::AgentDownloads downloads{AgentBinaryPath(), config.public_url};
-  EnsureSearchIndex(*db, clock, clients, rmm);
+  EnsureSearchIndex(*db, clients, rmm);
 
   // Background work, once per period across all nodes on this database.
 #ifdef OPSMERGE_TEST_BUILD

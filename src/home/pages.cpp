@@ -82,9 +82,9 @@ void RegisterPages(http::Router& router, clients::ClientService& clients, rmm::R
   router.Add("GET", "/", [&clients, &rmm, &templates](Request& req) {
     staff::Actor actor = ActorFrom(req);
     int64_t now = rmm.Now();
-    rmm::EndpointPage offline = rmm.OfflineEndpoints(actor, 10);
+    rmm::RmmService::FleetStatus fleet = rmm.Fleet(actor, 10);
     json lost = json::array();
-    for (const auto& e : offline.items) {
+    for (const auto& e : fleet.latest_offline) {
       lost.push_back({{"id", e.id},
                       {"hostname", e.hostname},
                       {"client_id", e.client_id},
@@ -92,10 +92,6 @@ void RegisterPages(http::Router& router, clients::ClientService& clients, rmm::R
                       {"seen", e.last_seen_at ? AgoView(*e.last_seen_at, now) : json(nullptr)},
                       {"never_seen", !e.last_seen_at}});
     }
-    rmm::EndpointQuery online_q;
-    online_q.status = "online";
-    online_q.limit = 1;
-    int64_t online = rmm.ListEndpoints(actor, online_q).total;
     clients::ClientQuery client_q;
     client_q.limit = 1;
     int64_t client_count = clients.List(actor, client_q).total;
@@ -103,12 +99,11 @@ void RegisterPages(http::Router& router, clients::ClientService& clients, rmm::R
     for (const auto& row : clients.RecentChanges(actor, 10)) changes.push_back(audit::EntryView(row));
     json view = {
         {"clients_text", text::CountOf(client_count, "active client", "active clients")},
-        {"online_text", text::CountOf(online, "endpoint online", "endpoints online")},
-        {"offline_text", text::CountOf(offline.total, "endpoint offline", "endpoints offline")},
-        {"offline_count", offline.total},
+        {"online_text", text::CountOf(fleet.online, "endpoint online", "endpoints online")},
+        {"offline_text", text::CountOf(fleet.offline, "endpoint offline", "endpoints offline")},
         {"offline", lost},
         {"has_offline", !lost.empty()},
-        {"more_offline", offline.total > static_cast<int64_t>(lost.size())},
+        {"more_offline", fleet.offline > static_cast<int64_t>(lost.size())},
         {"changes", changes},
     };
     return RenderPage(templates, req, "home/dashboard", view, {"Dashboard", "home", 200});

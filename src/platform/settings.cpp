@@ -18,6 +18,10 @@ void Set(soci::session& sql, const std::string& key, const std::string& value,
       soci::use(key), soci::use(value), soci::use(now);
 }
 
+void Remove(soci::session& sql, const std::string& key) {
+  sql << "DELETE FROM settings WHERE key = :k", soci::use(key);
+}
+
 bool GetBool(soci::session& sql, const std::string& key, bool fallback) {
   auto value = Get(sql, key);
   return value ? *value == "1" : fallback;

@@ -17,6 +17,8 @@ std::optional<std::string> Get(soci::session& sql, const std::string& key);
 void Set(soci::session& sql, const std::string& key, const std::string& value,
          const std::string& now);
 
+void Remove(soci::session& sql, const std::string& key);
+
 // "1"/"0"; an absent key reads as `fallback`.
 bool GetBool(soci::session& sql, const std::string& key, bool fallback);
 inline void SetBool(soci::session& sql, const std::string& key, bool value,

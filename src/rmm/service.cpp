@@ -347,12 +347,17 @@ std::vector<Endpoint> RmmService::SearchEndpoints(const staff::Actor& actor,
   return out;
 }
 
-EndpointPage RmmService::OfflineEndpoints(const staff::Actor& actor, int limit) {
-  EndpointQuery q;
-  q.status = "offline";
-  q.sort = "-last_seen";
-  q.limit = limit;
-  return ListEndpoints(actor, q);
+RmmService::FleetStatus RmmService::Fleet(const staff::Actor& actor, int limit) {
+  staff::Require(actor, staff::Permission::kReadClients);
+  int64_t since = clock_.NowUnix() - 3 * settings_.checkin_interval;
+  FleetStatus out;
+  db_.Read([&](soci::session& sql) {
+    store::FleetCounts counts = store::CountFleet(sql, since);
+    out.online = counts.online;
+    out.offline = counts.total - counts.online;
+    out.latest_offline = store::EndpointsByIds(sql, store::LatestOffline(sql, since, limit));
+  });
+  return out;
 }
 
 void RmmService::ReindexSearchIn(db::Tx& tx) { store::ReindexEndpoints(tx.sql()); }

@@ -113,9 +113,14 @@ class RmmService {
   // every word of `query`, at most `limit`, retired ones last.
   std::vector<Endpoint> SearchEndpoints(const staff::Actor& actor, const std::string& query,
                                         int limit);
-  // The dashboard: endpoints (not retired) that stopped checking in, the most
-  // recently lost first, at most `limit`, and how many there are in all.
-  EndpointPage OfflineEndpoints(const staff::Actor& actor, int limit);
+  // The dashboard: how many endpoints (not retired) are online and offline, and
+  // up to `limit` offline ones, the most recently lost first, then never seen.
+  struct FleetStatus {
+    int64_t online = 0;
+    int64_t offline = 0;
+    std::vector<Endpoint> latest_offline;
+  };
+  FleetStatus Fleet(const staff::Actor& actor, int limit);
   // Start-up, once after the search migration (see app/).
   void ReindexSearchIn(db::Tx& tx);
   std::vector<store::MetricPoint> RecentMetrics(const staff::Actor& actor, int64_t id,

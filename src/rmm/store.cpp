@@ -324,6 +324,34 @@ void ReindexEndpoints(soci::session& sql) {
   }
 }
 
+FleetCounts CountFleet(soci::session& sql, int64_t online_since) {
+  long long since = online_since, total = 0, online = 0;
+  sql << "SELECT COUNT(*) FROM endpoints WHERE retired = 0", soci::into(total);
+  sql << "SELECT COUNT(*) FROM endpoints WHERE retired = 0 AND last_seen_at >= :s",
+      soci::use(since), soci::into(online);
+  return {total, online};
+}
+
+std::vector<int64_t> LatestOffline(soci::session& sql, int64_t online_since, int64_t limit) {
+  std::vector<int64_t> ids;
+  long long since = online_since, lim = limit, id = 0;
+  soci::statement lost =
+      (sql.prepare << "SELECT id FROM endpoints WHERE retired = 0 AND last_seen_at < :s "
+                      "ORDER BY last_seen_at DESC, id DESC LIMIT :l",
+       soci::use(since), soci::use(lim), soci::into(id));
+  lost.execute();
+  while (lost.fetch()) ids.push_back(id);
+  lim = limit - static_cast<long long>(ids.size());
+  if (lim <= 0) return ids;
+  soci::statement never =
+      (sql.prepare << "SELECT id FROM endpoints WHERE retired = 0 AND last_seen_at IS NULL "
+                      "ORDER BY id DESC LIMIT :l",
+       soci::use(lim), soci::into(id));
+  never.execute();
+  while (never.fetch()) ids.push_back(id);
+  return ids;
+}
+
 std::vector<Endpoint> EndpointsByIds(soci::session& sql, const std::vector<int64_t>& ids) {
   std::vector<Endpoint> out;
   for (int64_t id : ids) {

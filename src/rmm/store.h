@@ -73,6 +73,15 @@ void RecordInventory(soci::session& sql, int64_t endpoint_id, int64_t now, const
 // Once after the search migration: every endpoint's address, signed-in users and
 // search terms from the inventory it last sent.
 void ReindexEndpoints(soci::session& sql);
+// Endpoints not retired, and how many of them checked in since `online_since`.
+struct FleetCounts {
+  int64_t total = 0;
+  int64_t online = 0;
+};
+FleetCounts CountFleet(soci::session& sql, int64_t online_since);
+// Up to `limit` offline endpoints (not retired): the most recently seen first, then
+// those never seen, newest first. Index range scans only.
+std::vector<int64_t> LatestOffline(soci::session& sql, int64_t online_since, int64_t limit);
 // The endpoints with these ids (list columns), in the order given; absent ids skipped.
 std::vector<Endpoint> EndpointsByIds(soci::session& sql, const std::vector<int64_t>& ids);
 struct Heartbeat {

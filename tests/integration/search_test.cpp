@@ -211,10 +211,12 @@ TEST(SearchUpgrade, RowsFromBeforeTheIndexAreFoundAfterARestart) {
   server.Api(key, "POST", "/api/v1/clients/" + std::to_string(client) + "/contacts",
              {{"name", "Olga Older"}, {"email", "olga@old.example"}});
   server.Sql("DELETE FROM contact_terms");
-  server.Sql("DELETE FROM settings WHERE key = 'search.index_version'");
+  // As the migration leaves it on a database that has rows.
+  server.Sql("INSERT INTO settings (key, value, updated_at) VALUES ('search.reindex', '1', '')");
   EXPECT_TRUE(server.Api(key, "GET", "/api/v1/search?q=olga").Json()["contacts"].empty());
   server.Restart();
   EXPECT_EQ(server.Api(key, "GET", "/api/v1/search?q=olga").Json()["contacts"].size(), 1u);
+  EXPECT_TRUE(server.Query("SELECT value FROM settings WHERE key = 'search.reindex'").empty());
 }
 
 }  // namespace
