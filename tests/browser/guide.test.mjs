@@ -16,7 +16,8 @@ before(async () => {
   page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   page.on("console", (m) => { if (m.type() === "error") problems.push(m.text()); });
   page.on("pageerror", (e) => problems.push(e.message));
-  page.on("dialog", (d) => d.accept());
+  // Confirmations are the layout's modal: a browser pop-up is a problem.
+  page.on("dialog", (d) => { problems.push(`browser pop-up: ${d.message()}`); d.dismiss(); });
   shot = screenshotter(page);
 });
 
@@ -148,6 +149,16 @@ test("merge from the client list: select both, Merge", async () => {
   await page.getByRole("radio").first().check();
   await shot("10-merge-review");
   await page.getByRole("button", { name: "Merge", exact: true }).click();
+  // One confirmation style: the layout's modal, named after the action; Cancel
+  // sends nothing.
+  const dialog = page.getByRole("dialog");
+  await dialog.getByText("Merge these clients? This cannot be undone.").waitFor();
+  await shot("10b-merge-confirm");
+  await dialog.getByRole("button", { name: "Cancel" }).click();
+  await dialog.waitFor({ state: "hidden" });
+  assert.match(page.url(), /\/clients\/selection/);
+  await page.getByRole("button", { name: "Merge", exact: true }).click();
+  await dialog.getByRole("button", { name: "Merge", exact: true }).click();
   await page.waitForURL(/notice=merged/);
   assert.ok(await page.getByText("Clients merged.").isVisible());
   await page.goto(server.base + "/clients");

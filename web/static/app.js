@@ -20,9 +20,43 @@ document.addEventListener("change", (event) => {
 document.addEventListener("htmx:afterSwap", () => {
   document.querySelectorAll("form [data-needs-selection]").forEach((b) => updateSelection(b.form));
 });
+// One confirmation style everywhere: a button with data-confirm="question" asks in
+// the Tabler modal of the layout (#confirm-modal) before its form is sent. The
+// modal's button is named like the action ("Archive", "Delete endpoint") and is red
+// when the action is (a danger button, or data-confirm-danger: cannot be undone). Without script the form is sent as it is.
+let confirmedButton = null;
 document.addEventListener("submit", (event) => {
-  const message = event.submitter && event.submitter.dataset.confirm;
-  if (message && !window.confirm(message)) event.preventDefault();
+  const button = event.submitter;
+  const message = button && button.dataset.confirm;
+  if (!message) return;
+  if (confirmedButton === button) {
+    confirmedButton = null;
+    return;
+  }
+  event.preventDefault();
+  const form = event.target;
+  const modal = document.getElementById("confirm-modal");
+  // Tabler's bundle exports Bootstrap's Modal as window.tabler.Modal.
+  const Modal = (window.tabler && window.tabler.Modal) || (window.bootstrap && window.bootstrap.Modal);
+  if (!modal || !Modal) {
+    if (window.confirm(message)) {
+      confirmedButton = button;
+      form.requestSubmit(button);
+    }
+    return;
+  }
+  modal.querySelector("[data-confirm-message]").textContent = message;
+  const ok = modal.querySelector("[data-confirm-ok]");
+  ok.textContent = button.dataset.confirmAction || button.textContent.trim();
+  const danger = /danger/.test(button.className) || "confirmDanger" in button.dataset;
+  ok.className = danger ? "btn btn-danger" : "btn btn-primary";
+  const dialog = Modal.getOrCreateInstance(modal);
+  ok.onclick = () => {
+    confirmedButton = button;
+    dialog.hide();
+    form.requestSubmit(button);
+  };
+  dialog.show();
 });
 // A filter box over a long table (installed software): hides rows without the text.
 document.addEventListener("input", (event) => {
