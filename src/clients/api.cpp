@@ -109,6 +109,22 @@ void RegisterApi(http::Router& router, ClientService& service) {
     return JsonResponse(ClientJson(service.Create(ActorFrom(req), ReadClientInput(body), confirm)),
                         201);
   });
+  // CSV import: {"csv": "...", "write": false} previews, true imports (only when
+  // no row has an error). 200 with the report either way.
+  for (const std::string kind : {"clients", "contacts"}) {
+    router.Add("POST", "/api/v1/import/" + kind, [&service, kind](Request& req) {
+      json body = http::ParseJsonObject(req.body);
+      auto text = body.find("csv");
+      if (text == body.end() || !text->is_string()) {
+        throw ValidationError("csv", "csv must be the file's text");
+      }
+      bool write = http::OptBool(body, "write").value_or(false);
+      ImportReport report = kind == "clients"
+                                ? service.ImportClients(ActorFrom(req), *text, write)
+                                : service.ImportContacts(ActorFrom(req), *text, write);
+      return JsonResponse(ImportReportJson(report));
+    });
+  }
   router.Add("GET", "/api/v1/clients/duplicates", [&service](Request& req) {
     json groups = json::array();
     for (const auto& g : service.Duplicates(ActorFrom(req))) {

@@ -65,4 +65,25 @@ nlohmann::json SiteJson(const Site& s) {
           {"notes", s.notes}};
 }
 
+nlohmann::json ImportReportJson(const ImportReport& report) {
+  nlohmann::json rows = nlohmann::json::array();
+  for (const auto& r : report.rows) {
+    const char* outcome = r.outcome == ImportRow::Outcome::kNew       ? "new"
+                          : r.outcome == ImportRow::Outcome::kSkipped ? "skipped"
+                                                                      : "error";
+    rows.push_back({{"line", r.line},
+                    {"values", r.values},
+                    {"outcome", outcome},
+                    {"is_new", r.outcome == ImportRow::Outcome::kNew},
+                    {"is_skipped", r.outcome == ImportRow::Outcome::kSkipped},
+                    {"is_error", r.outcome == ImportRow::Outcome::kError},
+                    {"field", r.field},
+                    {"message", r.message}});
+  }
+  return {{"kind", report.kind},       {"columns", report.columns}, {"ignored", report.ignored},
+          {"rows", rows},              {"created", report.created}, {"skipped", report.skipped},
+          {"errors", report.errors},   {"written", report.written},
+          {"has_ignored", !report.ignored.empty()}, {"has_errors", report.errors > 0}};
+}
+
 }  // namespace opsmerge::clients

@@ -16,6 +16,10 @@ nlohmann::json ClientJson(const ClientDetail& detail);
 nlohmann::json CountsJson(const ClientCounts& counts);
 nlohmann::json LinkJson(const ClientLink& link);
 nlohmann::json ContactJson(const Contact& contact);
+// What an import did or would do: {"kind", "columns", "ignored", "rows": [{"line",
+// "values", "outcome" (new, skipped, error), "field", "message"}], "created",
+// "skipped", "errors", "written"}.
+nlohmann::json ImportReportJson(const ImportReport& report);
 nlohmann::json SiteJson(const Site& site);
 
 }  // namespace opsmerge::clients

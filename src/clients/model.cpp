@@ -356,4 +356,11 @@ std::optional<ClientSort> ParseClientSort(std::string_view text) {
   return std::nullopt;
 }
 
+std::optional<bool> ParseYesNo(std::string_view value) {
+  std::string v = text::FoldCase(text::Trim(value));
+  if (v.empty() || v == "no" || v == "n" || v == "false" || v == "0") return false;
+  if (v == "yes" || v == "y" || v == "true" || v == "1" || v == "x") return true;
+  return std::nullopt;
+}
+
 }  // namespace opsmerge::clients

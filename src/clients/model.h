@@ -174,6 +174,30 @@ struct ContactInput {
 // Validated contact fields merged over `existing` (or defaults for create).
 Contact ValidateContact(const ContactInput& input, const Contact* existing);
 
+// ---- Import and export (CSV) -------------------------------------------------
+// What an import did, or would do (a preview), with each row's outcome. Rows with
+// an error block the whole import: nothing is written until every row is fine.
+struct ImportRow {
+  size_t line = 0;                  // in the file, for people to find it
+  std::vector<std::string> values;  // as read, in `ImportReport::columns` order
+  enum class Outcome { kNew, kSkipped, kError } outcome = Outcome::kNew;
+  std::string field;    // for an error: the column it is about
+  std::string message;  // why skipped ("already a contact of Acme Corp"), or the error
+};
+struct ImportReport {
+  std::string kind;                  // "clients" or "contacts"
+  std::vector<std::string> columns;  // the columns used, as the file names them
+  std::vector<std::string> ignored;  // columns of the file that are not ours
+  std::vector<ImportRow> rows;
+  int64_t created = 0, skipped = 0, errors = 0;
+  bool written = false;  // false for a preview, or when an error stopped it
+};
+// The most rows one import takes (and so the most a preview shows).
+inline constexpr size_t kMaxImportRows = 5000;
+// "yes", "no", "true", "1", "x", "" ... as a spreadsheet's tick column; nullopt
+// when it is none of these.
+std::optional<bool> ParseYesNo(std::string_view value);
+
 // ---- Sites (S1) ---------------------------------------------------------------
 
 struct Site {

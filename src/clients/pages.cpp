@@ -1,3 +1,5 @@
+#include <ctime>
+
 #include <nlohmann/json.hpp>
 
 #include "audit/view.h"
@@ -184,6 +186,18 @@ const T& OwnedBy(const T& item, int64_t client_id, const char* what) {
   return item;
 }
 
+// A CSV file to save: a fixed name with today's date (nothing from the request
+// reaches the header).
+Response CsvDownload(std::string body, const std::string& what) {
+  Response r;
+  r.content_type = "text/csv; charset=utf-8";
+  r.body = std::move(body);
+  std::string day = FormatIsoUtc(static_cast<int64_t>(std::time(nullptr))).substr(0, 10);
+  r.SetHeader("Content-Disposition",
+              "attachment; filename=\"opsmerge-" + what + "-" + day + ".csv\"");
+  return r;
+}
+
 // Every form view starts from these, so a template finds each name it may use.
 json FormView(const json& problem, const json& values) {
   json view = {{"errors", OpenMap(json::object())},
@@ -289,6 +303,67 @@ void RegisterPages(http::Router& router, ClientService& service, const Templates
       return RenderFragment(t, req, "clients/_results", view);
     }
     return show(req, "clients/list", view, "Clients");
+  });
+
+  // ---- Import (a preview first) and export, CSV
+  auto import_view = [](const Request& req, const std::string& kind) {
+    json view;
+    view["kind_contacts"] = kind != "clients";
+    view["kind_clients"] = kind == "clients";
+    view["kind"] = kind == "clients" ? "clients" : "contacts";
+    view["csv"] = req.Form("csv");
+    view["done"] = "";
+    view["report"] = false;
+    return view;
+  };
+  FormPage import_page = [&t, import_view](Request& req, const json& problem, int status) {
+    staff::Require(ActorFrom(req), staff::Permission::kEditClients);
+    json view = import_view(req, req.method == "GET" ? req.Query("kind") : req.Form("kind"));
+    view["errors"] = OpenMap(problem.value("errors", json::object()));
+    std::string imported = req.Query("imported"), skipped = req.Query("skipped");
+    auto number = [](const std::string& v) {
+      return !v.empty() && v.size() < 10 && v.find_first_not_of("0123456789") == std::string::npos;
+    };
+    if (number(imported) && number(skipped)) {
+      std::string noun = view["kind"] == "clients" ? "client" : "contact";
+      view["done"] = "Imported " + text::CountOf(std::stoll(imported), noun, noun + "s") + "." +
+                     (skipped == "0" ? "" : " " + skipped + " already there were left as they were.");
+    }
+    return RenderPage(t, req, "clients/import", view, {"Import", "clients", status});
+  };
+  router.Add("GET", "/clients/import",
+             [import_page](Request& req) { return import_page(req, json::object(), 200); });
+  router.Add(
+      "POST", "/clients/import",
+      FormPost(
+          [&service, &t, import_view](Request& req) {
+            std::string kind = req.Form("kind") == "clients" ? "clients" : "contacts";
+            bool write = req.Form("step") == "import";
+            std::string text = req.Form("csv");
+            if (text::Trim(text).empty()) {
+              throw ValidationError("csv", "Paste the CSV or choose a file first");
+            }
+            ImportReport report = kind == "clients"
+                                      ? service.ImportClients(ActorFrom(req), text, write)
+                                      : service.ImportContacts(ActorFrom(req), text, write);
+            if (report.written) {
+              return Response::Redirect("/clients/import?kind=" + kind +
+                                        "&imported=" + std::to_string(report.created) +
+                                        "&skipped=" + std::to_string(report.skipped));
+            }
+            json view = import_view(req, kind);
+            view["errors"] = OpenMap(json::object());
+            view["report"] = ImportReportJson(report);
+            view["can_import"] = report.errors == 0 && report.created > 0;
+            return RenderPage(t, req, "clients/import", view, {"Import", "clients", 200});
+          },
+          import_page));
+  router.Add("GET", "/clients/export.csv", [&service](Request& req) {
+    ArchivedFilter archived = ParseArchivedFilter(req.Query("archived")).value_or(ArchivedFilter::kActive);
+    return CsvDownload(service.ExportClients(ActorFrom(req), archived), "clients");
+  });
+  router.Add("GET", "/contacts/export.csv", [&service](Request& req) {
+    return CsvDownload(service.ExportContacts(ActorFrom(req)), "contacts");
   });
 
   router.Add("GET", "/clients/suggest", [&service, &t](Request& req) {

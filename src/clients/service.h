@@ -107,6 +107,21 @@ class ClientService {
   std::vector<audit::Row> ContactHistory(const staff::Actor& actor, int64_t contact_id, int limit);
   // Start-up, once after the search migration (see app/).
   void ReindexSearchIn(db::Tx& tx);
+
+  // CSV import (clients/import.cpp). Every row goes through the same rules as a
+  // person adding it (validation, C3 duplicates, domains, contact emails), all in
+  // one transaction: with `write` false, or when any row has an error, it is rolled
+  // back and the report says what would happen. A row that already exists (same
+  // client name or domain; same contact email at that client) is skipped, never
+  // changed. Throws ValidationError("csv") when the file itself is unreadable.
+  ImportReport ImportClients(const staff::Actor& actor, const std::string& csv, bool write);
+  // A contact's client comes from the "client" column (a client's name or domain),
+  // or else from the domain of the contact's email.
+  ImportReport ImportContacts(const staff::Actor& actor, const std::string& csv, bool write);
+  // CSV of clients (the list's archived filter) or of every contact with its
+  // client; audited (who took a copy of the client list, and when).
+  std::string ExportClients(const staff::Actor& actor, ArchivedFilter archived);
+  std::string ExportContacts(const staff::Actor& actor);
   Contact CreateContact(const staff::Actor& actor, int64_t client_id, const ContactInput& input);
   Contact UpdateContact(const staff::Actor& actor, int64_t contact_id, const ContactInput& input);
   void DeleteContact(const staff::Actor& actor, int64_t contact_id);

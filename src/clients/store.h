@@ -94,6 +94,8 @@ int64_t CountContacts(soci::session& sql, int64_t client_id);
 std::optional<Contact> FindContact(soci::session& sql, int64_t id);
 // The contacts with these ids and their client's name, in the order given.
 std::vector<ContactHit> ContactsByIds(soci::session& sql, const std::vector<int64_t>& ids);
+// Every contact with its client's name, by client then name (the export).
+std::vector<ContactHit> AllContacts(soci::session& sql);
 // Once after the search migration: every contact's search terms.
 void ReindexContacts(soci::session& sql);
 std::optional<int64_t> FindContactByEmail(soci::session& sql, int64_t client_id,

@@ -73,7 +73,7 @@ after(async () => {
 function pages() {
   const c = `/clients/${clientId}`;
   return [
-    "/", "/search?q=acme", "/search?q=nothing-like-this", "/clients", "/clients?q=acme", "/clients/new", "/clients/duplicates",
+    "/", "/search?q=acme", "/search?q=nothing-like-this", "/clients", "/clients?q=acme", "/clients/new", "/clients/duplicates", "/clients/import",
     c, `${c}/edit`, `${c}/contacts`, `${c}/contacts/new`, `${c}/contacts/${contactId}`, `${c}/contacts/${contactId}/edit`,
     `${c}/sites`, `${c}/sites/new`, `${c}/sites/${siteId}/edit`, `${c}/history`,
     `${c}/endpoints`, `${c}/add-agent`, `${c}/delete`,
@@ -141,6 +141,22 @@ test("at phone width (390 px) the menu is a button and no page scrolls sideways"
   await page.goto(server.base + "/");
   await shot("phone-dashboard");
   await page.setViewportSize({ width: 1280, height: 900 });
+});
+
+test("an import shows its preview accessibly, and nothing is written until asked", async () => {
+  await page.goto(server.base + "/clients/import");
+  await page.getByLabel("…or paste it here").fill(
+    "name,email,vip\nNew Person,new@acmecorp.co.uk,yes\nJane Again,jane@acmecorp.co.uk,\nBad Flag,bad@acmecorp.co.uk,perhaps\n");
+  await page.getByRole("button", { name: "Preview" }).click();
+  await page.locator("#import-preview").waitFor();
+  const found = await violations();
+  assert.deepEqual(found, []);
+  assert.ok(await page.getByText("1 new").isVisible());
+  assert.ok(await page.getByText("vip must be yes or no").isVisible());
+  assert.equal(await page.getByRole("button", { name: /^Import / }).count(), 0, "errors block the import");
+  await shot("import-preview");
+  const width = await page.evaluate(() => document.documentElement.scrollWidth);
+  assert.ok(width <= 1280, `no sideways scroll (${width}px)`);
 });
 
 test("the search box at the top of every page drops down what it finds", async () => {

@@ -99,3 +99,11 @@ document.addEventListener("click", (event) => {
     fallback();
   }
 });
+// A CSV file chosen for import is read into the form's text box (data-csv-into),
+// so the preview shows it and the form stays a plain form post.
+document.addEventListener("change", (event) => {
+  const input = event.target.closest("[data-csv-into]");
+  if (!input || !input.files || !input.files[0]) return;
+  const target = document.querySelector(input.dataset.csvInto);
+  input.files[0].text().then((text) => { target.value = text; });
+});
