@@ -154,34 +154,31 @@ void RegisterPages(http::Router& router, StaffService& service, const Templates&
                  users_page));
 
   // ---- The admin's actions on staff (refusals are shown on the Staff page) -----
-  router.Add("POST", "/settings/staff/{id}/disable",
-             FormPost(
-                 [&service](Request& req) {
-                   service.SetDisabled(ActorFrom(req), req.ParamId(0, "Staff user"), true);
-                   return Response::Redirect("/settings/staff?notice=disabled");
-                 },
-                 users_page));
-  router.Add("POST", "/settings/staff/{id}/enable",
-             FormPost(
-                 [&service](Request& req) {
-                   service.SetDisabled(ActorFrom(req), req.ParamId(0, "Staff user"), false);
-                   return Response::Redirect("/settings/staff?notice=enabled");
-                 },
-                 users_page));
-  router.Add("POST", "/settings/staff/{id}/remove",
-             FormPost(
-                 [&service](Request& req) {
-                   service.RemoveUser(ActorFrom(req), req.ParamId(0, "Staff user"));
-                   return Response::Redirect("/settings/staff?notice=removed");
-                 },
-                 users_page));
-  router.Add("POST", "/settings/staff/{id}/reset-two-factor",
-             FormPost(
-                 [&service](Request& req) {
-                   service.ResetTwoFactor(ActorFrom(req), req.ParamId(0, "Staff user"));
-                   return Response::Redirect("/settings/staff?notice=two_factor_reset");
-                 },
-                 users_page));
+  // The row actions of the staff list: one shape, a service call and a notice.
+  struct RowAction {
+    const char* path;
+    const char* notice;
+    void (*run)(StaffService&, const Actor&, int64_t);
+  };
+  static constexpr RowAction kRowActions[] = {
+      {"disable", "disabled",
+       [](StaffService& s, const Actor& a, int64_t id) { s.SetDisabled(a, id, true); }},
+      {"enable", "enabled",
+       [](StaffService& s, const Actor& a, int64_t id) { s.SetDisabled(a, id, false); }},
+      {"remove", "removed", [](StaffService& s, const Actor& a, int64_t id) { s.RemoveUser(a, id); }},
+      {"reset-two-factor", "two_factor_reset",
+       [](StaffService& s, const Actor& a, int64_t id) { s.ResetTwoFactor(a, id); }},
+  };
+  for (const RowAction& action : kRowActions) {
+    router.Add("POST", std::string("/settings/staff/{id}/") + action.path,
+               FormPost(
+                   [&service, &action](Request& req) {
+                     action.run(service, ActorFrom(req), req.ParamId(0, "Staff user"));
+                     return Response::Redirect(std::string("/settings/staff?notice=") +
+                                               action.notice);
+                   },
+                   users_page));
+  }
   router.Add(
       "POST", "/settings/staff/{id}/reset-password",
       FormPost(

@@ -38,12 +38,6 @@ Response WithSession(Response r, const Request& req, const std::string& token, i
   return r;
 }
 
-// Pages that show a secret once must not be kept by a browser or proxy cache.
-Response NoStore(Response r) {
-  r.SetHeader("Cache-Control", "no-store");
-  return r;
-}
-
 }  // namespace
 
 http::Response SecondStepPage(StaffService& service, const Templates& templates, http::Request& req,
@@ -51,12 +45,12 @@ http::Response SecondStepPage(StaffService& service, const Templates& templates,
                               const std::string& error, int status) {
   json view = {{"challenge", step.challenge}, {"next", next}, {"error", error}};
   if (!step.enrol) {
-    return NoStore(
-        RenderPage(templates, req, "staff/two_factor", view, {"Two-factor sign-in", "", status}));
+    return RenderPage(templates, req, "staff/two_factor", view,
+                      {"Two-factor sign-in", "", status});
   }
   view.update(SetupView(service.EnrolmentSecret(step.challenge)));
-  return NoStore(
-      RenderPage(templates, req, "staff/enrol", view, {"Set up two-factor sign-in", "", status}));
+  return RenderPage(templates, req, "staff/enrol", view,
+                    {"Set up two-factor sign-in", "", status});
 }
 
 void RegisterSecurityPages(http::Router& router, StaffService& service,
@@ -91,8 +85,9 @@ void RegisterSecurityPages(http::Router& router, StaffService& service,
               service.CompleteEnrolment(req.Form("challenge"), req.Form("code"), req.remote_ip);
           std::string next = req.Form("next");
           json view = {{"codes", codes}, {"next", http::IsLocalPath(next) ? next : "/"}};
-          return WithSession(NoStore(RenderPage(templates, req, "staff/recovery_codes", view,
-                                                {"Your recovery codes", "", 200})),
+          // Like every page, sent with Cache-Control: no-store (platform/http).
+          return WithSession(RenderPage(templates, req, "staff/recovery_codes", view,
+                                        {"Your recovery codes", "", 200}),
                              req, token, service.session_policy().absolute_seconds);
         } catch (const ValidationError& e) {
           return enrol_page(req, {{"errors", {{"code", e.what()}}}}, 422);
@@ -122,8 +117,7 @@ void RegisterSecurityPages(http::Router& router, StaffService& service,
         view["qr_src"] = setup["qr_src"];
       }
     }
-    return NoStore(
-        RenderPage(templates, req, "staff/account", view, {"My account", "account", status}));
+    return RenderPage(templates, req, "staff/account", view, {"My account", "account", status});
   };
   router.Add("GET", "/account",
              [account_page](Request& req) { return account_page(req, json::object(), 200); });
@@ -141,8 +135,8 @@ void RegisterSecurityPages(http::Router& router, StaffService& service,
   });
   auto codes_page = [&templates](Request& req, const std::vector<std::string>& codes) {
     json view = {{"codes", codes}, {"next", "/account"}};
-    return NoStore(RenderPage(templates, req, "staff/recovery_codes", view,
-                              {"Your recovery codes", "account", 200}));
+    return RenderPage(templates, req, "staff/recovery_codes", view,
+                      {"Your recovery codes", "account", 200});
   };
   router.Add("POST", "/account/two-factor/confirm",
              FormPost(
@@ -184,7 +178,7 @@ void RegisterSecurityPages(http::Router& router, StaffService& service,
     Response r = RenderPage(templates, req, "staff/reset_password", view,
                             {"Choose a new password", "", status});
     r.SetHeader("Referrer-Policy", "no-referrer");
-    return NoStore(std::move(r));
+    return r;
   };
   router.Add(
       "GET", "/reset-password/{token}",

@@ -71,6 +71,13 @@ class StaffSecurity : public ::testing::Test {
     return secret;
   }
 
+  // The password step of a sign-in in a fresh page; returns the second step's
+  // challenge ("" when the password alone signed in).
+  static std::string ChallengeFor(Browser& b, const std::string& email) {
+    b.Get("/login");
+    return HiddenChallenge(b.Post("/login", {{"email", email}, {"password", kPassword}}));
+  }
+
   std::unique_ptr<Server> server_;
   std::string admin_key_, tech_key_;
 };
@@ -102,9 +109,7 @@ TEST_F(StaffSecurity, TwoFactorAsksForACodeAfterThePasswordAndRefusesReplays) {
 
   // The same code again, on a fresh sign-in: refused (replay within its 30 s).
   Browser c(*server_);
-  c.Get("/login");
-  std::string second =
-      HiddenChallenge(c.Post("/login", {{"email", "tech@msp.example"}, {"password", kPassword}}));
+  std::string second = ChallengeFor(c, "tech@msp.example");
   EXPECT_EQ(c.Post("/login/two-factor", {{"challenge", second}, {"code", code}}).status, 401);
   // An older step is refused too; the next one (a phone 30 s fast) is accepted.
   EXPECT_EQ(
@@ -145,11 +150,7 @@ TEST_F(StaffSecurity, ARecoveryCodeWorksOnceAndTheSameCodeTwiceConcurrentlySigns
   ASSERT_EQ(codes.size(), 10u);
   EXPECT_GE(codes[0].size(), 26u) << "128 bits or more";
 
-  auto challenge_for = [&](Browser& b) {
-    b.Get("/login");
-    return HiddenChallenge(
-        b.Post("/login", {{"email", "tech@msp.example"}, {"password", kPassword}}));
-  };
+  auto challenge_for = [](Browser& b) { return ChallengeFor(b, "tech@msp.example"); };
   Browser a(*server_);
   std::string ch = challenge_for(a);
   // Typed in upper case without dashes: still the code.
@@ -185,6 +186,40 @@ TEST_F(StaffSecurity, ARecoveryCodeWorksOnceAndTheSameCodeTwiceConcurrentlySigns
     for (auto& t : threads) t.join();
     EXPECT_EQ(signed_in.load(), round == 0 ? 1 : 0) << "round " << round;
   }
+}
+
+TEST_F(StaffSecurity, NewRecoveryCodesReplaceTheOldOnesAndTurningTwoFactorOffNeedsThePassword) {
+  Browser tech(*server_);
+  ASSERT_EQ(tech.SignIn("tech@msp.example", kPassword), 303);
+  std::vector<std::string> old_codes;
+  TurnOnTwoFactor(tech, &old_codes);
+  tech.Get("/account");
+  EXPECT_EQ(tech.Post("/account/recovery-codes", {{"current_password", "wrong password!!"}}).status,
+            422) << "the form again, with the error beside the password";
+  HttpResult fresh = tech.Post("/account/recovery-codes", {{"current_password", kPassword}});
+  ASSERT_EQ(fresh.status, 200);
+  std::vector<std::string> new_codes = RecoveryCodesOn(fresh);
+  ASSERT_EQ(new_codes.size(), 10u);
+  EXPECT_EQ(fresh.Header("cache-control"), "no-store") << "shown once, never cached";
+  Browser a(*server_);
+  std::string ch = ChallengeFor(a, "tech@msp.example");
+  EXPECT_EQ(a.Post("/login/two-factor", {{"challenge", ch}, {"code", old_codes[0]}}).status, 401)
+      << "the old codes are gone";
+  EXPECT_EQ(a.Post("/login/two-factor", {{"challenge", ch}, {"code", new_codes[0]}}).status, 303);
+
+  tech.Get("/account");
+  EXPECT_EQ(tech.Post("/account/two-factor/disable", {{"current_password", "wrong password!!"}})
+                .status,
+            422);
+  EXPECT_EQ(tech.Post("/account/two-factor/disable", {{"current_password", kPassword}}).status,
+            303);
+  Browser b(*server_);
+  b.Get("/login");
+  EXPECT_EQ(b.Post("/login", {{"email", "tech@msp.example"}, {"password", kPassword}}).status, 303)
+      << "the password alone signs in again";
+  EXPECT_EQ(server_->Query("SELECT id FROM audit_log WHERE action = 'disable_two_factor'").size(),
+            1u)
+      << "audited";
 }
 
 TEST_F(StaffSecurity, AChallengeEndsAfterFiveWrongCodesOrFiveMinutes) {
