@@ -3,12 +3,7 @@
 // violation, and at 390 px wide no page may scroll sideways.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
-import { createRequire } from "node:module";
-import { startServer, startBrowser, screenshotter } from "./server.mjs";
-
-const require = createRequire(import.meta.url);
-const axeSource = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
+import { startServer, startBrowser, screenshotter, axeViolations } from "./server.mjs";
 const password = "tram lemon ladder forty-seven";
 
 let server, browser, page, shot;
@@ -81,14 +76,7 @@ function pages() {
   ];
 }
 
-async function violations() {
-  await page.evaluate(axeSource);
-  const result = await page.evaluate(() =>
-    window.axe.run(document, { runOnly: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"] }));
-  return result.violations
-    .filter((v) => v.impact === "critical" || v.impact === "serious")
-    .map((v) => `${v.impact} ${v.id}: ${v.help} (${v.nodes.length}x, e.g. ${v.nodes[0].target.join(" ")})`);
-}
+const violations = () => axeViolations(page);
 
 test("no critical or serious axe violations on any page, signed in or out", async () => {
   const found = [];

@@ -4,7 +4,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
 import { dirname, join } from "node:path";
-import { startServer, startBrowser, screenshotter } from "./server.mjs";
+import { startServer, startBrowser, screenshotter, axeViolations } from "./server.mjs";
 
 let server, browser, page, shot;
 const sidebar = () => page.getByRole("navigation", { name: "Main" });
@@ -112,6 +112,29 @@ test("Step 5: Add agent issues a token scoped to this client; the agent lands th
     await page.waitForURL(/\/endpoints\/\d+/);
     assert.ok(await page.getByText("Operating system").isVisible());
     await shot("08-endpoint");
+    // The endpoint pages with a real agent's inventory: axe and the phone width,
+    // and screenshots at both widths for review.
+    const endpointUrl = page.url();
+    const checker = await browser.newContext({ bypassCSP: true });
+    await checker.addCookies(await page.context().cookies());
+    const p = await checker.newPage();
+    const review = screenshotter(p);
+    const found = [];
+    const clientId = await page.getByRole("link", { name: "Acme Corp" }).first().getAttribute("href");
+    for (const [name, url] of [["endpoint", endpointUrl], ["endpoint-list", `${server.base}/endpoints`],
+                               ["client-endpoints", `${server.base}${clientId}/endpoints`],
+                               ["client-page", `${server.base}${clientId}`], ["dashboard", `${server.base}/`]]) {
+      for (const width of [1280, 390]) {
+        await p.setViewportSize({ width, height: 900 });
+        await p.goto(url);
+        for (const v of await axeViolations(p)) found.push(`${name} at ${width}px: ${v}`);
+        const scroll = await p.evaluate(() => document.documentElement.scrollWidth);
+        if (scroll > width) found.push(`${name} at ${width}px scrolls sideways (${scroll}px)`);
+        await review(`review-${name}-${width}`);
+      }
+    }
+    await checker.close();
+    assert.deepEqual(found, []);
   } finally {
     agent.kill("SIGTERM");
   }

@@ -1,7 +1,8 @@
 // Starts a real `opsmerge serve` on a free port with a temporary data dir, and a
 // headless Debian Chromium driven by playwright-core.
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync, mkdirSync } from "node:fs";
+import { mkdtempSync, rmSync, mkdirSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
@@ -52,4 +53,18 @@ export function screenshotter(page) {
   const dir = process.env.SCREENSHOT_DIR || "build/screenshots";
   mkdirSync(dir, { recursive: true });
   return (name) => page.screenshot({ path: join(dir, name + ".png"), fullPage: true });
+}
+
+const axeSource = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
+
+// axe-core's critical and serious findings on the page as it is now (WCAG 2.1 A/AA
+// and best practice), one line each. The page's context needs bypassCSP: axe is a
+// test tool, not page code.
+export async function axeViolations(page) {
+  await page.evaluate(axeSource);
+  const result = await page.evaluate(() =>
+    window.axe.run(document, { runOnly: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"] }));
+  return result.violations
+    .filter((v) => v.impact === "critical" || v.impact === "serious")
+    .map((v) => `${v.impact} ${v.id}: ${v.help} (${v.nodes.length}x, e.g. ${v.nodes[0].target.join(" ")})`);
 }
