@@ -60,15 +60,15 @@ int main(int argc, char** argv) {
     for (int i = 0; i < contacts; ++i) {
       clients::Contact p;
       p.client_id = ids[static_cast<size_t>(i) % ids.size()];
-      static const char* first[] = {"Jane",  "John",  "Priya", "Mohammed", "Olivia", "Liam",
-                                    "Amelia", "Noah", "Isla",  "George",   "Ava",    "Oscar",
-                                    "Emily", "Jack",  "Sofia", "Harry",    "Mia",    "Leo",
-                                    "Grace", "Arthur"};
-      static const char* last[] = {"Smith",  "Jones",   "Taylor", "Brown",  "Williams", "Wilson",
-                                   "Evans",  "Thomas",  "Roberts", "Walker", "Wright",  "Khan",
-                                   "Patel",  "Hughes",  "Edwards", "Green",  "Hall",    "Wood",
-                                   "Harris", "Clarke",  "Lewis",  "Jackson", "Turner",  "Hill",
-                                   "Moore"};
+      static const char* first[] = {"Jane",  "John",   "Priya", "Mohammed", "Olivia",
+                                    "Liam",  "Amelia", "Noah",  "Isla",     "George",
+                                    "Ava",   "Oscar",  "Emily", "Jack",     "Sofia",
+                                    "Harry", "Mia",    "Leo",   "Grace",    "Arthur"};
+      static const char* last[] = {"Smith",  "Jones",   "Taylor", "Brown",   "Williams",
+                                   "Wilson", "Evans",   "Thomas", "Roberts", "Walker",
+                                   "Wright", "Khan",    "Patel",  "Hughes",  "Edwards",
+                                   "Green",  "Hall",    "Wood",   "Harris",  "Clarke",
+                                   "Lewis",  "Jackson", "Turner", "Hill",    "Moore"};
       p.name = std::string(first[i % 20]) + " " + last[(i / 20) % 25];
       p.phone = "+44 20 " + std::to_string(7000 + i % 3000) + " " + std::to_string(1000 + i % 9000);
       p.email = "person" + std::to_string(i) + "@client" +
@@ -93,8 +93,8 @@ int main(int argc, char** argv) {
            {{{"name", "eth0"},
              {"mac", ""},
              {"addresses",
-              {"10." + std::to_string(i / 65536 % 256) + "." + std::to_string(i / 256 % 256) +
-               "." + std::to_string(i % 256)}}}}}};
+              {"10." + std::to_string(i / 65536 % 256) + "." + std::to_string(i / 256 % 256) + "." +
+               std::to_string(i % 256)}}}}}};
       rmm::Inventory clean = rmm::ValidateInventory(inv);
       int64_t id = rmm::store::InsertEndpoint(sql, ids[static_cast<size_t>(i) % ids.size()],
                                               std::nullopt, host, "x", 0, now);

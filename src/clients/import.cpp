@@ -70,8 +70,9 @@ std::vector<std::string> UsedValues(const Columns& cols, const std::vector<std::
 }
 
 const std::map<std::string, std::vector<std::string>> kClientColumns = {
-    {"name", {"name", "client", "client_name", "company", "company_name", "organisation",
-              "organization", "account", "account_name"}},
+    {"name",
+     {"name", "client", "client_name", "company", "company_name", "organisation", "organization",
+      "account", "account_name"}},
     {"domain", {"domain", "website", "web_site", "url", "email_domain"}},
     {"domains", {"domains", "other_domains", "extra_domains"}},
     {"contact_email", {"contact_email", "email", "email_address", "e_mail"}},
@@ -79,8 +80,9 @@ const std::map<std::string, std::vector<std::string>> kClientColumns = {
 };
 
 const std::map<std::string, std::vector<std::string>> kContactColumns = {
-    {"client", {"client", "client_name", "company", "company_name", "organisation",
-                "organization", "account", "account_name", "client_domain"}},
+    {"client",
+     {"client", "client_name", "company", "company_name", "organisation", "organization", "account",
+      "account_name", "client_domain"}},
     {"name", {"name", "full_name", "display_name", "contact_name", "contact"}},
     {"first_name", {"first_name", "firstname", "given_name", "forename"}},
     {"last_name", {"last_name", "lastname", "surname", "family_name"}},
@@ -109,10 +111,10 @@ std::vector<std::string> SplitList(const std::string& s) {
 
 // Runs `row_fn` for every row inside one transaction, recording each outcome;
 // keeps the transaction only when `write` and no row failed.
-void RunImport(db::Database& db, const csv::Table& table, const Columns& cols, bool write,
-               ImportReport& report,
-               const std::function<void(db::Tx&, const std::vector<std::string>&, ImportRow&)>&
-                   row_fn) {
+void RunImport(
+    db::Database& db, const csv::Table& table, const Columns& cols, bool write,
+    ImportReport& report,
+    const std::function<void(db::Tx&, const std::vector<std::string>&, ImportRow&)>& row_fn) {
   report.columns = cols.used;
   report.ignored = cols.ignored;
   try {
@@ -197,8 +199,8 @@ ImportReport ClientService::ImportContacts(const staff::Actor& actor, const std:
                 in.name = *n;
               } else {
                 const auto *first = cols.Get(r, "first_name"), *last = cols.Get(r, "last_name");
-                in.name = text::CollapseWhitespace((first ? *first : "") + " " +
-                                                   (last ? *last : ""));
+                in.name =
+                    text::CollapseWhitespace((first ? *first : "") + " " + (last ? *last : ""));
               }
               in.email = text::EmailFromPasted(*cols.Get(r, "email"));
               if (const auto* p = cols.Get(r, "phone")) in.phone = *p;
@@ -243,8 +245,8 @@ ImportReport ClientService::ImportContacts(const staff::Actor& actor, const std:
                 std::string domain = email->substr(email->rfind('@') + 1);
                 auto owner = store::FindActiveDomainOwner(sql, domain, 0);
                 if (!owner) {
-                  throw ValidationError("client", "No client has the domain " + domain +
-                                                      ": add a client column");
+                  throw ValidationError(
+                      "client", "No client has the domain " + domain + ": add a client column");
                 }
                 client_id = owner->id;
               }
@@ -273,10 +275,11 @@ std::string ClientService::ExportClients(const staff::Actor& actor, ArchivedFilt
                      c.archived() ? "yes" : "no", c.created_at});
   }
   db_.Write([&](soci::session& sql) {
-    audit_.Write(sql, actor.Who(),
-                 {"export", "client", std::nullopt, std::nullopt,
-                  "Exported " + text::CountOf(static_cast<int64_t>(all.size()), "client", "clients"),
-                  "", ""});
+    audit_.Write(
+        sql, actor.Who(),
+        {"export", "client", std::nullopt, std::nullopt,
+         "Exported " + text::CountOf(static_cast<int64_t>(all.size()), "client", "clients"), "",
+         ""});
   });
   return out;
 }
@@ -295,10 +298,11 @@ std::string ClientService::ExportContacts(const staff::Actor& actor) {
                      yes(c.roles.billing_recipient), yes(c.roles.primary_technical)});
   }
   db_.Write([&](soci::session& sql) {
-    audit_.Write(sql, actor.Who(),
-                 {"export", "contact", std::nullopt, std::nullopt,
-                  "Exported " + text::CountOf(static_cast<int64_t>(all.size()), "contact", "contacts"),
-                  "", ""});
+    audit_.Write(
+        sql, actor.Who(),
+        {"export", "contact", std::nullopt, std::nullopt,
+         "Exported " + text::CountOf(static_cast<int64_t>(all.size()), "contact", "contacts"), "",
+         ""});
   });
   return out;
 }

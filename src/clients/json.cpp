@@ -80,10 +80,16 @@ nlohmann::json ImportReportJson(const ImportReport& report) {
                     {"field", r.field},
                     {"message", r.message}});
   }
-  return {{"kind", report.kind},       {"columns", report.columns}, {"ignored", report.ignored},
-          {"rows", rows},              {"created", report.created}, {"skipped", report.skipped},
-          {"errors", report.errors},   {"written", report.written},
-          {"has_ignored", !report.ignored.empty()}, {"has_errors", report.errors > 0}};
+  return {{"kind", report.kind},
+          {"columns", report.columns},
+          {"ignored", report.ignored},
+          {"rows", rows},
+          {"created", report.created},
+          {"skipped", report.skipped},
+          {"errors", report.errors},
+          {"written", report.written},
+          {"has_ignored", !report.ignored.empty()},
+          {"has_errors", report.errors > 0}};
 }
 
 }  // namespace opsmerge::clients

@@ -326,40 +326,41 @@ void RegisterPages(http::Router& router, ClientService& service, const Templates
     };
     if (number(imported) && number(skipped)) {
       std::string noun = view["kind"] == "clients" ? "client" : "contact";
-      view["done"] = "Imported " + text::CountOf(std::stoll(imported), noun, noun + "s") + "." +
-                     (skipped == "0" ? "" : " " + skipped + " already there were left as they were.");
+      view["done"] =
+          "Imported " + text::CountOf(std::stoll(imported), noun, noun + "s") + "." +
+          (skipped == "0" ? "" : " " + skipped + " already there were left as they were.");
     }
     return RenderPage(t, req, "clients/import", view, {"Import", "clients", status});
   };
   router.Add("GET", "/clients/import",
              [import_page](Request& req) { return import_page(req, json::object(), 200); });
-  router.Add(
-      "POST", "/clients/import",
-      FormPost(
-          [&service, &t, import_view](Request& req) {
-            std::string kind = req.Form("kind") == "clients" ? "clients" : "contacts";
-            bool write = req.Form("step") == "import";
-            std::string text = req.Form("csv");
-            if (text::Trim(text).empty()) {
-              throw ValidationError("csv", "Paste the CSV or choose a file first");
-            }
-            ImportReport report = kind == "clients"
-                                      ? service.ImportClients(ActorFrom(req), text, write)
-                                      : service.ImportContacts(ActorFrom(req), text, write);
-            if (report.written) {
-              return Response::Redirect("/clients/import?kind=" + kind +
-                                        "&imported=" + std::to_string(report.created) +
-                                        "&skipped=" + std::to_string(report.skipped));
-            }
-            json view = import_view(req, kind);
-            view["errors"] = OpenMap(json::object());
-            view["report"] = ImportReportJson(report);
-            view["can_import"] = report.errors == 0 && report.created > 0;
-            return RenderPage(t, req, "clients/import", view, {"Import", "clients", 200});
-          },
-          import_page));
+  router.Add("POST", "/clients/import",
+             FormPost(
+                 [&service, &t, import_view](Request& req) {
+                   std::string kind = req.Form("kind") == "clients" ? "clients" : "contacts";
+                   bool write = req.Form("step") == "import";
+                   std::string text = req.Form("csv");
+                   if (text::Trim(text).empty()) {
+                     throw ValidationError("csv", "Paste the CSV or choose a file first");
+                   }
+                   ImportReport report = kind == "clients"
+                                             ? service.ImportClients(ActorFrom(req), text, write)
+                                             : service.ImportContacts(ActorFrom(req), text, write);
+                   if (report.written) {
+                     return Response::Redirect("/clients/import?kind=" + kind +
+                                               "&imported=" + std::to_string(report.created) +
+                                               "&skipped=" + std::to_string(report.skipped));
+                   }
+                   json view = import_view(req, kind);
+                   view["errors"] = OpenMap(json::object());
+                   view["report"] = ImportReportJson(report);
+                   view["can_import"] = report.errors == 0 && report.created > 0;
+                   return RenderPage(t, req, "clients/import", view, {"Import", "clients", 200});
+                 },
+                 import_page));
   router.Add("GET", "/clients/export.csv", [&service](Request& req) {
-    ArchivedFilter archived = ParseArchivedFilter(req.Query("archived")).value_or(ArchivedFilter::kActive);
+    ArchivedFilter archived =
+        ParseArchivedFilter(req.Query("archived")).value_or(ArchivedFilter::kActive);
     return CsvDownload(service.ExportClients(ActorFrom(req), archived), "clients");
   });
   router.Add("GET", "/contacts/export.csv", [&service](Request& req) {
@@ -627,20 +628,21 @@ void RegisterPages(http::Router& router, ClientService& service, const Templates
                  },
                  contact_form));
   // A contact's own page: how to reach them, their roles, what changed.
-  router.Add("GET", "/clients/{id}/contacts/{contact}", [&service, client_page, show](Request& req) {
-    int64_t id = req.ParamId(0, "Client");
-    auto [d, view] = client_page(req, id, "contacts");
-    // Checked against the contact's own client, not the address's.
-    Contact c =
-        OwnedBy(service.GetContact(ActorFrom(req), req.ParamId(1, "Contact")), id, "Contact");
-    view["contact"] = ContactJson(c);
-    json history = json::array();
-    for (const auto& row : service.ContactHistory(ActorFrom(req), c.id, 20)) {
-      history.push_back(audit::EntryView(row));
-    }
-    view["history"] = history;
-    return show(req, "clients/contact", view, c.name + " · " + d.client.name);
-  });
+  router.Add(
+      "GET", "/clients/{id}/contacts/{contact}", [&service, client_page, show](Request& req) {
+        int64_t id = req.ParamId(0, "Client");
+        auto [d, view] = client_page(req, id, "contacts");
+        // Checked against the contact's own client, not the address's.
+        Contact c =
+            OwnedBy(service.GetContact(ActorFrom(req), req.ParamId(1, "Contact")), id, "Contact");
+        view["contact"] = ContactJson(c);
+        json history = json::array();
+        for (const auto& row : service.ContactHistory(ActorFrom(req), c.id, 20)) {
+          history.push_back(audit::EntryView(row));
+        }
+        view["history"] = history;
+        return show(req, "clients/contact", view, c.name + " · " + d.client.name);
+      });
   router.Add("GET", "/clients/{id}/contacts/{contact}/edit",
              [contact_form](Request& req) { return contact_form(req, json::object(), 200); });
   router.Add("POST", "/clients/{id}/contacts/{contact}",

@@ -491,7 +491,7 @@ Contact ClientService::GetContact(const staff::Actor& actor, int64_t contact_id)
 }
 
 std::vector<ContactHit> ClientService::SearchContacts(const staff::Actor& actor,
-                                                     const std::string& query, int limit) {
+                                                      const std::string& query, int limit) {
   staff::Require(actor, staff::Permission::kReadClients);
   std::vector<std::string> words = search::QueryWords(query);
   std::vector<ContactHit> out;
@@ -526,8 +526,8 @@ std::vector<audit::Row> ClientService::RecentChanges(const staff::Actor& actor, 
   return out;
 }
 
-std::vector<audit::Row> ClientService::ContactHistory(const staff::Actor& actor,
-                                                      int64_t contact_id, int limit) {
+std::vector<audit::Row> ClientService::ContactHistory(const staff::Actor& actor, int64_t contact_id,
+                                                      int limit) {
   staff::Require(actor, staff::Permission::kReadClients);
   audit::Filter filter;
   filter.entity_type = "contact";

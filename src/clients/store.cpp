@@ -631,8 +631,8 @@ std::vector<ContactHit> ContactsByIds(soci::session& sql, const std::vector<int6
                         "JOIN clients c ON c.id = p.client_id WHERE p.id = :id",
          soci::use(cid));
     for (const auto& r : rs) {
-      out.push_back({ToContact(r), db::RowText(r, "client_name"),
-                     !db::RowIsNull(r, "archived_at")});
+      out.push_back(
+          {ToContact(r), db::RowText(r, "client_name"), !db::RowIsNull(r, "archived_at")});
     }
   }
   return out;
@@ -641,10 +641,11 @@ std::vector<ContactHit> ContactsByIds(soci::session& sql, const std::vector<int6
 std::vector<ContactHit> AllContacts(soci::session& sql) {
   std::vector<ContactHit> out;
   soci::rowset<soci::row> rs =
-      (sql.prepare << "SELECT p.id, p.client_id, p.name, p.email, p.phone, p.job_title, p.vip, "
-                      "p.portal_user, p.billing_recipient, p.primary_technical, p.created_at, "
-                      "p.updated_at, c.name AS client_name, c.archived_at FROM contacts p "
-                      "JOIN clients c ON c.id = p.client_id ORDER BY c.name_key, c.id, p.name, p.id");
+      (sql.prepare
+       << "SELECT p.id, p.client_id, p.name, p.email, p.phone, p.job_title, p.vip, "
+          "p.portal_user, p.billing_recipient, p.primary_technical, p.created_at, "
+          "p.updated_at, c.name AS client_name, c.archived_at FROM contacts p "
+          "JOIN clients c ON c.id = p.client_id ORDER BY c.name_key, c.id, p.name, p.id");
   for (const auto& r : rs) {
     out.push_back({ToContact(r), db::RowText(r, "client_name"), !db::RowIsNull(r, "archived_at")});
   }

@@ -70,9 +70,13 @@ json ResultsView(const Results& r, rmm::RmmService& rmm) {
                          {"retired", e.retired}});
   }
   bool any = !clients.empty() || !contacts.empty() || !endpoints.empty();
-  return {{"clients", clients},     {"contacts", contacts}, {"endpoints", endpoints},
-          {"any", any},             {"has_clients", !clients.empty()},
-          {"has_contacts", !contacts.empty()}, {"has_endpoints", !endpoints.empty()}};
+  return {{"clients", clients},
+          {"contacts", contacts},
+          {"endpoints", endpoints},
+          {"any", any},
+          {"has_clients", !clients.empty()},
+          {"has_contacts", !contacts.empty()},
+          {"has_endpoints", !endpoints.empty()}};
 }
 
 }  // namespace
@@ -96,7 +100,8 @@ void RegisterPages(http::Router& router, clients::ClientService& clients, rmm::R
     client_q.limit = 1;
     int64_t client_count = clients.List(actor, client_q).total;
     json changes = json::array();
-    for (const auto& row : clients.RecentChanges(actor, 10)) changes.push_back(audit::EntryView(row));
+    for (const auto& row : clients.RecentChanges(actor, 10))
+      changes.push_back(audit::EntryView(row));
     json view = {
         {"clients_text", text::CountOf(client_count, "active client", "active clients")},
         {"online_text", text::CountOf(fleet.online, "endpoint online", "endpoints online")},

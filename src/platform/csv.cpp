@@ -51,14 +51,13 @@ Table Parse(std::string_view text, const std::string& field, size_t max_rows) {
         table.header = cells;
       } else {
         if (cells.size() > table.header.size()) {
-          throw ValidationError(field, "Line " + std::to_string(row_line) + " has " +
-                                           std::to_string(cells.size()) +
-                                           " values; the header has " +
-                                           std::to_string(table.header.size()));
+          throw ValidationError(
+              field, "Line " + std::to_string(row_line) + " has " + std::to_string(cells.size()) +
+                         " values; the header has " + std::to_string(table.header.size()));
         }
         if (table.rows.size() >= max_rows) {
-          throw ValidationError(field, "More than " + std::to_string(max_rows) +
-                                           " rows: split the file");
+          throw ValidationError(field,
+                                "More than " + std::to_string(max_rows) + " rows: split the file");
         }
         cells.resize(table.header.size());
         table.rows.push_back(std::move(cells));
@@ -101,19 +100,20 @@ Table Parse(std::string_view text, const std::string& field, size_t max_rows) {
     }
   }
   if (quoted) {
-    throw ValidationError(field, "Line " + std::to_string(row_line) +
-                                     ": a quoted value is not closed");
+    throw ValidationError(field,
+                          "Line " + std::to_string(row_line) + ": a quoted value is not closed");
   }
   if (!cell.empty() || !cells.empty()) end_row();
-  if (table.header.empty()) throw ValidationError(field, "The file is empty: it needs a header row");
+  if (table.header.empty())
+    throw ValidationError(field, "The file is empty: it needs a header row");
   for (auto& h : table.header) h = text::Trim(h);
   return table;
 }
 
 std::string Cell(std::string_view value) {
   std::string v(value);
-  if (!v.empty() && (v[0] == '=' || v[0] == '+' || v[0] == '-' || v[0] == '@' || v[0] == '\t' ||
-                     v[0] == '\r')) {
+  if (!v.empty() &&
+      (v[0] == '=' || v[0] == '+' || v[0] == '-' || v[0] == '@' || v[0] == '\t' || v[0] == '\r')) {
     v.insert(0, 1, '\'');
   }
   if (v.find_first_of(",;\"\r\n\t") == std::string::npos) return v;

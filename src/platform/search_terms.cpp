@@ -141,12 +141,14 @@ std::vector<int64_t> Match(soci::session& sql, Kind kind, const std::vector<std:
   std::vector<int64_t> out;
   if (words.empty() || limit <= 0) return out;
   const std::string table = Table(kind), id = IdColumn(kind);
-  std::string q = "SELECT DISTINCT t." + id + " FROM " + table +
-                  " t WHERE t.term >= :lo0 AND t.term < :hi0";
+  std::string q =
+      "SELECT DISTINCT t." + id + " FROM " + table + " t WHERE t.term >= :lo0 AND t.term < :hi0";
   for (size_t i = 1; i < words.size(); ++i) {
-    std::string n = std::to_string(i);
-    q += " AND EXISTS (SELECT 1 FROM " + table + " u" + n + " WHERE u" + n + "." + id + " = t." +
-         id + " AND u" + n + ".term >= :lo" + n + " AND u" + n + ".term < :hi" + n + ")";
+    const std::string u = "u" + std::to_string(i), n = std::to_string(i);
+    q.append(" AND EXISTS (SELECT 1 FROM ").append(table).append(" ").append(u);
+    q.append(" WHERE ").append(u).append(".").append(id).append(" = t.").append(id);
+    q.append(" AND ").append(u).append(".term >= :lo").append(n);
+    q.append(" AND ").append(u).append(".term < :hi").append(n).append(")");
   }
   q += " LIMIT :limit";
   std::vector<std::string> bounds;  // lo, hi per word; reserved so references stay put

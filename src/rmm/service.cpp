@@ -333,7 +333,7 @@ Status RmmService::StatusOf(const Endpoint& e) const {
 }
 
 std::vector<Endpoint> RmmService::SearchEndpoints(const staff::Actor& actor,
-                                                 const std::string& query, int limit) {
+                                                  const std::string& query, int limit) {
   staff::Require(actor, staff::Permission::kReadClients);
   std::vector<std::string> words = search::QueryWords(query);
   std::vector<Endpoint> out;

@@ -2,9 +2,8 @@
 
 #include <algorithm>
 
-#include <soci/soci.h>
-
 #include <nlohmann/json.hpp>
+#include <soci/soci.h>
 
 #include "platform/db.h"
 #include "platform/search_terms.h"
@@ -37,10 +36,10 @@ EnrollmentToken ToToken(const soci::row& r) {
 
 // A list reads what its rows show; the whole inventory (software lists included)
 // only the endpoint's own page reads.
-#define OPSMERGE_ENDPOINT_COLUMNS                                                              \
+#define OPSMERGE_ENDPOINT_COLUMNS                                                                 \
   "SELECT e.id, e.client_id, c.name AS client_name, e.site_id, s.name AS site_name, e.hostname, " \
-  "e.os_name, e.os_version, e.serial, e.primary_ip, e.signed_in, "                              \
-  "e.billable, e.retired, e.notes, e.last_seen_at, e.cpu_percent, e.memory_percent, "           \
+  "e.os_name, e.os_version, e.serial, e.primary_ip, e.signed_in, "                                \
+  "e.billable, e.retired, e.notes, e.last_seen_at, e.cpu_percent, e.memory_percent, "             \
   "e.disk_percent, e.inventory_at, e.created_at"
 #define OPSMERGE_ENDPOINT_FROM \
   " FROM endpoints e JOIN clients c ON c.id = e.client_id LEFT JOIN sites s ON s.id = e.site_id "

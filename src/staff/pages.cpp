@@ -15,9 +15,7 @@ using http::Response;
 using nlohmann::json;
 
 // Only our own paths are followed after sign-in, never another host.
-std::string SafeNext(const std::string& next) {
-  return http::IsLocalPath(next) ? next : "/";
-}
+std::string SafeNext(const std::string& next) { return http::IsLocalPath(next) ? next : "/"; }
 
 Response WithSession(Response r, const Request& req, const std::string& token, int64_t max_age) {
   r.headers.emplace_back("Set-Cookie",
@@ -165,19 +163,20 @@ void RegisterPages(http::Router& router, StaffService& service, const Templates&
        [](StaffService& s, const Actor& a, int64_t id) { s.SetDisabled(a, id, true); }},
       {"enable", "enabled",
        [](StaffService& s, const Actor& a, int64_t id) { s.SetDisabled(a, id, false); }},
-      {"remove", "removed", [](StaffService& s, const Actor& a, int64_t id) { s.RemoveUser(a, id); }},
+      {"remove", "removed",
+       [](StaffService& s, const Actor& a, int64_t id) { s.RemoveUser(a, id); }},
       {"reset-two-factor", "two_factor_reset",
        [](StaffService& s, const Actor& a, int64_t id) { s.ResetTwoFactor(a, id); }},
   };
   for (const RowAction& action : kRowActions) {
-    router.Add("POST", std::string("/settings/staff/{id}/") + action.path,
-               FormPost(
-                   [&service, &action](Request& req) {
-                     action.run(service, ActorFrom(req), req.ParamId(0, "Staff user"));
-                     return Response::Redirect(std::string("/settings/staff?notice=") +
-                                               action.notice);
-                   },
-                   users_page));
+    router.Add(
+        "POST", std::string("/settings/staff/{id}/") + action.path,
+        FormPost(
+            [&service, &action](Request& req) {
+              action.run(service, ActorFrom(req), req.ParamId(0, "Staff user"));
+              return Response::Redirect(std::string("/settings/staff?notice=") + action.notice);
+            },
+            users_page));
   }
   router.Add(
       "POST", "/settings/staff/{id}/reset-password",

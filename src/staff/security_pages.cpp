@@ -45,12 +45,10 @@ http::Response SecondStepPage(StaffService& service, const Templates& templates,
                               const std::string& error, int status) {
   json view = {{"challenge", step.challenge}, {"next", next}, {"error", error}};
   if (!step.enrol) {
-    return RenderPage(templates, req, "staff/two_factor", view,
-                      {"Two-factor sign-in", "", status});
+    return RenderPage(templates, req, "staff/two_factor", view, {"Two-factor sign-in", "", status});
   }
   view.update(SetupView(service.EnrolmentSecret(step.challenge)));
-  return RenderPage(templates, req, "staff/enrol", view,
-                    {"Set up two-factor sign-in", "", status});
+  return RenderPage(templates, req, "staff/enrol", view, {"Set up two-factor sign-in", "", status});
 }
 
 void RegisterSecurityPages(http::Router& router, StaffService& service,
@@ -60,18 +58,17 @@ void RegisterSecurityPages(http::Router& router, StaffService& service,
     return SecondStepPage(service, templates, req, {"", req.Form("challenge"), false},
                           req.Form("next"), FirstError(problem), status);
   };
-  router.Add(
-      "POST", "/login/two-factor",
-      FormPost(
-          [&service](Request& req) {
-            std::string token =
-                service.CompleteTwoFactor(req.Form("challenge"), req.Form("code"), req.remote_ip);
-            std::string next = req.Form("next");
-            return WithSession(Response::Redirect(http::IsLocalPath(next) ? next : "/"), req,
-                               token, service.session_policy().absolute_seconds);
-          },
-          code_page),
-      http::Access::kPublic);
+  router.Add("POST", "/login/two-factor",
+             FormPost(
+                 [&service](Request& req) {
+                   std::string token = service.CompleteTwoFactor(req.Form("challenge"),
+                                                                 req.Form("code"), req.remote_ip);
+                   std::string next = req.Form("next");
+                   return WithSession(Response::Redirect(http::IsLocalPath(next) ? next : "/"), req,
+                                      token, service.session_policy().absolute_seconds);
+                 },
+                 code_page),
+             http::Access::kPublic);
 
   FormPage enrol_page = [&service, &templates](Request& req, const json& problem, int status) {
     return SecondStepPage(service, templates, req, {"", req.Form("challenge"), true},

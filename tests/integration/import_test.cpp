@@ -13,21 +13,20 @@ class Import : public ::testing::Test {
  protected:
   void SetUp() override {
     key_ = server_.AddUserWithKey("tech@msp.example", "technician");
-    acme_ = server_.Api(key_, "POST", "/api/v1/clients",
-                        {{"name", "Acme Corp"}, {"domain", "acmecorp.co.uk"}})
+    acme_ = server_
+                .Api(key_, "POST", "/api/v1/clients",
+                     {{"name", "Acme Corp"}, {"domain", "acmecorp.co.uk"}})
                 .Json()["id"];
     server_.Api(key_, "POST", "/api/v1/clients/" + std::to_string(acme_) + "/contacts",
                 {{"name", "Already Here"}, {"email", "here@acmecorp.co.uk"}});
   }
   json Run(const std::string& kind, const std::string& csv, bool write) {
-    HttpResult r = server_.Api(key_, "POST", "/api/v1/import/" + kind,
-                               {{"csv", csv}, {"write", write}});
+    HttpResult r =
+        server_.Api(key_, "POST", "/api/v1/import/" + kind, {{"csv", csv}, {"write", write}});
     EXPECT_EQ(r.status, 200) << r.body;
     return r.Json();
   }
-  int64_t Contacts() {
-    return std::stoll(server_.Query("SELECT COUNT(*) FROM contacts")[0][0]);
-  }
+  int64_t Contacts() { return std::stoll(server_.Query("SELECT COUNT(*) FROM contacts")[0][0]); }
 
   Server server_;
   std::string key_;
@@ -55,20 +54,21 @@ TEST_F(Import, APreviewShowsEachRowsFateAndWritesNothing) {
   EXPECT_EQ(r["rows"][3]["field"], "vip");
   EXPECT_EQ(r["rows"][3]["line"], 5);
   EXPECT_EQ(Contacts(), 1) << "nothing written";
-  EXPECT_TRUE(server_.Query("SELECT id FROM audit_log WHERE summary LIKE 'Added contact Jane%'")
-                  .empty());
+  EXPECT_TRUE(
+      server_.Query("SELECT id FROM audit_log WHERE summary LIKE 'Added contact Jane%'").empty());
 }
 
 TEST_F(Import, AFileWithoutErrorsIsImportedInOneGoAndRoutedToTheRightClient) {
-  int64_t other = server_.Api(key_, "POST", "/api/v1/clients",
-                              {{"name", "Zebra Dental"}, {"domain", "zebra.example"}})
+  int64_t other = server_
+                      .Api(key_, "POST", "/api/v1/clients",
+                           {{"name", "Zebra Dental"}, {"domain", "zebra.example"}})
                       .Json()["id"];
   std::string csv =
       "name;email;client;primary technical\n"
-      "Jane Smith;jane@acmecorp.co.uk;;yes\n"             // by the email's domain
-      "Zed Named;zed@gmail.example;Zebra Dental;no\n"      // by the client's name
-      "Zoe Domain;zoe@hotmail.example;zebra.example;\n"    // by the client's domain
-      "Here;here@acmecorp.co.uk;;\n";                      // already there: left alone
+      "Jane Smith;jane@acmecorp.co.uk;;yes\n"            // by the email's domain
+      "Zed Named;zed@gmail.example;Zebra Dental;no\n"    // by the client's name
+      "Zoe Domain;zoe@hotmail.example;zebra.example;\n"  // by the client's domain
+      "Here;here@acmecorp.co.uk;;\n";                    // already there: left alone
   json preview = Run("contacts", csv, false);
   EXPECT_EQ(preview["created"], 3);
   EXPECT_FALSE(preview["written"]);
@@ -79,17 +79,17 @@ TEST_F(Import, AFileWithoutErrorsIsImportedInOneGoAndRoutedToTheRightClient) {
   EXPECT_EQ(done["skipped"], 1);
   EXPECT_EQ(Contacts(), 4);
   auto client_of = [&](const std::string& email) {
-    return std::stoll(server_.Query("SELECT client_id FROM contacts WHERE email = '" + email +
-                                    "'")[0][0]);
+    return std::stoll(
+        server_.Query("SELECT client_id FROM contacts WHERE email = '" + email + "'")[0][0]);
   };
   EXPECT_EQ(client_of("jane@acmecorp.co.uk"), acme_);
   EXPECT_EQ(client_of("zed@gmail.example"), other);
   EXPECT_EQ(client_of("zoe@hotmail.example"), other);
   EXPECT_EQ(server_.Query("SELECT name FROM contacts WHERE primary_technical = 1")[0][0],
             "Jane Smith");
-  EXPECT_EQ(server_.Query("SELECT id FROM audit_log WHERE summary = 'Added contact Jane Smith'")
-                .size(),
-            1u)
+  EXPECT_EQ(
+      server_.Query("SELECT id FROM audit_log WHERE summary = 'Added contact Jane Smith'").size(),
+      1u)
       << "each imported contact is audited like one added by hand";
   // The search finds them at once.
   EXPECT_EQ(server_.Api(key_, "GET", "/api/v1/search?q=zoe").Json()["contacts"].size(), 1u);
@@ -115,12 +115,12 @@ TEST_F(Import, ClientsWithTheSameNameOrDomainAreSkippedNotDoubled) {
 TEST_F(Import, AnUnreadableFileIsAClearErrorAboutTheFile) {
   for (const std::string& csv :
        {std::string("email\nx@acmecorp.co.uk\n"), std::string("name,email\n\"open,x\n"),
-        std::string("name,email\n") + std::string(6000 * 2, '\n') +
-            [] {
-              std::string rows;
-              for (int i = 0; i < 5001; ++i) rows += "P" + std::to_string(i) + ",p" + std::to_string(i) + "@acmecorp.co.uk\n";
-              return rows;
-            }()}) {
+        std::string("name,email\n") + std::string(6000 * 2, '\n') + [] {
+          std::string rows;
+          for (int i = 0; i < 5001; ++i)
+            rows += "P" + std::to_string(i) + ",p" + std::to_string(i) + "@acmecorp.co.uk\n";
+          return rows;
+        }()}) {
     HttpResult r =
         server_.Api(key_, "POST", "/api/v1/import/contacts", {{"csv", csv}, {"write", true}});
     EXPECT_EQ(r.status, 422);
@@ -166,17 +166,18 @@ TEST_F(Import, ExportsOpenSafelyInASpreadsheetAndAreAudited) {
   HttpResult contacts = b.Get("/contacts/export.csv");
   ASSERT_EQ(contacts.status, 200);
   EXPECT_EQ(contacts.Header("content-type"), "text/csv; charset=utf-8");
-  EXPECT_EQ(contacts.Header("content-disposition").rfind("attachment; filename=\"opsmerge-contacts-", 0),
-            0u);
+  EXPECT_EQ(
+      contacts.Header("content-disposition").rfind("attachment; filename=\"opsmerge-contacts-", 0),
+      0u);
   EXPECT_EQ(contacts.body.rfind("id,client,client_id,name,email,phone", 0), 0u);
   EXPECT_NE(contacts.body.find("\"'=HYPERLINK("), std::string::npos) << contacts.body;
   EXPECT_NE(contacts.body.find(",'+44 20 7946 0958,"), std::string::npos);
   HttpResult clients = b.Get("/clients/export.csv");
   ASSERT_EQ(clients.status, 200);
   EXPECT_NE(clients.body.find("Acme Corp,acmecorp.co.uk"), std::string::npos);
-  EXPECT_EQ(server_.Query("SELECT summary FROM audit_log WHERE action = 'export' ORDER BY id")
-                .size(),
-            2u);
+  EXPECT_EQ(
+      server_.Query("SELECT summary FROM audit_log WHERE action = 'export' ORDER BY id").size(),
+      2u);
   // What we export, we import back: nothing new, everything recognised.
   json again = Run("contacts", contacts.body, false);
   EXPECT_EQ(again["errors"], 0) << again.dump();

@@ -15,31 +15,33 @@ class Search : public ::testing::Test {
   static void SetUpTestSuite() {
     server_ = new Server();
     key_ = server_->AddUserWithKey("tech@msp.example", "technician");
-    acme_ = server_->Api(key_, "POST", "/api/v1/clients",
-                         {{"name", "Acme Corp"}, {"domain", "acmecorp.co.uk"}})
+    acme_ = server_
+                ->Api(key_, "POST", "/api/v1/clients",
+                      {{"name", "Acme Corp"}, {"domain", "acmecorp.co.uk"}})
                 .Json()["id"];
     std::string c = "/api/v1/clients/" + std::to_string(acme_);
-    jane_ = server_->Api(key_, "POST", c + "/contacts",
-                         {{"name", "Jane O'Brien"},
-                          {"email", "jane.obrien@acmecorp.co.uk"},
-                          {"phone", "+44 20 7946 0958"}})
+    jane_ = server_
+                ->Api(key_, "POST", c + "/contacts",
+                      {{"name", "Jane O'Brien"},
+                       {"email", "jane.obrien@acmecorp.co.uk"},
+                       {"phone", "+44 20 7946 0958"}})
                 .Json()["id"];
     server_->Api(key_, "POST", c + "/contacts",
                  {{"name", "<script>alert(1)</script> Mallory"}, {"email", "m@acmecorp.co.uk"}});
-    std::string token = server_->Api(key_, "POST", c + "/enrollment-tokens", json::object())
-                            .Json()["token"];
+    std::string token =
+        server_->Api(key_, "POST", c + "/enrollment-tokens", json::object()).Json()["token"];
     json inventory = {
         {"hostname", "WEB-01"},
         {"network", {{{"name", "eth0"}, {"mac", ""}, {"addresses", {"fe80::1", "10.20.30.41"}}}}},
         {"hardware", {{"serial", "PF3ABC12"}}},
         {"users", {"jane"}}};
-    HttpResult enrolled = server_->Request(
-        "POST", "/agent/v1/enroll", json{{"token", token}, {"inventory", inventory}}.dump(),
-        {{"Content-Type", "application/json"}});
+    HttpResult enrolled = server_->Request("POST", "/agent/v1/enroll",
+                                           json{{"token", token}, {"inventory", inventory}}.dump(),
+                                           {{"Content-Type", "application/json"}});
     ASSERT_EQ(enrolled.status, 201) << enrolled.body;
     endpoint_ = enrolled.Json()["agent_id"];
-    std::string auth = "Agent " + std::to_string(endpoint_) + ":" +
-                       enrolled.Json()["secret"].get<std::string>();
+    std::string auth =
+        "Agent " + std::to_string(endpoint_) + ":" + enrolled.Json()["secret"].get<std::string>();
     ASSERT_EQ(server_
                   ->Request("POST", "/agent/v1/checkin", "{}",
                             {{"Content-Type", "application/json"}, {"Authorization", auth}})
@@ -126,12 +128,14 @@ TEST_F(Search, WildcardsAndHostileInputAreOrdinaryTextOrAClearError) {
 
 TEST_F(Search, FollowsEditsAndDeletions) {
   std::string c = "/api/v1/clients/" + std::to_string(acme_);
-  int64_t bob = server_->Api(key_, "POST", c + "/contacts",
-                             {{"name", "Bob Stone"}, {"email", "bob@acmecorp.co.uk"}})
+  int64_t bob = server_
+                    ->Api(key_, "POST", c + "/contacts",
+                          {{"name", "Bob Stone"}, {"email", "bob@acmecorp.co.uk"}})
                     .Json()["id"];
   EXPECT_EQ(Ids(Find("stone")["contacts"]), std::vector<int64_t>{bob});
-  ASSERT_EQ(server_->Api(key_, "PATCH", "/api/v1/contacts/" + std::to_string(bob),
-                         {{"name", "Robert Quarry"}})
+  ASSERT_EQ(server_
+                ->Api(key_, "PATCH", "/api/v1/contacts/" + std::to_string(bob),
+                      {{"name", "Robert Quarry"}})
                 .status,
             200);
   EXPECT_TRUE(Find("stone")["contacts"].empty()) << "the old name no longer finds him";
@@ -146,8 +150,8 @@ TEST_F(Search, TheBoxAnswersWithAFragmentAndThePageWithEscapedResults) {
   ASSERT_EQ(b.SignIn("tech2@msp.example", kPassword), 303);
   HttpResult home = b.Get("/clients");
   EXPECT_NE(home.body.find("id=\"global-search\""), std::string::npos) << "on every page";
-  HttpResult drop = b.Get("/search?q=mallory",
-                          {{"HX-Request", "true"}, {"HX-Target", "global-search-results"}});
+  HttpResult drop =
+      b.Get("/search?q=mallory", {{"HX-Request", "true"}, {"HX-Target", "global-search-results"}});
   ASSERT_EQ(drop.status, 200);
   EXPECT_EQ(drop.body.find("<html"), std::string::npos) << "a fragment, not a page";
   EXPECT_EQ(drop.body.find("<script>alert"), std::string::npos);
@@ -155,9 +159,9 @@ TEST_F(Search, TheBoxAnswersWithAFragmentAndThePageWithEscapedResults) {
   HttpResult page = b.Get("/search?q=jane");
   ASSERT_EQ(page.status, 200);
   EXPECT_NE(page.body.find("<h1"), std::string::npos);
-  EXPECT_NE(page.body.find("/clients/" + std::to_string(acme_) + "/contacts/" +
-                           std::to_string(jane_)),
-            std::string::npos);
+  EXPECT_NE(
+      page.body.find("/clients/" + std::to_string(acme_) + "/contacts/" + std::to_string(jane_)),
+      std::string::npos);
   EXPECT_NE(b.Get("/search?q=10.20.30").body.find("/endpoints/" + std::to_string(endpoint_)),
             std::string::npos);
   EXPECT_EQ(b.Get("/search?q=%FF").status, 422);
@@ -196,9 +200,8 @@ TEST_F(Search, AContactHasItsOwnPageOnlyUnderItsOwnClient) {
       << "the contacts tab links to it";
   int64_t other =
       server_->Api(key_, "POST", "/api/v1/clients", {{"name", "Other Ltd"}}).Json()["id"];
-  EXPECT_EQ(b.Get("/clients/" + std::to_string(other) + "/contacts/" + std::to_string(jane_))
-                .status,
-            404)
+  EXPECT_EQ(
+      b.Get("/clients/" + std::to_string(other) + "/contacts/" + std::to_string(jane_)).status, 404)
       << "another client's address does not show Acme's contact";
 }
 
@@ -206,8 +209,7 @@ TEST_F(Search, AContactHasItsOwnPageOnlyUnderItsOwnClient) {
 TEST(SearchUpgrade, RowsFromBeforeTheIndexAreFoundAfterARestart) {
   Server server;
   std::string key = server.AddUserWithKey("tech@msp.example", "technician");
-  int64_t client =
-      server.Api(key, "POST", "/api/v1/clients", {{"name", "Old Co"}}).Json()["id"];
+  int64_t client = server.Api(key, "POST", "/api/v1/clients", {{"name", "Old Co"}}).Json()["id"];
   server.Api(key, "POST", "/api/v1/clients/" + std::to_string(client) + "/contacts",
              {{"name", "Olga Older"}, {"email", "olga@old.example"}});
   server.Sql("DELETE FROM contact_terms");

@@ -195,7 +195,8 @@ TEST_F(StaffSecurity, NewRecoveryCodesReplaceTheOldOnesAndTurningTwoFactorOffNee
   TurnOnTwoFactor(tech, &old_codes);
   tech.Get("/account");
   EXPECT_EQ(tech.Post("/account/recovery-codes", {{"current_password", "wrong password!!"}}).status,
-            422) << "the form again, with the error beside the password";
+            422)
+      << "the form again, with the error beside the password";
   HttpResult fresh = tech.Post("/account/recovery-codes", {{"current_password", kPassword}});
   ASSERT_EQ(fresh.status, 200);
   std::vector<std::string> new_codes = RecoveryCodesOn(fresh);
@@ -208,9 +209,9 @@ TEST_F(StaffSecurity, NewRecoveryCodesReplaceTheOldOnesAndTurningTwoFactorOffNee
   EXPECT_EQ(a.Post("/login/two-factor", {{"challenge", ch}, {"code", new_codes[0]}}).status, 303);
 
   tech.Get("/account");
-  EXPECT_EQ(tech.Post("/account/two-factor/disable", {{"current_password", "wrong password!!"}})
-                .status,
-            422);
+  EXPECT_EQ(
+      tech.Post("/account/two-factor/disable", {{"current_password", "wrong password!!"}}).status,
+      422);
   EXPECT_EQ(tech.Post("/account/two-factor/disable", {{"current_password", kPassword}}).status,
             303);
   Browser b(*server_);

@@ -11,14 +11,16 @@ namespace {
 using Rows = std::vector<std::vector<std::string>>;
 
 TEST(Csv, ReadsWhatExcelAndSheetsWrite) {
-  Table t = Parse("\xEF\xBB\xBFName,Email,Notes\r\n"
-                  "Jane Smith,jane@acme.example,\"Likes \"\"quotes\"\", commas\r\nand lines\"\r\n"
-                  "\r\n"
-                  "  Bob  ,bob@acme.example\r\n",
-                  "csv", 100);
+  Table t = Parse(
+      "\xEF\xBB\xBFName,Email,Notes\r\n"
+      "Jane Smith,jane@acme.example,\"Likes \"\"quotes\"\", commas\r\nand lines\"\r\n"
+      "\r\n"
+      "  Bob  ,bob@acme.example\r\n",
+      "csv", 100);
   EXPECT_EQ(t.header, (std::vector<std::string>{"Name", "Email", "Notes"}));
-  EXPECT_EQ(t.rows, (Rows{{"Jane Smith", "jane@acme.example", "Likes \"quotes\", commas\r\nand lines"},
-                          {"Bob", "bob@acme.example", ""}}));
+  EXPECT_EQ(t.rows,
+            (Rows{{"Jane Smith", "jane@acme.example", "Likes \"quotes\", commas\r\nand lines"},
+                  {"Bob", "bob@acme.example", ""}}));
   EXPECT_EQ(t.lines, (std::vector<size_t>{2, 5})) << "lines count the quoted line break";
 }
 
@@ -49,7 +51,8 @@ TEST(Csv, WritesCellsASpreadsheetShowsAsTextNeverRuns) {
   EXPECT_EQ(Cell("plain"), "plain");
   EXPECT_EQ(Cell("a,b"), "\"a,b\"");
   EXPECT_EQ(Cell("say \"hi\""), "\"say \"\"hi\"\"\"");
-  EXPECT_EQ(Cell("=HYPERLINK(\"http://evil.example\")"), "\"'=HYPERLINK(\"\"http://evil.example\"\")\"");
+  EXPECT_EQ(Cell("=HYPERLINK(\"http://evil.example\")"),
+            "\"'=HYPERLINK(\"\"http://evil.example\"\")\"");
   EXPECT_EQ(Cell("+44 20 7946 0958"), "'+44 20 7946 0958");
   EXPECT_EQ(Cell("-1"), "'-1");
   EXPECT_EQ(Cell("@SUM(A1)"), "'@SUM(A1)");

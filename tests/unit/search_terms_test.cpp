@@ -26,9 +26,9 @@ bool Finds(const std::vector<std::string>& texts, const std::string& query) {
 TEST(SearchTerms, APersonIsFoundByAnyNameEmailOrPhoneTheyAreKnownBy) {
   std::vector<std::string> jane = {"Jane O'Brien-Smith", "Jane.OBrien@AcmeCorp.co.uk",
                                    "+44 20 7946 0958"};
-  for (const char* q : {"jane", "JANE", "smi", "o'brien", "brien", "jane smith",
-                        "jane.obrien@acme", "acmecorp.co", "acmecorp", "+44 20 7946 0958",
-                        "020 7946 0958", "020 7946", "442079460958", "(020) 7946-0958"}) {
+  for (const char* q : {"jane", "JANE", "smi", "o'brien", "brien", "jane smith", "jane.obrien@acme",
+                        "acmecorp.co", "acmecorp", "+44 20 7946 0958", "020 7946 0958", "020 7946",
+                        "442079460958", "(020) 7946-0958"}) {
     EXPECT_TRUE(Finds(jane, q)) << q;
   }
   for (const char* q : {"john", "jane jones", "orp", "7946 0958 9999", ""}) {
@@ -38,8 +38,8 @@ TEST(SearchTerms, APersonIsFoundByAnyNameEmailOrPhoneTheyAreKnownBy) {
 
 TEST(SearchTerms, AMachineIsFoundByHostnameAddressOrSerial) {
   std::vector<std::string> web = {"WEB-01.acme.local", "SN-ABC123", "10.0.0.12", "fd00::12"};
-  for (const char* q : {"web", "web-01", "web-01.acme", "acme", "10.0.0", "10.0.0.12", "sn-abc",
-                        "abc1", "fd00:"}) {
+  for (const char* q :
+       {"web", "web-01", "web-01.acme", "acme", "10.0.0", "10.0.0.12", "sn-abc", "abc1", "fd00:"}) {
     EXPECT_TRUE(Finds(web, q)) << q;
   }
   for (const char* q : {"10.0.1", "eb-01", "0.0.12"}) EXPECT_FALSE(Finds(web, q)) << q;
