@@ -36,6 +36,8 @@
 #include "staff/routes.h"
 #include "staff/service.h"
 #include "tickets/client_data.h"
+#include "tickets/routes.h"
+#include "tickets/service.h"
 
 namespace opsmerge::app {
 
@@ -135,6 +137,7 @@ int Serve(const Config& config) {
   clients::ClientService clients(*db, audit, clock, owners);
   rmm::RmmService rmm(*db, audit, clock, clients, rmm::RmmSettings{config.checkin_interval});
   rmm::AgentDownloads downloads{AgentBinaryPath(), config.public_url};
+  tickets::TicketService tickets(*db, audit, clock, clients, rmm);
   EnsureSearchIndex(*db, clients, rmm);
 
   // Background work, once per period across all nodes on this database.
@@ -147,6 +150,7 @@ int Serve(const Config& config) {
 #endif
   scheduler.Add({"cleanup", config.cleanup_interval, [&staff] { return staff.PurgeExpired(); }});
   scheduler.Add({"metrics-prune", 3600, [&rmm] { return rmm.PruneMetrics(); }});
+  scheduler.Add({"tickets-auto-close", 3600, [&tickets] { return tickets.CloseResolved(); }});
   http::StaticFiles static_files = http::StaticFiles::Load();
   http::Router router;
   RegisterStatic(router, static_files);
@@ -159,8 +163,9 @@ int Serve(const Config& config) {
   rmm::RegisterAgentApi(router, rmm, downloads);
   rmm::RegisterApi(router, rmm, downloads);
   rmm::RegisterPages(router, rmm, clients, templates, downloads);
-  home::RegisterPages(router, clients, rmm, templates);
-  home::RegisterApi(router, clients, rmm);
+  tickets::RegisterApi(router, tickets);
+  home::RegisterPages(router, clients, rmm, tickets, templates);
+  home::RegisterApi(router, clients, rmm, tickets);
 
   auto error_page = [&templates](int status, const std::string& message, const http::Request& req) {
     static const std::map<int, std::string> kHeadings = {

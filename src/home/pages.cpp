@@ -24,6 +24,13 @@ struct Results {
   std::vector<clients::Client> clients;
   std::vector<clients::ContactHit> contacts;
   std::vector<rmm::Endpoint> endpoints;
+  std::vector<tickets::Ticket> tickets;
+};
+
+struct Services {
+  clients::ClientService& clients;
+  rmm::RmmService& rmm;
+  tickets::TicketService& tickets;
 };
 
 // The query of ?q=, checked: too long or not text is a clear 422, not a search.
@@ -36,17 +43,27 @@ std::string QueryOf(const Request& req) {
   return q;
 }
 
-Results Find(const staff::Actor& actor, const std::string& q, int limit,
-             clients::ClientService& clients, rmm::RmmService& rmm) {
+Results Find(const staff::Actor& actor, const std::string& q, int limit, const Services& s) {
   Results r;
   if (q.empty()) return r;
-  r.clients = clients.SearchClients(actor, q, limit);
-  r.contacts = clients.SearchContacts(actor, q, limit);
-  r.endpoints = rmm.SearchEndpoints(actor, q, limit);
+  r.clients = s.clients.SearchClients(actor, q, limit);
+  r.contacts = s.clients.SearchContacts(actor, q, limit);
+  r.endpoints = s.rmm.SearchEndpoints(actor, q, limit);
+  r.tickets = s.tickets.Search(actor, q, limit);
   return r;
 }
 
 json ResultsView(const Results& r, rmm::RmmService& rmm) {
+  json tickets = json::array();
+  for (const auto& t : r.tickets) {
+    json item = json::object();
+    item["id"] = t.id;
+    item["number"] = t.number;
+    item["subject"] = t.subject;
+    item["client_name"] = t.client_id ? t.client_name : std::string("Triage");
+    item["status"] = tickets::StatusLabel(t.status);
+    tickets.push_back(item);
+  }
   json clients = json::array(), contacts = json::array(), endpoints = json::array();
   for (const auto& c : r.clients) {
     clients.push_back({{"id", c.id}, {"name", c.name}, {"domain", c.domain}});
@@ -69,20 +86,23 @@ json ResultsView(const Results& r, rmm::RmmService& rmm) {
                          {"status", rmm::StatusName(rmm.StatusOf(e))},
                          {"retired", e.retired}});
   }
-  bool any = !clients.empty() || !contacts.empty() || !endpoints.empty();
+  bool any = !clients.empty() || !contacts.empty() || !endpoints.empty() || !tickets.empty();
   return {{"clients", clients},
           {"contacts", contacts},
           {"endpoints", endpoints},
+          {"tickets", tickets},
           {"any", any},
           {"has_clients", !clients.empty()},
           {"has_contacts", !contacts.empty()},
-          {"has_endpoints", !endpoints.empty()}};
+          {"has_endpoints", !endpoints.empty()},
+          {"has_tickets", !tickets.empty()}};
 }
 
 }  // namespace
 
 void RegisterPages(http::Router& router, clients::ClientService& clients, rmm::RmmService& rmm,
-                   const Templates& templates) {
+                   tickets::TicketService& tickets, const Templates& templates) {
+  Services services{clients, rmm, tickets};
   router.Add("GET", "/", [&clients, &rmm, &templates](Request& req) {
     staff::Actor actor = ActorFrom(req);
     int64_t now = rmm.Now();
@@ -114,11 +134,11 @@ void RegisterPages(http::Router& router, clients::ClientService& clients, rmm::R
     return RenderPage(templates, req, "home/dashboard", view, {"Dashboard", "home", 200});
   });
 
-  router.Add("GET", "/search", [&clients, &rmm, &templates](Request& req) {
+  router.Add("GET", "/search", [services, &rmm, &templates](Request& req) {
     std::string q = QueryOf(req);
     // The box's drop-down asks for a fragment; the page (Enter, a link) for more.
     bool dropdown = req.htmx && req.Header("hx-target") == "global-search-results";
-    Results r = Find(ActorFrom(req), q, dropdown ? kPerKind : kPerKindPage, clients, rmm);
+    Results r = Find(ActorFrom(req), q, dropdown ? kPerKind : kPerKindPage, services);
     json view = ResultsView(r, rmm);
     view["q"] = q;
     view["searched"] = !q.empty();
@@ -127,14 +147,17 @@ void RegisterPages(http::Router& router, clients::ClientService& clients, rmm::R
   });
 }
 
-void RegisterApi(http::Router& router, clients::ClientService& clients, rmm::RmmService& rmm) {
-  router.Add("GET", "/api/v1/search", [&clients, &rmm](Request& req) {
+void RegisterApi(http::Router& router, clients::ClientService& clients, rmm::RmmService& rmm,
+                 tickets::TicketService& tickets) {
+  Services services{clients, rmm, tickets};
+  router.Add("GET", "/api/v1/search", [services, &rmm](Request& req) {
     std::string q = QueryOf(req);
-    json view = ResultsView(Find(ActorFrom(req), q, kPerKindPage, clients, rmm), rmm);
+    json view = ResultsView(Find(ActorFrom(req), q, kPerKindPage, services), rmm);
     return http::JsonResponse({{"query", q},
                                {"clients", view["clients"]},
                                {"contacts", view["contacts"]},
-                               {"endpoints", view["endpoints"]}});
+                               {"endpoints", view["endpoints"]},
+                               {"tickets", view["tickets"]}});
   });
 }
 

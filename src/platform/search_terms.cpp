@@ -61,8 +61,28 @@ std::string PhoneDigits(std::string_view s) {
   return digits.size() >= 4 ? digits : "";
 }
 
-const char* Table(Kind kind) { return kind == Kind::kContact ? "contact_terms" : "endpoint_terms"; }
-const char* IdColumn(Kind kind) { return kind == Kind::kContact ? "contact_id" : "endpoint_id"; }
+const char* Table(Kind kind) {
+  switch (kind) {
+    case Kind::kContact:
+      return "contact_terms";
+    case Kind::kEndpoint:
+      return "endpoint_terms";
+    case Kind::kTicket:
+      return "ticket_terms";
+  }
+  return "contact_terms";
+}
+const char* IdColumn(Kind kind) {
+  switch (kind) {
+    case Kind::kContact:
+      return "contact_id";
+    case Kind::kEndpoint:
+      return "endpoint_id";
+    case Kind::kTicket:
+      return "ticket_id";
+  }
+  return "contact_id";
+}
 
 }  // namespace
 

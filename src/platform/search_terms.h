@@ -31,7 +31,7 @@ std::vector<std::string> TermsOf(const std::vector<std::string>& texts);
 std::vector<std::string> QueryWords(std::string_view query);
 
 // The term tables this module maintains; the names are constants, never input.
-enum class Kind { kContact, kEndpoint };
+enum class Kind { kContact, kEndpoint, kTicket };
 
 // Replaces the terms of object `id` with `terms` (from TermsOf).
 void SetTerms(soci::session& sql, Kind kind, int64_t id, const std::vector<std::string>& terms);

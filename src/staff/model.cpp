@@ -29,6 +29,7 @@ bool Allows(Role role, Permission permission) {
     case Permission::kReadClients:
       return true;
     case Permission::kEditClients:
+    case Permission::kWorkTickets:
       return role == Role::kAdmin || role == Role::kTechnician;
     case Permission::kMergeClients:
     case Permission::kDeleteClients:

@@ -22,6 +22,7 @@ enum class Permission {
   kMergeClients,   // merge clients
   kDeleteClients,  // delete clients
   kManageStaff,    // staff users, API keys of others, settings
+  kWorkTickets,    // open, answer, assign and log time on tickets
 };
 
 bool Allows(Role role, Permission permission);

@@ -1,0 +1,403 @@
+#include "tickets/service.h"
+
+#include <nlohmann/json.hpp>
+#include <soci/soci.h>
+
+#include "platform/errors.h"
+#include "platform/search_terms.h"
+#include "platform/settings.h"
+#include "platform/text.h"
+#include "tickets/store.h"
+
+namespace opsmerge::tickets {
+
+namespace {
+
+using nlohmann::json;
+
+json Snapshot(const Ticket& t) {
+  auto opt = [](const std::optional<int64_t>& v) { return v ? json(*v) : json(); };
+  return {{"number", t.number},       {"subject", t.subject},
+          {"client_id", opt(t.client_id)}, {"contact_id", opt(t.contact_id)},
+          {"status", StatusName(t.status)}, {"priority", PriorityName(t.priority)},
+          {"assignee_id", opt(t.assignee_id)}, {"endpoint_id", opt(t.endpoint_id)},
+          {"site_id", opt(t.site_id)}};
+}
+
+Ticket Found(soci::session& sql, int64_t id) {
+  auto t = store::FindTicket(sql, id);
+  if (!t) throw NotFound("Ticket");
+  return *t;
+}
+
+// "12", "#12": a ticket number.
+std::optional<int64_t> NumberOf(const std::string& q) {
+  std::string s = text::Trim(q);
+  if (!s.empty() && s[0] == '#') s.erase(0, 1);
+  if (s.empty() || s.size() > 15 || s.find_first_not_of("0123456789") != std::string::npos) {
+    return std::nullopt;
+  }
+  return std::stoll(s);
+}
+
+}  // namespace
+
+SlaTargets TicketService::Sla() {
+  SlaTargets t;
+  db_.Read([&](soci::session& sql) {
+    if (auto v = settings::Get(sql, "sla")) t = ParseSlaTargets(*v);
+  });
+  return t;
+}
+
+void TicketService::System(soci::session& sql, const Ticket& t, const std::string& text,
+                           const std::string& now) {
+  store::InsertEntry(sql, t.id, EntryKind::kSystem, text, std::nullopt, "OpsMerge", now);
+}
+
+void TicketService::CheckRelations(db::Tx& tx, const staff::Actor& actor, const Ticket& t) {
+  (void)tx;
+  auto wrong = [](const std::string& field, const std::string& what) {
+    return ValidationError(field, "That " + what + " belongs to another client");
+  };
+  if ((t.contact_id || t.endpoint_id || t.site_id) && !t.client_id) {
+    throw ValidationError("client_id", "Choose the client first");
+  }
+  if (t.client_id) {
+    clients::ClientDetail c = clients_.Get(actor, *t.client_id);
+    if (c.client.archived()) {
+      throw ValidationError("client_id", c.client.name + " is archived: unarchive it first");
+    }
+  }
+  if (t.contact_id && clients_.GetContact(actor, *t.contact_id).client_id != *t.client_id) {
+    throw wrong("contact_id", "contact");
+  }
+  if (t.endpoint_id && rmm_.GetEndpoint(actor, *t.endpoint_id).client_id != *t.client_id) {
+    throw wrong("endpoint_id", "endpoint");
+  }
+  if (t.site_id && clients_.GetSite(actor, *t.site_id).client_id != *t.client_id) {
+    throw wrong("site_id", "site");
+  }
+}
+
+Ticket TicketService::Create(const staff::Actor& actor, const NewTicket& in) {
+  staff::Require(actor, staff::Permission::kWorkTickets);
+  Ticket t;
+  t.subject = ValidSubject(in.subject);
+  t.description = ValidDescription(in.description);
+  t.client_id = in.client_id;
+  t.contact_id = in.contact_id;
+  t.endpoint_id = in.endpoint_id;
+  t.site_id = in.site_id;
+  t.assignee_id = in.assignee_id;
+  t.source = in.source;
+  if (in.priority) {
+    auto p = ParsePriority(*in.priority);
+    if (!p) throw ValidationError("priority", "priority must be low, normal, high or urgent");
+    t.priority = *p;
+  }
+  int64_t now = clock_.NowUnix();
+  std::string now_iso = FormatIsoUtc(now);
+  db_.Write([&](db::Tx& tx) {
+    soci::session& sql = tx.sql();
+    CheckRelations(tx, actor, t);
+    if (t.contact_id && clients_.GetContact(actor, *t.contact_id).roles.vip) {
+      // P3: a VIP's ticket starts one priority higher, at least High.
+      t.vip = true;
+      t.priority = VipPriority(t.priority);
+    }
+    if (t.assignee_id && !store::ActiveStaffName(sql, *t.assignee_id)) {
+      throw ValidationError("assignee_id", "No active staff member has that id");
+    }
+    SlaTargets sla;
+    if (auto v = settings::Get(sql, "sla")) sla = ParseSlaTargets(*v);
+    DueTimes due = DueFor(now, t.priority, sla);
+    t.first_response_due_at = due.first_response;
+    t.resolution_due_at = due.resolution;
+    t.number = store::NextNumber(sql);
+    t.id = store::InsertTicket(sql, t, now_iso);
+    System(sql, t,
+           std::string("Opened by ") + actor.name + " (" + SourceName(t.source) + ")" +
+               (t.vip ? ", VIP contact: priority " + std::string(PriorityLabel(t.priority)) : ""),
+           now_iso);
+    audit_.Write(sql, actor.Who(),
+                 {"create", "ticket", t.id, t.client_id,
+                  "Opened ticket #" + std::to_string(t.number) + " " + t.subject, "",
+                  Snapshot(t).dump()});
+    t = Found(sql, t.id);
+  });
+  return t;
+}
+
+Ticket TicketService::Get(const staff::Actor& actor, int64_t id) {
+  staff::Require(actor, staff::Permission::kReadClients);
+  std::optional<Ticket> t;
+  db_.Read([&](soci::session& sql) { t = store::FindTicket(sql, id); });
+  if (!t) throw NotFound("Ticket");
+  return *t;
+}
+
+TicketPage TicketService::List(const staff::Actor& actor, const TicketQuery& q) {
+  staff::Require(actor, staff::Permission::kReadClients);
+  store::Filter f;
+  if (q.client_id) clients_.Get(actor, *q.client_id);  // NotFound, or ClientMerged (moved)
+  f.client_id = q.client_id;
+  f.triage = q.triage;
+  if (q.status == "active") {
+    f.statuses = {"new", "open", "waiting_on_client"};
+  } else if (q.status == "done") {
+    f.statuses = {"resolved", "closed"};
+  } else if (!q.status.empty()) {
+    if (!ParseStatus(q.status)) {
+      throw ValidationError("status",
+                            "status must be new, open, waiting_on_client, resolved, closed, "
+                            "active or done");
+    }
+    f.statuses = {q.status};
+  }
+  if (!q.priority.empty() && !ParsePriority(q.priority)) {
+    throw ValidationError("priority", "priority must be low, normal, high or urgent");
+  }
+  f.priority = q.priority;
+  f.assignee_id = q.mine ? std::optional<int64_t>(actor.user_id) : q.assignee_id;
+  if (q.sla != "" && q.sla != "breached" && q.sla != "due_soon") {
+    throw ValidationError("sla", "sla must be breached or due_soon");
+  }
+  f.sla = q.sla;
+  f.now = clock_.NowUnix();
+  static const std::set<std::string> kSorts = {"number", "priority", "due", "updated"};
+  std::string key = !q.sort.empty() && q.sort[0] == '-' ? q.sort.substr(1) : q.sort;
+  if (!q.sort.empty() && !kSorts.count(key)) {
+    throw ValidationError("sort", "sort must be number, priority, due or updated");
+  }
+  f.sort = q.sort;
+  TicketPage page;
+  db_.Read([&](soci::session& sql) {
+    if (!text::Trim(q.q).empty()) {
+      f.searched = true;
+      f.number = NumberOf(q.q);
+      f.ids = search::Match(sql, search::Kind::kTicket, search::QueryWords(q.q), 1000);
+    }
+    page.items = store::ListTickets(sql, f, q.offset, q.limit);
+    page.total = store::CountTickets(sql, f);
+  });
+  return page;
+}
+
+std::vector<Ticket> TicketService::Search(const staff::Actor& actor, const std::string& query,
+                                          int limit) {
+  TicketQuery q;
+  q.q = query;
+  q.limit = limit;
+  if (text::Trim(query).empty()) return {};
+  return List(actor, q).items;
+}
+
+Ticket TicketService::Update(const staff::Actor& actor, int64_t id, const TicketPatch& patch) {
+  staff::Require(actor, staff::Permission::kWorkTickets);
+  int64_t now = clock_.NowUnix();
+  std::string now_iso = FormatIsoUtc(now);
+  Ticket t;
+  db_.Write([&](db::Tx& tx) {
+    soci::session& sql = tx.sql();
+    Ticket before = Found(sql, id);
+    t = before;
+    std::vector<std::string> changes;
+    if (patch.subject) t.subject = ValidSubject(*patch.subject);
+    if (patch.status) {
+      auto s = ParseStatus(*patch.status);
+      if (!s) {
+        throw ValidationError("status",
+                              "status must be new, open, waiting_on_client, resolved or closed");
+      }
+      t.status = *s;
+      if (IsDone(t.status) && !IsDone(before.status)) t.resolved_at = now;
+      if (!IsDone(t.status)) t.resolved_at.reset();
+    }
+    if (patch.priority) {
+      auto p = ParsePriority(*patch.priority);
+      if (!p) throw ValidationError("priority", "priority must be low, normal, high or urgent");
+      t.priority = *p;
+      if (t.priority != before.priority) {
+        // The SLA follows the new priority, from when the ticket was opened.
+        SlaTargets sla;
+        if (auto v = settings::Get(sql, "sla")) sla = ParseSlaTargets(*v);
+        DueTimes due = DueFor(ParseIsoUtc(t.created_at), t.priority, sla);
+        t.first_response_due_at = due.first_response;
+        t.resolution_due_at = due.resolution;
+      }
+    }
+    if (patch.client_id) {
+      if (!*patch.client_id) throw ValidationError("client_id", "A ticket keeps its client");
+      if (*patch.client_id != before.client_id) {
+        // A new client: what belonged to the old one does not come along.
+        t.client_id = *patch.client_id;
+        t.contact_id.reset();
+        t.endpoint_id.reset();
+        t.site_id.reset();
+      }
+    }
+    if (patch.contact_id) t.contact_id = *patch.contact_id;
+    if (patch.endpoint_id) t.endpoint_id = *patch.endpoint_id;
+    if (patch.site_id) t.site_id = *patch.site_id;
+    if (patch.assignee_id) {
+      t.assignee_id = *patch.assignee_id;
+      if (t.assignee_id && !store::ActiveStaffName(sql, *t.assignee_id)) {
+        throw ValidationError("assignee_id", "No active staff member has that id");
+      }
+    }
+    CheckRelations(tx, actor, t);
+    store::UpdateTicket(sql, t, now_iso);
+    Ticket after = Found(sql, id);
+    auto note = [&](const std::string& what, const std::string& from, const std::string& to) {
+      if (from != to) {
+        changes.push_back(what + ": " + (from.empty() ? "none" : from) + " → " +
+                          (to.empty() ? "none" : to));
+      }
+    };
+    note("Subject", before.subject, after.subject);
+    note("Status", StatusLabel(before.status), StatusLabel(after.status));
+    note("Priority", PriorityLabel(before.priority), PriorityLabel(after.priority));
+    note("Client", before.client_name, after.client_name);
+    note("Contact", before.contact_name, after.contact_name);
+    note("Assignee", before.assignee_name, after.assignee_name);
+    note("Endpoint", before.endpoint_name, after.endpoint_name);
+    note("Site", before.site_name, after.site_name);
+    if (!changes.empty()) {
+      std::string text;
+      for (const auto& c : changes) text += (text.empty() ? "" : "; ") + c;
+      System(sql, after, text + " (" + actor.name + ")", now_iso);
+      audit_.Write(sql, actor.Who(),
+                   {"update", "ticket", id, after.client_id,
+                    "Changed ticket #" + std::to_string(after.number), Snapshot(before).dump(),
+                    Snapshot(after).dump()});
+    }
+    t = after;
+  });
+  return t;
+}
+
+Entry TicketService::Reply(const staff::Actor& actor, int64_t id, const std::string& body) {
+  staff::Require(actor, staff::Permission::kWorkTickets);
+  std::string text = ValidBody(body, "body");
+  int64_t now = clock_.NowUnix();
+  std::string now_iso = FormatIsoUtc(now);
+  Entry e;
+  db_.Write([&](soci::session& sql) {
+    Ticket t = Found(sql, id);
+    if (!t.client_id) {
+      throw ValidationError("client_id", "Choose the ticket's client before replying");
+    }
+    e.id = store::InsertEntry(sql, id, EntryKind::kPublic, text, actor.user_id ? std::optional<int64_t>(actor.user_id) : std::nullopt,
+                              actor.name, now_iso);
+    if (!t.first_responded_at) t.first_responded_at = now;
+    if (t.status == Status::kNew) t.status = Status::kOpen;
+    store::UpdateTicket(sql, t, now_iso);
+    audit_.Write(sql, actor.Who(),
+                 {"reply", "ticket", id, t.client_id,
+                  "Replied on ticket #" + std::to_string(t.number), "", ""});
+  });
+  e.kind = EntryKind::kPublic;
+  e.body = text;
+  e.from = actor.name;
+  e.created_at = now_iso;
+  return e;
+}
+
+Entry TicketService::Note(const staff::Actor& actor, int64_t id, const std::string& body) {
+  staff::Require(actor, staff::Permission::kWorkTickets);
+  std::string text = ValidBody(body, "body");
+  std::string now_iso = FormatIsoUtc(clock_.NowUnix());
+  Entry e;
+  db_.Write([&](soci::session& sql) {
+    Ticket t = Found(sql, id);
+    e.id = store::InsertEntry(sql, id, EntryKind::kInternal, text,
+                              actor.user_id ? std::optional<int64_t>(actor.user_id) : std::nullopt,
+                              actor.name, now_iso);
+    store::UpdateTicket(sql, t, now_iso);  // the ticket was updated
+    audit_.Write(sql, actor.Who(),
+                 {"note", "ticket", id, t.client_id,
+                  "Added an internal note on ticket #" + std::to_string(t.number), "", ""});
+  });
+  e.kind = EntryKind::kInternal;
+  e.body = text;
+  e.from = actor.name;
+  e.created_at = now_iso;
+  return e;
+}
+
+std::vector<Entry> TicketService::Entries(const staff::Actor& actor, int64_t id) {
+  staff::Require(actor, staff::Permission::kReadClients);
+  std::vector<Entry> out;
+  db_.Read([&](soci::session& sql) {
+    Found(sql, id);
+    out = store::ListEntries(sql, id);
+  });
+  return out;
+}
+
+TimeEntry TicketService::LogTime(const staff::Actor& actor, int64_t id, const TimeEntryInput& input) {
+  staff::Require(actor, staff::Permission::kWorkTickets);
+  TimeEntryInput in = ValidTimeEntry(input);
+  std::string now_iso = FormatIsoUtc(clock_.NowUnix());
+  TimeEntry e;
+  e.ticket_id = id;
+  e.staff_id = actor.user_id ? std::optional<int64_t>(actor.user_id) : std::nullopt;
+  e.staff_name = actor.name;
+  e.minutes = in.minutes;
+  e.date = in.date;
+  e.billable = in.billable;
+  e.note = in.note;
+  e.created_at = now_iso;
+  db_.Write([&](soci::session& sql) {
+    Ticket t = Found(sql, id);
+    e.id = store::InsertTimeEntry(sql, e, now_iso);
+    audit_.Write(sql, actor.Who(),
+                 {"log_time", "ticket", id, t.client_id,
+                  "Logged " + std::to_string(in.minutes) + " min on ticket #" +
+                      std::to_string(t.number),
+                  "", ""});
+  });
+  return e;
+}
+
+std::vector<TimeEntry> TicketService::TimeEntries(const staff::Actor& actor, int64_t id) {
+  staff::Require(actor, staff::Permission::kReadClients);
+  std::vector<TimeEntry> out;
+  db_.Read([&](soci::session& sql) {
+    Found(sql, id);
+    out = store::ListTimeEntries(sql, id);
+  });
+  return out;
+}
+
+std::string TicketService::CloseResolved() {
+  int64_t now = clock_.NowUnix();
+  std::string now_iso = FormatIsoUtc(now);
+  int64_t closed = 0;
+  db_.Write([&](soci::session& sql) {
+    int64_t days = 7;
+    if (auto v = settings::Get(sql, "auto_close_days")) {
+      if (!v->empty() && v->size() < 5 && v->find_first_not_of("0123456789") == std::string::npos) {
+        days = std::stoll(*v);
+      }
+    }
+    if (days == 0) return;  // 0: never close by themselves
+    long long before = now - days * 86400;
+    std::vector<long long> ids;
+    soci::rowset<long long> rs =
+        (sql.prepare << "SELECT id FROM tickets WHERE status = 'resolved' AND resolved_at < :b",
+         soci::use(before));
+    for (long long id : rs) ids.push_back(id);
+    for (long long id : ids) {
+      Ticket t = Found(sql, id);
+      t.status = Status::kClosed;
+      store::UpdateTicket(sql, t, now_iso);
+      System(sql, t, "Closed: resolved " + std::to_string(days) + " days ago", now_iso);
+      ++closed;
+    }
+  });
+  return std::to_string(closed) + " resolved tickets closed";
+}
+
+}  // namespace opsmerge::tickets

@@ -1,0 +1,104 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "audit/service.h"
+#include "clients/service.h"
+#include "platform/clock.h"
+#include "platform/db.h"
+#include "rmm/service.h"
+#include "staff/model.h"
+#include "tickets/model.h"
+
+// Tickets (T1-T2, P3): the use cases behind the Tickets pages and API. Each runs in
+// one transaction with its audit row and the ticket's own system entries. A
+// ticket's contact, endpoint and site must belong to its client. Throws the errors
+// of platform/errors.h. Thread-safe.
+namespace opsmerge::tickets {
+
+struct NewTicket {
+  std::optional<int64_t> client_id;  // none: triage
+  std::string subject;
+  std::string description;
+  std::optional<int64_t> contact_id;
+  std::optional<std::string> priority;  // "normal" when absent
+  std::optional<int64_t> endpoint_id;
+  std::optional<int64_t> site_id;
+  std::optional<int64_t> assignee_id;
+  Source source = Source::kStaff;
+};
+
+// Members left empty are not changed; an inner nullopt clears the field.
+struct TicketPatch {
+  std::optional<std::string> subject;
+  std::optional<std::string> status;
+  std::optional<std::string> priority;
+  std::optional<std::optional<int64_t>> client_id;  // clearing it is refused
+  std::optional<std::optional<int64_t>> contact_id;
+  std::optional<std::optional<int64_t>> assignee_id;
+  std::optional<std::optional<int64_t>> endpoint_id;
+  std::optional<std::optional<int64_t>> site_id;
+};
+
+struct TicketQuery {
+  std::optional<int64_t> client_id;
+  bool triage = false;
+  std::string status;    // a status, "active" (new, open, waiting), "done", or "" for any
+  std::string priority;  // "" any
+  std::optional<int64_t> assignee_id;  // 0: unassigned
+  bool mine = false;                   // assigned to the caller
+  std::string q;                       // a number ("#12", "12") or words of the subject
+  std::string sla;                     // "", "breached", "due_soon"
+  std::string sort;                    // "number", "priority", "due", "updated"; '-' reverses
+  int64_t offset = 0;
+  int64_t limit = 50;
+};
+
+struct TicketPage {
+  std::vector<Ticket> items;
+  int64_t total = 0;
+};
+
+class TicketService {
+ public:
+  TicketService(db::Database& db, const audit::AuditLog& audit, const Clock& clock,
+                clients::ClientService& clients, rmm::RmmService& rmm)
+      : db_(db), audit_(audit), clock_(clock), clients_(clients), rmm_(rmm) {}
+
+  Ticket Create(const staff::Actor& actor, const NewTicket& input);
+  Ticket Get(const staff::Actor& actor, int64_t id);
+  TicketPage List(const staff::Actor& actor, const TicketQuery& query);
+  Ticket Update(const staff::Actor& actor, int64_t id, const TicketPatch& patch);
+  // A public reply (T2; emailed once the outbound queue exists) and an internal note.
+  // The first public reply marks the first response and opens a new ticket.
+  Entry Reply(const staff::Actor& actor, int64_t id, const std::string& body);
+  Entry Note(const staff::Actor& actor, int64_t id, const std::string& body);
+  std::vector<Entry> Entries(const staff::Actor& actor, int64_t id);
+  TimeEntry LogTime(const staff::Actor& actor, int64_t id, const TimeEntryInput& input);
+  std::vector<TimeEntry> TimeEntries(const staff::Actor& actor, int64_t id);
+  // The global search: tickets whose number is `query` or whose subject words start
+  // with its words, newest first.
+  std::vector<Ticket> Search(const staff::Actor& actor, const std::string& query, int limit);
+  // Scheduled: resolved tickets older than settings "auto_close_days" (default 7)
+  // close. Returns a line for the log.
+  std::string CloseResolved();
+  SlaTargets Sla();
+  int64_t Now() const { return clock_.NowUnix(); }
+
+ private:
+  // Checks that the contact, endpoint and site of `t` belong to its client.
+  void CheckRelations(db::Tx& tx, const staff::Actor& actor, const Ticket& t);
+  void System(soci::session& sql, const Ticket& t, const std::string& text,
+              const std::string& now);
+
+  db::Database& db_;
+  const audit::AuditLog& audit_;
+  const Clock& clock_;
+  clients::ClientService& clients_;
+  rmm::RmmService& rmm_;
+};
+
+}  // namespace opsmerge::tickets

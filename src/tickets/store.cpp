@@ -1,0 +1,331 @@
+#include "tickets/store.h"
+
+#include <soci/soci.h>
+
+#include "platform/db.h"
+#include "platform/search_terms.h"
+
+namespace opsmerge::tickets::store {
+
+namespace {
+
+// A ticket row with the names its lists and page show.
+constexpr const char* kColumns =
+    "SELECT t.id, t.number, t.subject, t.description, t.client_id, c.name AS client_name, "
+    "t.contact_id, p.name AS contact_name, p.email AS contact_email, t.status, t.priority, t.vip, "
+    "t.assignee_id, u.name AS assignee_name, t.endpoint_id, e.hostname AS endpoint_name, "
+    "t.site_id, s.name AS site_name, t.source, t.first_response_due_at, t.resolution_due_at, "
+    "t.first_responded_at, t.resolved_at, t.created_at, t.updated_at FROM tickets t "
+    "LEFT JOIN clients c ON c.id = t.client_id LEFT JOIN contacts p ON p.id = t.contact_id "
+    "LEFT JOIN staff_users u ON u.id = t.assignee_id LEFT JOIN endpoints e ON e.id = t.endpoint_id "
+    "LEFT JOIN sites s ON s.id = t.site_id ";
+
+Ticket ToTicket(const soci::row& r) {
+  Ticket t;
+  t.id = db::RowInt(r, "id");
+  t.number = db::RowInt(r, "number");
+  t.subject = db::RowText(r, "subject");
+  t.description = db::RowText(r, "description");
+  t.client_id = db::RowOptInt(r, "client_id");
+  t.client_name = db::RowText(r, "client_name");
+  t.contact_id = db::RowOptInt(r, "contact_id");
+  t.contact_name = db::RowText(r, "contact_name");
+  t.contact_email = db::RowText(r, "contact_email");
+  t.status = ParseStatus(db::RowText(r, "status")).value_or(Status::kNew);
+  t.priority = ParsePriority(db::RowText(r, "priority")).value_or(Priority::kNormal);
+  t.vip = db::RowBool(r, "vip");
+  t.assignee_id = db::RowOptInt(r, "assignee_id");
+  t.assignee_name = db::RowText(r, "assignee_name");
+  t.endpoint_id = db::RowOptInt(r, "endpoint_id");
+  t.endpoint_name = db::RowText(r, "endpoint_name");
+  t.site_id = db::RowOptInt(r, "site_id");
+  t.site_name = db::RowText(r, "site_name");
+  t.source = ParseSource(db::RowText(r, "source")).value_or(Source::kStaff);
+  t.first_response_due_at = db::RowOptInt(r, "first_response_due_at");
+  t.resolution_due_at = db::RowOptInt(r, "resolution_due_at");
+  t.first_responded_at = db::RowOptInt(r, "first_responded_at");
+  t.resolved_at = db::RowOptInt(r, "resolved_at");
+  t.created_at = db::RowText(r, "created_at");
+  t.updated_at = db::RowText(r, "updated_at");
+  return t;
+}
+
+soci::indicator Ind(bool present) { return present ? soci::i_ok : soci::i_null; }
+
+// The values of a ticket's columns, kept alive for the statement's binds.
+struct Row {
+  long long client_id, contact_id, assignee_id, endpoint_id, site_id;
+  long long frd, rd, fra, ra;
+  soci::indicator client_i, contact_i, assignee_i, endpoint_i, site_i, frd_i, rd_i, fra_i, ra_i;
+  int vip;
+  std::string status, priority, source;
+  explicit Row(const Ticket& t)
+      : client_id(t.client_id.value_or(0)),
+        contact_id(t.contact_id.value_or(0)),
+        assignee_id(t.assignee_id.value_or(0)),
+        endpoint_id(t.endpoint_id.value_or(0)),
+        site_id(t.site_id.value_or(0)),
+        frd(t.first_response_due_at.value_or(0)),
+        rd(t.resolution_due_at.value_or(0)),
+        fra(t.first_responded_at.value_or(0)),
+        ra(t.resolved_at.value_or(0)),
+        client_i(Ind(t.client_id.has_value())),
+        contact_i(Ind(t.contact_id.has_value())),
+        assignee_i(Ind(t.assignee_id.has_value())),
+        endpoint_i(Ind(t.endpoint_id.has_value())),
+        site_i(Ind(t.site_id.has_value())),
+        frd_i(Ind(t.first_response_due_at.has_value())),
+        rd_i(Ind(t.resolution_due_at.has_value())),
+        fra_i(Ind(t.first_responded_at.has_value())),
+        ra_i(Ind(t.resolved_at.has_value())),
+        vip(t.vip ? 1 : 0),
+        status(StatusName(t.status)),
+        priority(PriorityName(t.priority)),
+        source(SourceName(t.source)) {}
+};
+
+void IndexTerms(soci::session& sql, const Ticket& t) {
+  search::SetTerms(sql, search::Kind::kTicket, t.id,
+                   search::TermsOf({t.subject, std::to_string(t.number)}));
+}
+
+// WHERE fragments, all constant; the values are bound in the same order (Bind).
+std::string Where(const Filter& f) {
+  std::string w = " WHERE 1 = 1";
+  if (f.triage) {
+    w += " AND t.client_id IS NULL";
+  } else if (f.client_id) {
+    w += " AND t.client_id = :client_id";
+  }
+  if (!f.statuses.empty()) {
+    w += " AND t.status IN (";
+    for (size_t i = 0; i < f.statuses.size(); ++i) {
+      w += (i ? ", :s" : ":s") + std::to_string(i);
+    }
+    w += ")";
+  }
+  if (!f.priority.empty()) w += " AND t.priority = :priority";
+  if (f.assignee_id) w += *f.assignee_id == 0 ? " AND t.assignee_id IS NULL" : " AND t.assignee_id = :assignee";
+  if (f.searched) {
+    w += " AND (t.number = :number";
+    for (size_t i = 0; i < f.ids.size(); ++i) w += " OR t.id = :id" + std::to_string(i);
+    w += ")";
+  }
+  if (f.sla == "breached") {
+    w += " AND t.status NOT IN ('resolved', 'closed') AND ((t.first_responded_at IS NULL AND "
+         "t.first_response_due_at < :now1) OR t.resolution_due_at < :now2)";
+  } else if (f.sla == "due_soon") {
+    w += " AND t.status NOT IN ('resolved', 'closed') AND ((t.first_responded_at IS NULL AND "
+         "t.first_response_due_at BETWEEN :now1 AND :soon1) OR t.resolution_due_at BETWEEN :now2 "
+         "AND :soon2)";
+  }
+  return w;
+}
+
+struct Binds {
+  long long client_id = 0, assignee = 0, number = 0, now = 0, soon = 0;
+  std::vector<std::string> statuses;
+  std::string priority;
+  std::vector<long long> ids;
+};
+
+void Bind(soci::statement& st, const Filter& f, Binds& b) {
+  b.client_id = f.client_id.value_or(0);
+  b.statuses = f.statuses;
+  b.priority = f.priority;
+  b.assignee = f.assignee_id.value_or(0);
+  b.number = f.number.value_or(-1);
+  b.ids.assign(f.ids.begin(), f.ids.end());
+  b.now = f.now;
+  b.soon = f.now + 3600;
+  if (!f.triage && f.client_id) st.exchange(soci::use(b.client_id));
+  for (auto& s : b.statuses) st.exchange(soci::use(s));
+  if (!f.priority.empty()) st.exchange(soci::use(b.priority));
+  if (f.assignee_id && *f.assignee_id != 0) st.exchange(soci::use(b.assignee));
+  if (f.searched) {
+    st.exchange(soci::use(b.number));
+    for (auto& id : b.ids) st.exchange(soci::use(id));
+  }
+  if (f.sla == "breached") {
+    st.exchange(soci::use(b.now));
+    st.exchange(soci::use(b.now));
+  } else if (f.sla == "due_soon") {
+    st.exchange(soci::use(b.now));
+    st.exchange(soci::use(b.soon));
+    st.exchange(soci::use(b.now));
+    st.exchange(soci::use(b.soon));
+  }
+}
+
+// A whitelisted ORDER BY: the sort name never reaches the SQL text itself.
+std::string OrderBy(const std::string& sort) {
+  bool desc = !sort.empty() && sort[0] == '-';
+  std::string key = desc ? sort.substr(1) : sort;
+  std::string dir = desc ? " DESC" : "";
+  if (key == "priority") {
+    return " ORDER BY CASE t.priority WHEN 'urgent' THEN 4 WHEN 'high' THEN 3 WHEN 'normal' THEN 2 "
+           "ELSE 1 END" + std::string(desc ? "" : " DESC") + ", t.id DESC";
+  }
+  if (key == "due") return " ORDER BY t.resolution_due_at IS NULL, t.resolution_due_at" + dir + ", t.id";
+  if (key == "updated") return " ORDER BY t.updated_at" + dir + ", t.id" + dir;
+  // Newest first by default.
+  return std::string(" ORDER BY t.id") + (key == "number" && !desc ? "" : " DESC");
+}
+
+}  // namespace
+
+int64_t NextNumber(soci::session& sql) {
+  long long n = 0;
+  sql << "UPDATE counters SET value = value + 1 WHERE name = 'ticket_number' RETURNING value",
+      soci::into(n);
+  return n;
+}
+
+int64_t InsertTicket(soci::session& sql, const Ticket& t, const std::string& now) {
+  Row v(t);
+  long long number = t.number, id = 0;
+  sql << "INSERT INTO tickets (number, subject, description, client_id, contact_id, status, "
+         "priority, vip, assignee_id, endpoint_id, site_id, source, first_response_due_at, "
+         "resolution_due_at, created_at, updated_at) VALUES (:n, :s, :d, :c, :p, :st, :pr, :v, "
+         ":a, :e, :si, :so, :frd, :rd, :ca, :ua) RETURNING id",
+      soci::use(number), soci::use(t.subject), soci::use(t.description),
+      soci::use(v.client_id, v.client_i), soci::use(v.contact_id, v.contact_i),
+      soci::use(v.status), soci::use(v.priority), soci::use(v.vip),
+      soci::use(v.assignee_id, v.assignee_i), soci::use(v.endpoint_id, v.endpoint_i),
+      soci::use(v.site_id, v.site_i), soci::use(v.source), soci::use(v.frd, v.frd_i),
+      soci::use(v.rd, v.rd_i), soci::use(now), soci::use(now), soci::into(id);
+  Ticket indexed = t;
+  indexed.id = id;
+  IndexTerms(sql, indexed);
+  return id;
+}
+
+void UpdateTicket(soci::session& sql, const Ticket& t, const std::string& now) {
+  Row v(t);
+  long long id = t.id;
+  sql << "UPDATE tickets SET subject = :s, client_id = :c, contact_id = :p, status = :st, "
+         "priority = :pr, vip = :v, assignee_id = :a, endpoint_id = :e, site_id = :si, "
+         "first_response_due_at = :frd, resolution_due_at = :rd, first_responded_at = :fra, "
+         "resolved_at = :ra, updated_at = :u WHERE id = :id",
+      soci::use(t.subject), soci::use(v.client_id, v.client_i), soci::use(v.contact_id, v.contact_i),
+      soci::use(v.status), soci::use(v.priority), soci::use(v.vip),
+      soci::use(v.assignee_id, v.assignee_i), soci::use(v.endpoint_id, v.endpoint_i),
+      soci::use(v.site_id, v.site_i), soci::use(v.frd, v.frd_i), soci::use(v.rd, v.rd_i),
+      soci::use(v.fra, v.fra_i), soci::use(v.ra, v.ra_i), soci::use(now), soci::use(id);
+  IndexTerms(sql, t);
+}
+
+std::optional<Ticket> FindTicket(soci::session& sql, int64_t id) {
+  long long tid = id;
+  soci::rowset<soci::row> rs = (sql.prepare << std::string(kColumns) + "WHERE t.id = :id", soci::use(tid));
+  for (const auto& r : rs) return ToTicket(r);
+  return std::nullopt;
+}
+
+std::vector<Ticket> ListTickets(soci::session& sql, const Filter& f, int64_t offset, int64_t limit) {
+  std::vector<Ticket> out;
+  long long lim = limit, off = offset;
+  Binds b;
+  soci::row r;
+  soci::statement st(sql);
+  st.exchange(soci::into(r));
+  Bind(st, f, b);
+  st.exchange(soci::use(lim));
+  st.exchange(soci::use(off));
+  st.alloc();
+  st.prepare(std::string(kColumns) + Where(f) + OrderBy(f.sort) + " LIMIT :limit OFFSET :offset");
+  st.define_and_bind();
+  st.execute();
+  while (st.fetch()) out.push_back(ToTicket(r));
+  return out;
+}
+
+int64_t CountTickets(soci::session& sql, const Filter& f) {
+  long long n = 0;
+  Binds b;
+  soci::statement st(sql);
+  st.exchange(soci::into(n));
+  Bind(st, f, b);
+  st.alloc();
+  st.prepare("SELECT COUNT(*) FROM tickets t" + Where(f));
+  st.define_and_bind();
+  st.execute(true);
+  return n;
+}
+
+int64_t InsertEntry(soci::session& sql, int64_t ticket_id, EntryKind kind, const std::string& body,
+                    std::optional<int64_t> author_id, const std::string& author_name,
+                    const std::string& now) {
+  long long tid = ticket_id, aid = author_id.value_or(0), id = 0;
+  soci::indicator ai = Ind(author_id.has_value());
+  std::string k = EntryKindName(kind);
+  sql << "INSERT INTO ticket_entries (ticket_id, kind, body, author_id, author_name, created_at) "
+         "VALUES (:t, :k, :b, :a, :n, :c) RETURNING id",
+      soci::use(tid), soci::use(k), soci::use(body), soci::use(aid, ai), soci::use(author_name),
+      soci::use(now), soci::into(id);
+  return id;
+}
+
+std::vector<Entry> ListEntries(soci::session& sql, int64_t ticket_id) {
+  std::vector<Entry> out;
+  long long tid = ticket_id;
+  soci::rowset<soci::row> rs =
+      (sql.prepare << "SELECT id, kind, body, author_name, created_at FROM ticket_entries "
+                      "WHERE ticket_id = :t ORDER BY id",
+       soci::use(tid));
+  for (const auto& r : rs) {
+    Entry e;
+    e.id = db::RowInt(r, "id");
+    std::string k = db::RowText(r, "kind");
+    e.kind = k == "public" ? EntryKind::kPublic : k == "internal" ? EntryKind::kInternal : EntryKind::kSystem;
+    e.body = db::RowText(r, "body");
+    e.from = db::RowText(r, "author_name");
+    e.created_at = db::RowText(r, "created_at");
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+int64_t InsertTimeEntry(soci::session& sql, const TimeEntry& e, const std::string& now) {
+  long long tid = e.ticket_id, sid = e.staff_id.value_or(0), minutes = e.minutes, id = 0;
+  soci::indicator si = Ind(e.staff_id.has_value());
+  int billable = e.billable ? 1 : 0;
+  sql << "INSERT INTO time_entries (ticket_id, staff_id, staff_name, minutes, work_date, billable, "
+         "note, created_at) VALUES (:t, :s, :n, :m, :d, :b, :note, :c) RETURNING id",
+      soci::use(tid), soci::use(sid, si), soci::use(e.staff_name), soci::use(minutes),
+      soci::use(e.date), soci::use(billable), soci::use(e.note), soci::use(now), soci::into(id);
+  return id;
+}
+
+std::vector<TimeEntry> ListTimeEntries(soci::session& sql, int64_t ticket_id) {
+  std::vector<TimeEntry> out;
+  long long tid = ticket_id;
+  soci::rowset<soci::row> rs =
+      (sql.prepare << "SELECT id, ticket_id, staff_id, staff_name, minutes, work_date, billable, "
+                      "note, created_at FROM time_entries WHERE ticket_id = :t ORDER BY work_date, id",
+       soci::use(tid));
+  for (const auto& r : rs) {
+    TimeEntry e;
+    e.id = db::RowInt(r, "id");
+    e.ticket_id = db::RowInt(r, "ticket_id");
+    e.staff_id = db::RowOptInt(r, "staff_id");
+    e.staff_name = db::RowText(r, "staff_name");
+    e.minutes = db::RowInt(r, "minutes");
+    e.date = db::RowText(r, "work_date");
+    e.billable = db::RowBool(r, "billable");
+    e.note = db::RowText(r, "note");
+    e.created_at = db::RowText(r, "created_at");
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+std::optional<std::string> ActiveStaffName(soci::session& sql, int64_t staff_id) {
+  long long id = staff_id;
+  soci::rowset<soci::row> rs =
+      (sql.prepare << "SELECT name FROM staff_users WHERE id = :id AND disabled = 0", soci::use(id));
+  for (const auto& r : rs) return db::RowText(r, "name");
+  return std::nullopt;
+}
+
+}  // namespace opsmerge::tickets::store

@@ -1,0 +1,54 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "tickets/model.h"
+
+namespace soci {
+class session;
+}
+
+// The tickets feature's SQL, nothing else. Runs on the caller's session.
+namespace opsmerge::tickets::store {
+
+// The next ticket number: one counter row incremented in the caller's transaction,
+// so numbers are sequential and unique across nodes.
+int64_t NextNumber(soci::session& sql);
+
+int64_t InsertTicket(soci::session& sql, const Ticket& t, const std::string& now);
+// Writes every field people change (status, priority, assignee, client, contact,
+// endpoint, site, subject, SLA marks) and the search terms.
+void UpdateTicket(soci::session& sql, const Ticket& t, const std::string& now);
+std::optional<Ticket> FindTicket(soci::session& sql, int64_t id);
+
+struct Filter {
+  std::optional<int64_t> client_id;
+  bool triage = false;                 // only tickets without a client
+  std::vector<std::string> statuses;   // empty: any
+  std::string priority;                // "" any
+  std::optional<int64_t> assignee_id;  // 0: unassigned
+  std::vector<int64_t> ids;            // from a search; used when `searched`
+  bool searched = false;
+  std::optional<int64_t> number;       // "#1234" or "1234" typed in the search
+  std::string sla;                     // "", "breached", "due_soon"
+  int64_t now = 0;                     // for `sla`
+  std::string sort;                    // "number", "priority", "due", "updated"; '-' reverses
+};
+std::vector<Ticket> ListTickets(soci::session& sql, const Filter& f, int64_t offset, int64_t limit);
+int64_t CountTickets(soci::session& sql, const Filter& f);
+
+int64_t InsertEntry(soci::session& sql, int64_t ticket_id, EntryKind kind, const std::string& body,
+                    std::optional<int64_t> author_id, const std::string& author_name,
+                    const std::string& now);
+std::vector<Entry> ListEntries(soci::session& sql, int64_t ticket_id);
+
+int64_t InsertTimeEntry(soci::session& sql, const TimeEntry& e, const std::string& now);
+std::vector<TimeEntry> ListTimeEntries(soci::session& sql, int64_t ticket_id);
+
+// Whether a staff user exists and is active (an assignee).
+std::optional<std::string> ActiveStaffName(soci::session& sql, int64_t staff_id);
+
+}  // namespace opsmerge::tickets::store
