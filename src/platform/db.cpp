@@ -1,9 +1,12 @@
 #include "platform/db.h"
 
 #include <algorithm>
+#include <atomic>
 #include <map>
+#include <mutex>
 #include <set>
 #include <stdexcept>
+#include <thread>
 
 #include <Poco/URI.h>
 #include <soci/postgresql/soci-postgresql.h>
@@ -89,15 +92,33 @@ std::unique_ptr<Database> Database::OpenSqlite(const std::string& path, size_t p
 std::unique_ptr<Database> Database::OpenPostgres(const std::string& url, size_t pool_size) {
   if (pool_size == 0) pool_size = 1;
   std::unique_ptr<Database> db(new Database(Dialect::kPostgresql, pool_size));
-  try {
-    for (size_t i = 0; i < pool_size; ++i) {
-      soci::session& s = db->pool_->at(i);
-      s.open(soci::postgresql, PostgresConnInfo(url));
-      s << "SET TIME ZONE 'UTC'";
+  // Each connection costs a round trip or several (and TLS, in production): open
+  // them eight at a time instead of one after another, so a node with a pool of
+  // thirty starts in a fraction of the time. The first failure is reported.
+  std::string first_error;
+  {
+    std::mutex m;
+    std::atomic<size_t> next{0};
+    std::vector<std::thread> openers;
+    for (size_t t = 0; t < std::min<size_t>(8, pool_size); ++t) {
+      openers.emplace_back([&] {
+        for (size_t i; (i = next++) < pool_size;) {
+          try {
+            soci::session& s = db->pool_->at(i);
+            s.open(soci::postgresql, PostgresConnInfo(url));
+            s << "SET TIME ZONE 'UTC'";
+          } catch (const std::exception& e) {
+            std::lock_guard<std::mutex> lock(m);
+            if (first_error.empty()) first_error = e.what();
+          }
+        }
+      });
     }
-  } catch (const soci::soci_error& e) {
+    for (auto& t : openers) t.join();
+  }
+  if (!first_error.empty()) {
     // libpq's message can echo the URL; never print the password.
-    std::string why = e.what();
+    std::string why = first_error;
     size_t at = url.find('@'), colon = url.find(':', url.find("//") + 2);
     if (at != std::string::npos && colon != std::string::npos && colon < at) {
       std::string password = url.substr(colon + 1, at - colon - 1);

@@ -140,6 +140,11 @@ Server::Server(std::vector<std::string> extra_args, const Server* share_with, st
   if (!database_url_.empty()) {
     args.push_back("--database");
     args.push_back(database_url_);
+    // PostgreSQL forks a backend per connection (about 0.1 s of CPU each here):
+    // a test server needs far fewer than production's one per worker. Workers
+    // queue for a connection, so behaviour is the same.
+    args.push_back("--db-pool");
+    args.push_back("8");
   }
   args.insert(args.end(), extra_args.begin(), extra_args.end());
   std::string tag = share_with ? ".2" : "";
