@@ -164,6 +164,7 @@ int Serve(const Config& config) {
   rmm::RegisterApi(router, rmm, downloads);
   rmm::RegisterPages(router, rmm, clients, templates, downloads);
   tickets::RegisterApi(router, tickets);
+  tickets::RegisterPages(router, tickets, clients, templates);
   home::RegisterPages(router, clients, rmm, tickets, templates);
   home::RegisterApi(router, clients, rmm, tickets);
 

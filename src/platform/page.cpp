@@ -50,7 +50,7 @@ http::Response RenderPage(const Templates& templates, const http::Request& reque
   layout["title"] = options.title;
   layout["content_html"] = templates.Render(content_template, view);
   layout["section"] = options.section;
-  for (const char* s : {"home", "clients", "endpoints", "settings", "account"}) {
+  for (const char* s : {"home", "clients", "tickets", "endpoints", "settings", "account"}) {
     layout[std::string("section_") + s] = options.section == s;
   }
   return http::Response::Html(templates.Render("layout/base", layout), options.status);

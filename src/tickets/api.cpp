@@ -31,18 +31,20 @@ const char* SlaName(SlaState s) {
 }
 
 json EntryJson(const Entry& e) {
-  return {{"id", e.id},
-          {"kind", EntryKindName(e.kind)},
-          {"body", e.body},
-          {"from", e.from},
-          {"created_at", e.created_at},
-          {"attachments", json::array()}};
+  return {{"id", e.id},     {"kind", EntryKindName(e.kind)}, {"body", e.body},
+          {"from", e.from}, {"created_at", e.created_at},    {"attachments", json::array()}};
 }
 
 json TimeEntryJson(const TimeEntry& e) {
-  return {{"id", e.id},          {"ticket_id", e.ticket_id}, {"staff_id", Opt(e.staff_id)},
-          {"staff_name", e.staff_name}, {"minutes", e.minutes}, {"date", e.date},
-          {"billable", e.billable},   {"note", e.note},         {"created_at", e.created_at}};
+  return {{"id", e.id},
+          {"ticket_id", e.ticket_id},
+          {"staff_id", Opt(e.staff_id)},
+          {"staff_name", e.staff_name},
+          {"minutes", e.minutes},
+          {"date", e.date},
+          {"billable", e.billable},
+          {"note", e.note},
+          {"created_at", e.created_at}};
 }
 
 std::optional<int64_t> QueryId(const Request& req, const std::string& name) {

@@ -20,6 +20,7 @@ void RegisterClientData(clients::ClientOwners& owners) {
   t.count_many = [](soci::session& sql, const std::vector<int64_t>& ids) {
     return db::CountIn(sql, kCountByClient, ids);
   };
+  t.tab = clients::ClientTab{"Tickets", "/tickets", 25};
   t.move = [](db::Tx& tx, int64_t from, int64_t to) {
     long long f = from, d = to;
     tx.sql() << "UPDATE tickets SET client_id = :t WHERE client_id = :f", soci::use(d),

@@ -14,11 +14,12 @@ struct StatusInfo {
   const char* name;
   const char* label;
 };
-constexpr StatusInfo kStatuses[] = {{Status::kNew, "new", "New"},
-                                    {Status::kOpen, "open", "Open"},
-                                    {Status::kWaitingOnClient, "waiting_on_client", "Waiting on client"},
-                                    {Status::kResolved, "resolved", "Resolved"},
-                                    {Status::kClosed, "closed", "Closed"}};
+constexpr StatusInfo kStatuses[] = {
+    {Status::kNew, "new", "New"},
+    {Status::kOpen, "open", "Open"},
+    {Status::kWaitingOnClient, "waiting_on_client", "Waiting on client"},
+    {Status::kResolved, "resolved", "Resolved"},
+    {Status::kClosed, "closed", "Closed"}};
 struct PriorityInfo {
   Priority priority;
   const char* name;
@@ -48,8 +49,8 @@ std::string Checked(std::string_view value, const std::string& field, const std:
   size_t n = text::Utf8Length(v);
   if (n < min_chars) throw ValidationError(field, label + " is required");
   if (n > max_chars) {
-    throw ValidationError(field, label + " is too long (at most " + std::to_string(max_chars) +
-                                     " characters)");
+    throw ValidationError(
+        field, label + " is too long (at most " + std::to_string(max_chars) + " characters)");
   }
   return v;
 }
@@ -121,9 +122,7 @@ Priority VipPriority(Priority requested) {
   return Priority::kHigh;
 }
 
-const SlaTarget& SlaTargets::For(Priority p) const {
-  return const_cast<SlaTargets*>(this)->For(p);
-}
+const SlaTarget& SlaTargets::For(Priority p) const { return const_cast<SlaTargets*>(this)->For(p); }
 
 SlaTarget& SlaTargets::For(Priority p) {
   switch (p) {
@@ -150,7 +149,8 @@ SlaTargets ParseSlaTargets(const std::string& json_text) {
     }
     SlaTarget& target = t.For(*p);
     for (const auto& [member, slot] :
-         {std::pair<const char*, int64_t*>{"first_response_minutes", &target.first_response_minutes},
+         {std::pair<const char*, int64_t*>{"first_response_minutes",
+                                           &target.first_response_minutes},
           std::pair<const char*, int64_t*>{"resolution_minutes", &target.resolution_minutes}}) {
       auto it = value.find(member);
       if (it == value.end()) continue;
@@ -208,12 +208,13 @@ TimeEntryInput ValidTimeEntry(const TimeEntryInput& in) {
   }
   const std::string& d = in.date;
   bool shape = d.size() == 10 && d[4] == '-' && d[7] == '-';
-  for (size_t i : {0, 1, 2, 3, 5, 6, 8, 9}) shape = shape && d.size() == 10 && d[i] >= '0' && d[i] <= '9';
+  for (size_t i : {0, 1, 2, 3, 5, 6, 8, 9})
+    shape = shape && d.size() == 10 && d[i] >= '0' && d[i] <= '9';
   if (!shape) throw ValidationError("date", "Date must be YYYY-MM-DD");
   int y = std::stoi(d.substr(0, 4)), m = std::stoi(d.substr(5, 2)), day = std::stoi(d.substr(8, 2));
   static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  if (y < 2000 || y > 2999 || m < 1 || m > 12 ||
-      day < 1 || day > kDays[m - 1] + (m == 2 && IsLeap(y) ? 1 : 0)) {
+  if (y < 2000 || y > 2999 || m < 1 || m > 12 || day < 1 ||
+      day > kDays[m - 1] + (m == 2 && IsLeap(y) ? 1 : 0)) {
     throw ValidationError("date", "Date is not a real day");
   }
   out.note = Checked(in.note, "note", "Note", 0, 2000, false);

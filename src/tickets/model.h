@@ -14,11 +14,11 @@ enum class Status { kNew, kOpen, kWaitingOnClient, kResolved, kClosed };
 enum class Priority { kLow, kNormal, kHigh, kUrgent };
 enum class Source { kEmail, kPortal, kStaff, kAlert, kApi };
 
-const char* StatusName(Status s);        // "new", "open", "waiting_on_client" ...
-const char* StatusLabel(Status s);       // "New", "Open", "Waiting on client" ...
-const char* PriorityName(Priority p);    // "low" ... "urgent"
-const char* PriorityLabel(Priority p);   // "Low" ... "Urgent"
-const char* SourceName(Source s);        // "email", "portal", "staff", "alert", "api"
+const char* StatusName(Status s);       // "new", "open", "waiting_on_client" ...
+const char* StatusLabel(Status s);      // "New", "Open", "Waiting on client" ...
+const char* PriorityName(Priority p);   // "low" ... "urgent"
+const char* PriorityLabel(Priority p);  // "Low" ... "Urgent"
+const char* SourceName(Source s);       // "email", "portal", "staff", "alert", "api"
 std::optional<Status> ParseStatus(std::string_view name);
 std::optional<Priority> ParsePriority(std::string_view name);
 std::optional<Source> ParseSource(std::string_view name);

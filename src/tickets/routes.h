@@ -3,6 +3,7 @@
 #include <nlohmann/json_fwd.hpp>
 
 #include "platform/http/router.h"
+#include "platform/templates.h"
 #include "tickets/service.h"
 
 // The tickets feature's HTTP handlers: the JSON API (pages and API call the same
@@ -10,6 +11,10 @@
 namespace opsmerge::tickets {
 
 void RegisterApi(http::Router& router, TicketService& service);
+// The Tickets queue (/tickets), a client's Tickets tab, a ticket's page and the
+// new-ticket form.
+void RegisterPages(http::Router& router, TicketService& service, clients::ClientService& clients,
+                   const Templates& templates);
 
 // The API's form of a ticket: {"id","number","subject","client_id" (null in
 // triage),"contact_id","status","priority","vip","assignee_id","endpoint_id",

@@ -17,10 +17,14 @@ using nlohmann::json;
 
 json Snapshot(const Ticket& t) {
   auto opt = [](const std::optional<int64_t>& v) { return v ? json(*v) : json(); };
-  return {{"number", t.number},       {"subject", t.subject},
-          {"client_id", opt(t.client_id)}, {"contact_id", opt(t.contact_id)},
-          {"status", StatusName(t.status)}, {"priority", PriorityName(t.priority)},
-          {"assignee_id", opt(t.assignee_id)}, {"endpoint_id", opt(t.endpoint_id)},
+  return {{"number", t.number},
+          {"subject", t.subject},
+          {"client_id", opt(t.client_id)},
+          {"contact_id", opt(t.contact_id)},
+          {"status", StatusName(t.status)},
+          {"priority", PriorityName(t.priority)},
+          {"assignee_id", opt(t.assignee_id)},
+          {"endpoint_id", opt(t.endpoint_id)},
           {"site_id", opt(t.site_id)}};
 }
 
@@ -41,6 +45,13 @@ std::optional<int64_t> NumberOf(const std::string& q) {
 }
 
 }  // namespace
+
+std::vector<std::pair<int64_t, std::string>> TicketService::Assignees(const staff::Actor& actor) {
+  staff::Require(actor, staff::Permission::kReadClients);
+  std::vector<std::pair<int64_t, std::string>> out;
+  db_.Read([&](soci::session& sql) { out = store::ActiveStaff(sql); });
+  return out;
+}
 
 SlaTargets TicketService::Sla() {
   SlaTargets t;
@@ -120,10 +131,10 @@ Ticket TicketService::Create(const staff::Actor& actor, const NewTicket& in) {
            std::string("Opened by ") + actor.name + " (" + SourceName(t.source) + ")" +
                (t.vip ? ", VIP contact: priority " + std::string(PriorityLabel(t.priority)) : ""),
            now_iso);
-    audit_.Write(sql, actor.Who(),
-                 {"create", "ticket", t.id, t.client_id,
-                  "Opened ticket #" + std::to_string(t.number) + " " + t.subject, "",
-                  Snapshot(t).dump()});
+    audit_.Write(
+        sql, actor.Who(),
+        {"create", "ticket", t.id, t.client_id,
+         "Opened ticket #" + std::to_string(t.number) + " " + t.subject, "", Snapshot(t).dump()});
     t = Found(sql, t.id);
   });
   return t;
@@ -288,7 +299,8 @@ Entry TicketService::Reply(const staff::Actor& actor, int64_t id, const std::str
     if (!t.client_id) {
       throw ValidationError("client_id", "Choose the ticket's client before replying");
     }
-    e.id = store::InsertEntry(sql, id, EntryKind::kPublic, text, actor.user_id ? std::optional<int64_t>(actor.user_id) : std::nullopt,
+    e.id = store::InsertEntry(sql, id, EntryKind::kPublic, text,
+                              actor.user_id ? std::optional<int64_t>(actor.user_id) : std::nullopt,
                               actor.name, now_iso);
     if (!t.first_responded_at) t.first_responded_at = now;
     if (t.status == Status::kNew) t.status = Status::kOpen;
@@ -336,7 +348,8 @@ std::vector<Entry> TicketService::Entries(const staff::Actor& actor, int64_t id)
   return out;
 }
 
-TimeEntry TicketService::LogTime(const staff::Actor& actor, int64_t id, const TimeEntryInput& input) {
+TimeEntry TicketService::LogTime(const staff::Actor& actor, int64_t id,
+                                 const TimeEntryInput& input) {
   staff::Require(actor, staff::Permission::kWorkTickets);
   TimeEntryInput in = ValidTimeEntry(input);
   std::string now_iso = FormatIsoUtc(clock_.NowUnix());
@@ -352,11 +365,11 @@ TimeEntry TicketService::LogTime(const staff::Actor& actor, int64_t id, const Ti
   db_.Write([&](soci::session& sql) {
     Ticket t = Found(sql, id);
     e.id = store::InsertTimeEntry(sql, e, now_iso);
-    audit_.Write(sql, actor.Who(),
-                 {"log_time", "ticket", id, t.client_id,
-                  "Logged " + std::to_string(in.minutes) + " min on ticket #" +
-                      std::to_string(t.number),
-                  "", ""});
+    audit_.Write(
+        sql, actor.Who(),
+        {"log_time", "ticket", id, t.client_id,
+         "Logged " + std::to_string(in.minutes) + " min on ticket #" + std::to_string(t.number), "",
+         ""});
   });
   return e;
 }

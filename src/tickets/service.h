@@ -86,13 +86,14 @@ class TicketService {
   // close. Returns a line for the log.
   std::string CloseResolved();
   SlaTargets Sla();
+  // Who a ticket can be assigned to: active staff, by name.
+  std::vector<std::pair<int64_t, std::string>> Assignees(const staff::Actor& actor);
   int64_t Now() const { return clock_.NowUnix(); }
 
  private:
   // Checks that the contact, endpoint and site of `t` belong to its client.
   void CheckRelations(db::Tx& tx, const staff::Actor& actor, const Ticket& t);
-  void System(soci::session& sql, const Ticket& t, const std::string& text,
-              const std::string& now);
+  void System(soci::session& sql, const Ticket& t, const std::string& text, const std::string& now);
 
   db::Database& db_;
   const audit::AuditLog& audit_;

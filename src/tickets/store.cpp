@@ -105,7 +105,8 @@ std::string Where(const Filter& f) {
     w += ")";
   }
   if (!f.priority.empty()) w += " AND t.priority = :priority";
-  if (f.assignee_id) w += *f.assignee_id == 0 ? " AND t.assignee_id IS NULL" : " AND t.assignee_id = :assignee";
+  if (f.assignee_id)
+    w += *f.assignee_id == 0 ? " AND t.assignee_id IS NULL" : " AND t.assignee_id = :assignee";
   if (f.searched) {
     w += " AND (t.number = :number";
     for (size_t i = 0; i < f.ids.size(); ++i) w += " OR t.id = :id" + std::to_string(i);
@@ -164,9 +165,11 @@ std::string OrderBy(const std::string& sort) {
   std::string dir = desc ? " DESC" : "";
   if (key == "priority") {
     return " ORDER BY CASE t.priority WHEN 'urgent' THEN 4 WHEN 'high' THEN 3 WHEN 'normal' THEN 2 "
-           "ELSE 1 END" + std::string(desc ? "" : " DESC") + ", t.id DESC";
+           "ELSE 1 END" +
+           std::string(desc ? "" : " DESC") + ", t.id DESC";
   }
-  if (key == "due") return " ORDER BY t.resolution_due_at IS NULL, t.resolution_due_at" + dir + ", t.id";
+  if (key == "due")
+    return " ORDER BY t.resolution_due_at IS NULL, t.resolution_due_at" + dir + ", t.id";
   if (key == "updated") return " ORDER BY t.updated_at" + dir + ", t.id" + dir;
   // Newest first by default.
   return std::string(" ORDER BY t.id") + (key == "number" && !desc ? "" : " DESC");
@@ -189,11 +192,11 @@ int64_t InsertTicket(soci::session& sql, const Ticket& t, const std::string& now
          "resolution_due_at, created_at, updated_at) VALUES (:n, :s, :d, :c, :p, :st, :pr, :v, "
          ":a, :e, :si, :so, :frd, :rd, :ca, :ua) RETURNING id",
       soci::use(number), soci::use(t.subject), soci::use(t.description),
-      soci::use(v.client_id, v.client_i), soci::use(v.contact_id, v.contact_i),
-      soci::use(v.status), soci::use(v.priority), soci::use(v.vip),
-      soci::use(v.assignee_id, v.assignee_i), soci::use(v.endpoint_id, v.endpoint_i),
-      soci::use(v.site_id, v.site_i), soci::use(v.source), soci::use(v.frd, v.frd_i),
-      soci::use(v.rd, v.rd_i), soci::use(now), soci::use(now), soci::into(id);
+      soci::use(v.client_id, v.client_i), soci::use(v.contact_id, v.contact_i), soci::use(v.status),
+      soci::use(v.priority), soci::use(v.vip), soci::use(v.assignee_id, v.assignee_i),
+      soci::use(v.endpoint_id, v.endpoint_i), soci::use(v.site_id, v.site_i), soci::use(v.source),
+      soci::use(v.frd, v.frd_i), soci::use(v.rd, v.rd_i), soci::use(now), soci::use(now),
+      soci::into(id);
   Ticket indexed = t;
   indexed.id = id;
   IndexTerms(sql, indexed);
@@ -207,22 +210,25 @@ void UpdateTicket(soci::session& sql, const Ticket& t, const std::string& now) {
          "priority = :pr, vip = :v, assignee_id = :a, endpoint_id = :e, site_id = :si, "
          "first_response_due_at = :frd, resolution_due_at = :rd, first_responded_at = :fra, "
          "resolved_at = :ra, updated_at = :u WHERE id = :id",
-      soci::use(t.subject), soci::use(v.client_id, v.client_i), soci::use(v.contact_id, v.contact_i),
-      soci::use(v.status), soci::use(v.priority), soci::use(v.vip),
-      soci::use(v.assignee_id, v.assignee_i), soci::use(v.endpoint_id, v.endpoint_i),
-      soci::use(v.site_id, v.site_i), soci::use(v.frd, v.frd_i), soci::use(v.rd, v.rd_i),
-      soci::use(v.fra, v.fra_i), soci::use(v.ra, v.ra_i), soci::use(now), soci::use(id);
+      soci::use(t.subject), soci::use(v.client_id, v.client_i),
+      soci::use(v.contact_id, v.contact_i), soci::use(v.status), soci::use(v.priority),
+      soci::use(v.vip), soci::use(v.assignee_id, v.assignee_i),
+      soci::use(v.endpoint_id, v.endpoint_i), soci::use(v.site_id, v.site_i),
+      soci::use(v.frd, v.frd_i), soci::use(v.rd, v.rd_i), soci::use(v.fra, v.fra_i),
+      soci::use(v.ra, v.ra_i), soci::use(now), soci::use(id);
   IndexTerms(sql, t);
 }
 
 std::optional<Ticket> FindTicket(soci::session& sql, int64_t id) {
   long long tid = id;
-  soci::rowset<soci::row> rs = (sql.prepare << std::string(kColumns) + "WHERE t.id = :id", soci::use(tid));
+  soci::rowset<soci::row> rs =
+      (sql.prepare << std::string(kColumns) + "WHERE t.id = :id", soci::use(tid));
   for (const auto& r : rs) return ToTicket(r);
   return std::nullopt;
 }
 
-std::vector<Ticket> ListTickets(soci::session& sql, const Filter& f, int64_t offset, int64_t limit) {
+std::vector<Ticket> ListTickets(soci::session& sql, const Filter& f, int64_t offset,
+                                int64_t limit) {
   std::vector<Ticket> out;
   long long lim = limit, off = offset;
   Binds b;
@@ -277,7 +283,9 @@ std::vector<Entry> ListEntries(soci::session& sql, int64_t ticket_id) {
     Entry e;
     e.id = db::RowInt(r, "id");
     std::string k = db::RowText(r, "kind");
-    e.kind = k == "public" ? EntryKind::kPublic : k == "internal" ? EntryKind::kInternal : EntryKind::kSystem;
+    e.kind = k == "public"     ? EntryKind::kPublic
+             : k == "internal" ? EntryKind::kInternal
+                               : EntryKind::kSystem;
     e.body = db::RowText(r, "body");
     e.from = db::RowText(r, "author_name");
     e.created_at = db::RowText(r, "created_at");
@@ -301,8 +309,9 @@ std::vector<TimeEntry> ListTimeEntries(soci::session& sql, int64_t ticket_id) {
   std::vector<TimeEntry> out;
   long long tid = ticket_id;
   soci::rowset<soci::row> rs =
-      (sql.prepare << "SELECT id, ticket_id, staff_id, staff_name, minutes, work_date, billable, "
-                      "note, created_at FROM time_entries WHERE ticket_id = :t ORDER BY work_date, id",
+      (sql.prepare
+           << "SELECT id, ticket_id, staff_id, staff_name, minutes, work_date, billable, "
+              "note, created_at FROM time_entries WHERE ticket_id = :t ORDER BY work_date, id",
        soci::use(tid));
   for (const auto& r : rs) {
     TimeEntry e;
@@ -320,10 +329,19 @@ std::vector<TimeEntry> ListTimeEntries(soci::session& sql, int64_t ticket_id) {
   return out;
 }
 
+std::vector<std::pair<int64_t, std::string>> ActiveStaff(soci::session& sql) {
+  std::vector<std::pair<int64_t, std::string>> out;
+  soci::rowset<soci::row> rs =
+      (sql.prepare << "SELECT id, name FROM staff_users WHERE disabled = 0 ORDER BY name, id");
+  for (const auto& r : rs) out.emplace_back(db::RowInt(r, "id"), db::RowText(r, "name"));
+  return out;
+}
+
 std::optional<std::string> ActiveStaffName(soci::session& sql, int64_t staff_id) {
   long long id = staff_id;
   soci::rowset<soci::row> rs =
-      (sql.prepare << "SELECT name FROM staff_users WHERE id = :id AND disabled = 0", soci::use(id));
+      (sql.prepare << "SELECT name FROM staff_users WHERE id = :id AND disabled = 0",
+       soci::use(id));
   for (const auto& r : rs) return db::RowText(r, "name");
   return std::nullopt;
 }

@@ -32,10 +32,10 @@ struct Filter {
   std::optional<int64_t> assignee_id;  // 0: unassigned
   std::vector<int64_t> ids;            // from a search; used when `searched`
   bool searched = false;
-  std::optional<int64_t> number;       // "#1234" or "1234" typed in the search
-  std::string sla;                     // "", "breached", "due_soon"
-  int64_t now = 0;                     // for `sla`
-  std::string sort;                    // "number", "priority", "due", "updated"; '-' reverses
+  std::optional<int64_t> number;  // "#1234" or "1234" typed in the search
+  std::string sla;                // "", "breached", "due_soon"
+  int64_t now = 0;                // for `sla`
+  std::string sort;               // "number", "priority", "due", "updated"; '-' reverses
 };
 std::vector<Ticket> ListTickets(soci::session& sql, const Filter& f, int64_t offset, int64_t limit);
 int64_t CountTickets(soci::session& sql, const Filter& f);
@@ -48,6 +48,8 @@ std::vector<Entry> ListEntries(soci::session& sql, int64_t ticket_id);
 int64_t InsertTimeEntry(soci::session& sql, const TimeEntry& e, const std::string& now);
 std::vector<TimeEntry> ListTimeEntries(soci::session& sql, int64_t ticket_id);
 
+// Active staff (id, name) by name: who a ticket can be assigned to.
+std::vector<std::pair<int64_t, std::string>> ActiveStaff(soci::session& sql);
 // Whether a staff user exists and is active (an assignee).
 std::optional<std::string> ActiveStaffName(soci::session& sql, int64_t staff_id);
 

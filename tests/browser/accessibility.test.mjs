@@ -7,7 +7,7 @@ import { startServer, startBrowser, screenshotter, axeViolations } from "./serve
 const password = "tram lemon ladder forty-seven";
 
 let server, browser, page, shot;
-let clientId, contactId, siteId;
+let clientId, contactId, siteId, ticketPath;
 
 async function signIn() {
   await page.goto(server.base + "/login");
@@ -55,6 +55,15 @@ before(async () => {
   await page.goto(base + "/contacts");
   contactId = (await page.locator("a[href*='/contacts/'][href$='/edit']").first().getAttribute("href"))
     .match(/contacts\/(\d+)/)[1];
+  await page.goto(`${server.base}/tickets/new?client_id=${clientId}`);
+  await page.getByLabel("Subject").fill("Printer offline");
+  await page.getByLabel("Description").fill("Since this morning.");
+  await page.getByRole("button", { name: "Open ticket" }).click();
+  await page.waitForURL(/\/tickets\/\d+$/);
+  ticketPath = new URL(page.url()).pathname;
+  await page.getByLabel("Reply or note").fill("Looking now.");
+  await page.getByRole("button", { name: "Send reply" }).click();
+  await page.waitForURL(/\/tickets\/\d+/);
   await page.goto(base + "/sites");
   siteId = (await page.locator("a[href*='/sites/'][href$='/edit']").first().getAttribute("href"))
     .match(/sites\/(\d+)/)[1];
@@ -72,7 +81,8 @@ function pages() {
     c, `${c}/edit`, `${c}/contacts`, `${c}/contacts/new`, `${c}/contacts/${contactId}`, `${c}/contacts/${contactId}/edit`,
     `${c}/sites`, `${c}/sites/new`, `${c}/sites/${siteId}/edit`, `${c}/history`,
     `${c}/endpoints`, `${c}/add-agent`, `${c}/delete`,
-    "/endpoints", "/settings/staff", "/settings/api-keys", "/settings/audit", "/account",
+    "/tickets", "/tickets?view=triage", "/tickets/new", `/tickets/new?client_id=${clientId}`, ticketPath,
+    `${c}/tickets`, "/endpoints", "/settings/staff", "/settings/api-keys", "/settings/audit", "/account",
   ];
 }
 

@@ -25,8 +25,9 @@ class Tickets : public ::testing::Test {
     other_ = Id(server_.Api(admin_, "POST", "/api/v1/clients", {{"name", "Other Ltd"}}));
     jane_ = Id(server_.Api(admin_, "POST", Client(acme_) + "/contacts",
                            {{"name", "Jane Smith"}, {"email", "jane@acmecorp.co.uk"}}));
-    vip_ = Id(server_.Api(admin_, "POST", Client(acme_) + "/contacts",
-                          {{"name", "Victor Boss"}, {"email", "ceo@acmecorp.co.uk"}, {"vip", true}}));
+    vip_ =
+        Id(server_.Api(admin_, "POST", Client(acme_) + "/contacts",
+                       {{"name", "Victor Boss"}, {"email", "ceo@acmecorp.co.uk"}, {"vip", true}}));
     stranger_ = Id(server_.Api(admin_, "POST", Client(other_) + "/contacts",
                                {{"name", "Olga"}, {"email", "olga@other.example"}}));
   }
@@ -62,21 +63,25 @@ TEST_F(Tickets, ANewTicketHasTheNextNumberAndItsPrioritysSlaDueTimes) {
   EXPECT_EQ(b["first_response_due_at"], "2026-12-02T09:30:00Z");
   EXPECT_EQ(b["resolution_due_at"], "2026-12-02T13:00:00Z");
   // Settings decide the targets.
-  server_.Sql("INSERT INTO settings (key, value, updated_at) VALUES ('sla', "
-              "'{\"normal\":{\"first_response_minutes\":15}}', '')");
+  server_.Sql(
+      "INSERT INTO settings (key, value, updated_at) VALUES ('sla', "
+      "'{\"normal\":{\"first_response_minutes\":15}}', '')");
   json c = Open({{"client_id", acme_}, {"subject", "Quick one"}});
   EXPECT_EQ(c["first_response_due_at"], "2026-12-02T09:15:00Z");
   EXPECT_EQ(c["resolution_due_at"], "2026-12-04T09:00:00Z") << "what settings leave out stays";
 }
 
 TEST_F(Tickets, AVipContactsTicketStartsOnePriorityHigherAndAtLeastHigh) {
-  json low = Open({{"client_id", acme_}, {"subject", "Mouse"}, {"contact_id", vip_}, {"priority", "low"}});
+  json low =
+      Open({{"client_id", acme_}, {"subject", "Mouse"}, {"contact_id", vip_}, {"priority", "low"}});
   EXPECT_EQ(low["vip"], true);
   EXPECT_EQ(low["priority"], "high");
   EXPECT_EQ(low["first_response_due_at"], "2026-12-02T10:00:00Z") << "High's SLA";
-  json high = Open({{"client_id", acme_}, {"subject", "Server"}, {"contact_id", vip_}, {"priority", "high"}});
+  json high = Open(
+      {{"client_id", acme_}, {"subject", "Server"}, {"contact_id", vip_}, {"priority", "high"}});
   EXPECT_EQ(high["priority"], "urgent");
-  json plain = Open({{"client_id", acme_}, {"subject", "Mouse"}, {"contact_id", jane_}, {"priority", "low"}});
+  json plain = Open(
+      {{"client_id", acme_}, {"subject", "Mouse"}, {"contact_id", jane_}, {"priority", "low"}});
   EXPECT_EQ(plain["priority"], "low");
 }
 
@@ -92,9 +97,12 @@ TEST_F(Tickets, WhatATicketNamesMustBelongToItsClient) {
   refused({{"client_id", acme_}, {"subject", "x"}, {"priority", "critical"}}, "priority");
   refused({{"subject", "x"}, {"contact_id", jane_}}, "client_id");
   refused({{"client_id", acme_}, {"subject", "x"}, {"assignee_id", 9999}}, "assignee_id");
-  EXPECT_EQ(server_.Api(tech_, "POST", "/api/v1/tickets", {{"client_id", 9999}, {"subject", "x"}}).status,
-            404);
-  EXPECT_EQ(server_.Api(tech_, "POST", "/api/v1/tickets", {{"client_id", acme_}, {"subject", "x"}, {"colour", 1}})
+  EXPECT_EQ(
+      server_.Api(tech_, "POST", "/api/v1/tickets", {{"client_id", 9999}, {"subject", "x"}}).status,
+      404);
+  EXPECT_EQ(server_
+                .Api(tech_, "POST", "/api/v1/tickets",
+                     {{"client_id", acme_}, {"subject", "x"}, {"colour", 1}})
                 .status,
             422);
   json triage = Open({{"subject", "From nobody we know"}});
@@ -103,7 +111,8 @@ TEST_F(Tickets, WhatATicketNamesMustBelongToItsClient) {
   EXPECT_EQ(server_.Api(tech_, "POST", T(id) + "/replies", {{"body", "hi"}}).status, 422)
       << "no reply before the client is known";
   EXPECT_EQ(server_.Api(tech_, "PATCH", T(id), {{"contact_id", stranger_}}).status, 422);
-  HttpResult moved = server_.Api(tech_, "PATCH", T(id), {{"client_id", other_}, {"contact_id", stranger_}});
+  HttpResult moved =
+      server_.Api(tech_, "PATCH", T(id), {{"client_id", other_}, {"contact_id", stranger_}});
   ASSERT_EQ(moved.status, 200) << moved.body;
   EXPECT_EQ(moved.Json()["client_id"], other_);
   EXPECT_EQ(moved.Json()["contact_id"], stranger_);
@@ -113,14 +122,18 @@ TEST_F(Tickets, TheConversationRecordsRepliesNotesAndEveryChange) {
   json t = Open({{"client_id", acme_}, {"subject", "VPN"}, {"contact_id", jane_}});
   int64_t id = t["id"];
   server_.AdvanceClock(600);
-  HttpResult reply = server_.Api(tech_, "POST", T(id) + "/replies", {{"body", "Try restarting it."}});
+  HttpResult reply =
+      server_.Api(tech_, "POST", T(id) + "/replies", {{"body", "Try restarting it."}});
   ASSERT_EQ(reply.status, 201) << reply.body;
   EXPECT_EQ(reply.Json()["kind"], "public");
   EXPECT_EQ(server_.Api(tech_, "POST", T(id) + "/notes", {{"body", "  "}}).status, 422);
-  EXPECT_EQ(server_.Api(tech_, "POST", T(id) + "/notes", {{"body", "User is remote."}}).status, 201);
-  int64_t tech_id = std::stoll(server_.Query("SELECT id FROM staff_users WHERE email = 'tech@msp.example'")[0][0]);
-  HttpResult changed = server_.Api(tech_, "PATCH", T(id),
-                                   {{"status", "waiting_on_client"}, {"assignee_id", tech_id}, {"priority", "high"}});
+  EXPECT_EQ(server_.Api(tech_, "POST", T(id) + "/notes", {{"body", "User is remote."}}).status,
+            201);
+  int64_t tech_id = std::stoll(
+      server_.Query("SELECT id FROM staff_users WHERE email = 'tech@msp.example'")[0][0]);
+  HttpResult changed = server_.Api(
+      tech_, "PATCH", T(id),
+      {{"status", "waiting_on_client"}, {"assignee_id", tech_id}, {"priority", "high"}});
   ASSERT_EQ(changed.status, 200) << changed.body;
   json after = server_.Api(tech_, "GET", T(id)).Json();
   EXPECT_EQ(after["status"], "waiting_on_client");
@@ -133,7 +146,8 @@ TEST_F(Tickets, TheConversationRecordsRepliesNotesAndEveryChange) {
   std::string last = after["entries"][3]["body"];
   EXPECT_NE(last.find("Status: Open → Waiting on client"), std::string::npos) << last;
   EXPECT_NE(last.find("Priority: Normal → High"), std::string::npos) << last;
-  EXPECT_EQ(server_.Query("SELECT COUNT(*) FROM audit_log WHERE entity_type = 'ticket'")[0][0], "4");
+  EXPECT_EQ(server_.Query("SELECT COUNT(*) FROM audit_log WHERE entity_type = 'ticket'")[0][0],
+            "4");
 }
 
 TEST_F(Tickets, TimeEntriesAreCheckedAndListed) {
@@ -148,12 +162,16 @@ TEST_F(Tickets, TimeEntriesAreCheckedAndListed) {
   refused({{"minutes", 30}, {"date", "2026-02-30"}}, "date");
   refused({{"minutes", 30}, {"date", "02/12/2026"}}, "date");
   refused({{"date", "2026-12-02"}}, "minutes");
-  ASSERT_EQ(server_.Api(tech_, "POST", T(id) + "/time-entries",
-                        {{"minutes", 45}, {"date", "2026-12-02"}, {"billable", false}, {"note", "Reimage"}})
-                .status,
-            201);
-  ASSERT_EQ(server_.Api(tech_, "POST", T(id) + "/time-entries", {{"minutes", 15}, {"date", "2024-02-29"}}).status,
-            201);
+  ASSERT_EQ(
+      server_
+          .Api(tech_, "POST", T(id) + "/time-entries",
+               {{"minutes", 45}, {"date", "2026-12-02"}, {"billable", false}, {"note", "Reimage"}})
+          .status,
+      201);
+  ASSERT_EQ(
+      server_.Api(tech_, "POST", T(id) + "/time-entries", {{"minutes", 15}, {"date", "2024-02-29"}})
+          .status,
+      201);
   json list = server_.Api(tech_, "GET", T(id) + "/time-entries").Json()["items"];
   ASSERT_EQ(list.size(), 2u);
   EXPECT_EQ(list[0]["date"], "2024-02-29");
@@ -165,7 +183,8 @@ TEST_F(Tickets, TimeEntriesAreCheckedAndListed) {
 
 TEST_F(Tickets, TheQueueFiltersAndSorts) {
   int64_t a = Open({{"client_id", acme_}, {"subject", "Printer jammed"}})["id"];
-  int64_t b = Open({{"client_id", other_}, {"subject", "Email bounce"}, {"priority", "urgent"}})["id"];
+  int64_t b =
+      Open({{"client_id", other_}, {"subject", "Email bounce"}, {"priority", "urgent"}})["id"];
   int64_t c = Open({{"subject", "Unknown sender"}})["id"];
   server_.Api(tech_, "PATCH", T(b), {{"status", "resolved"}});
   auto ids = [&](const std::string& query) {
@@ -214,7 +233,8 @@ TEST_F(Tickets, ResolvedTicketsCloseAfterTheConfiguredDays) {
 }
 
 TEST_F(Tickets, ClientsCountTheirTicketsRefuseDeleteAndMergeMovesThem) {
-  int64_t id = Open({{"client_id", other_}, {"subject", "Keep me"}, {"contact_id", stranger_}})["id"];
+  int64_t id =
+      Open({{"client_id", other_}, {"subject", "Keep me"}, {"contact_id", stranger_}})["id"];
   EXPECT_EQ(server_.Api(tech_, "GET", Client(other_)).Json()["counts"]["tickets"], 1);
   HttpResult del = server_.Api(admin_, "DELETE", Client(other_));
   EXPECT_EQ(del.status, 409) << "C6: archive instead";
@@ -234,8 +254,9 @@ TEST_F(Tickets, NumbersStayUniqueWhenManyAreOpenedAtOnce) {
   for (int i = 0; i < 8; ++i) {
     threads.emplace_back([&, i] {
       for (int j = 0; j < 5; ++j) {
-        HttpResult r = server_.Api(tech_, "POST", "/api/v1/tickets",
-                                   {{"client_id", acme_}, {"subject", "Race " + std::to_string(i * 10 + j)}});
+        HttpResult r =
+            server_.Api(tech_, "POST", "/api/v1/tickets",
+                        {{"client_id", acme_}, {"subject", "Race " + std::to_string(i * 10 + j)}});
         if (r.status != 201) {
           ++failures;
           continue;
@@ -255,10 +276,78 @@ TEST_F(Tickets, BillingStaffReadTicketsButDoNotWorkThem) {
   std::string billing = server_.AddUserWithKey("billing@msp.example", "billing");
   int64_t id = Open({{"client_id", acme_}, {"subject", "Invoice query"}})["id"];
   EXPECT_EQ(server_.Api(billing, "GET", T(id)).status, 200);
-  EXPECT_EQ(server_.Api(billing, "POST", "/api/v1/tickets", {{"client_id", acme_}, {"subject", "x"}}).status, 403);
+  EXPECT_EQ(
+      server_.Api(billing, "POST", "/api/v1/tickets", {{"client_id", acme_}, {"subject", "x"}})
+          .status,
+      403);
   EXPECT_EQ(server_.Api(billing, "POST", T(id) + "/replies", {{"body", "x"}}).status, 403);
   EXPECT_EQ(server_.Api(billing, "PATCH", T(id), {{"status", "closed"}}).status, 403);
   EXPECT_EQ(server_.Request("GET", T(id)).status, 401);
+}
+
+}  // namespace
+}  // namespace opsmerge::testing
+
+namespace opsmerge::testing {
+namespace {
+
+TEST_F(Tickets, ATechnicianWorksATicketFromThePages) {
+  Browser b(server_);
+  ASSERT_EQ(b.SignIn("tech@msp.example", "a long enough password"), 303);
+  // From the client's Tickets tab: + New ticket, with the client's contacts offered.
+  HttpResult tab = b.Get("/clients/" + std::to_string(acme_) + "/tickets");
+  ASSERT_EQ(tab.status, 200);
+  EXPECT_NE(tab.body.find("No tickets match."), std::string::npos);
+  HttpResult form = b.Get("/tickets/new?client_id=" + std::to_string(acme_));
+  ASSERT_EQ(form.status, 200);
+  EXPECT_NE(form.body.find("Victor Boss (VIP)"), std::string::npos);
+  EXPECT_EQ(b.Post("/tickets", {{"client_id", std::to_string(acme_)}, {"subject", " "}}).status,
+            422);
+  HttpResult created = b.Post("/tickets", {{"client_id", std::to_string(acme_)},
+                                           {"contact_id", std::to_string(vip_)},
+                                           {"subject", "<b>Board</b> meeting AV"},
+                                           {"description", "Projector\nno signal"},
+                                           {"priority", "normal"}});
+  ASSERT_EQ(created.status, 303) << created.body.substr(0, 500);
+  std::string url = created.Header("location");
+  HttpResult page = b.Get(url);
+  ASSERT_EQ(page.status, 200);
+  EXPECT_NE(page.body.find("&lt;b&gt;Board&lt;/b&gt; meeting AV"), std::string::npos);
+  EXPECT_NE(page.body.find(">VIP</span>"), std::string::npos);
+  EXPECT_NE(page.body.find("Projector\nno signal"), std::string::npos);
+  // Reply, note, time, status: each lands on the ticket.
+  EXPECT_EQ(b.Post(url + "/entries", {{"kind", "reply"}, {"body", ""}}).status, 422);
+  EXPECT_EQ(b.Post(url + "/entries", {{"kind", "reply"}, {"body", "On my way."}}).status, 303);
+  EXPECT_EQ(
+      b.Post(url + "/entries", {{"kind", "note"}, {"body", "Spare cable in cupboard."}}).status,
+      303);
+  EXPECT_EQ(b.Post(url + "/time", {{"minutes", "abc"}, {"date", "2026-12-02"}}).status, 422);
+  EXPECT_EQ(
+      b.Post(url + "/time",
+             {{"minutes", "30"}, {"date", "2026-12-02"}, {"billable", "on"}, {"note", "Onsite"}})
+          .status,
+      303);
+  EXPECT_EQ(
+      b.Post(url, {{"status", "resolved"}, {"priority", "urgent"}, {"assignee_id", ""}}).status,
+      303);
+  page = b.Get(url);
+  EXPECT_NE(page.body.find("On my way."), std::string::npos);
+  EXPECT_NE(page.body.find("Internal note"), std::string::npos);
+  EXPECT_NE(page.body.find("0 h 30 min"), std::string::npos);
+  EXPECT_NE(page.body.find("Status: Open → Resolved"), std::string::npos);
+  // The queue: open tickets by default; resolved ones under their status.
+  EXPECT_NE(b.Get("/tickets").body.find("No tickets match."), std::string::npos);
+  EXPECT_NE(b.Get("/tickets?status=resolved").body.find("meeting AV"), std::string::npos);
+  EXPECT_NE(b.Get("/tickets?status=&view=mine&priority=urgent&sla=breached&q=board").status, 500);
+  // A new ticket by typed client name; an unknown name is refused by its field.
+  ASSERT_EQ(b.Get("/tickets/new").status, 200);
+  HttpResult unknown = b.Post("/tickets", {{"client", "Nobody Ltd"}, {"subject", "x"}});
+  EXPECT_EQ(unknown.status, 422);
+  EXPECT_NE(unknown.body.find("No active client is named Nobody Ltd"), std::string::npos);
+  EXPECT_EQ(b.Post("/tickets", {{"client", "acme corp"}, {"subject", "Typed client"}}).status, 303);
+  EXPECT_EQ(b.Post("/tickets", {{"client", ""}, {"subject", "Goes to triage"}}).status, 303);
+  EXPECT_NE(b.Get("/tickets?view=triage").body.find("Goes to triage"), std::string::npos);
+  EXPECT_EQ(b.Get("/tickets/99999").status, 404);
 }
 
 }  // namespace

@@ -1,0 +1,303 @@
+#include <nlohmann/json.hpp>
+
+#include "clients/routes.h"
+#include "platform/errors.h"
+#include "platform/page.h"
+#include "platform/text.h"
+#include "staff/model.h"
+#include "tickets/routes.h"
+
+namespace opsmerge::tickets {
+
+namespace {
+
+using http::Request;
+using http::Response;
+using nlohmann::json;
+using staff::ActorFrom;
+
+constexpr int64_t kPerPage = 50;
+
+std::string TicketUrl(int64_t id) { return "/tickets/" + std::to_string(id); }
+
+json SlaView(const Ticket& t, int64_t now) {
+  SlaState s = SlaStateOf(t, now);
+  return {{"breached", s == SlaState::kBreached}, {"due_soon", s == SlaState::kDueSoon}};
+}
+
+json TicketRow(const Ticket& t, int64_t now) {
+  return {{"id", t.id},
+          {"number", t.number},
+          {"subject", t.subject},
+          {"client_name", t.client_id ? t.client_name : ""},
+          {"triage", !t.client_id},
+          {"contact_name", t.contact_name},
+          {"status", StatusLabel(t.status)},
+          {"priority", PriorityLabel(t.priority)},
+          {"urgent", t.priority == Priority::kUrgent || t.priority == Priority::kHigh},
+          {"vip", t.vip},
+          {"assignee_name", t.assignee_name},
+          {"sla", SlaView(t, now)},
+          {"updated", AgoView(ParseIsoUtc(t.updated_at), now)}};
+}
+
+json Options(const std::vector<std::pair<std::string, std::string>>& values,
+             const std::string& selected) {
+  json out = json::array();
+  for (const auto& [value, label] : values) {
+    out.push_back({{"value", value}, {"label", label}, {"selected", value == selected}});
+  }
+  return out;
+}
+
+const std::vector<std::pair<std::string, std::string>> kStatusFilter = {
+    {"active", "Open tickets"},         {"", "All tickets"},     {"new", "New"},
+    {"open", "Open"},                   {"waiting_on_client", "Waiting on client"},
+    {"resolved", "Resolved"},           {"closed", "Closed"}};
+const std::vector<std::pair<std::string, std::string>> kViews = {
+    {"", "Anyone's"}, {"mine", "Mine"}, {"unassigned", "Unassigned"}, {"triage", "Triage (no client)"}};
+const std::vector<std::pair<std::string, std::string>> kSlaFilter = {
+    {"", "Any SLA"}, {"breached", "SLA breached"}, {"due_soon", "Due within an hour"}};
+const std::vector<std::pair<std::string, std::string>> kPriorities = {
+    {"low", "Low"}, {"normal", "Normal"}, {"high", "High"}, {"urgent", "Urgent"}};
+const std::vector<std::pair<std::string, std::string>> kStatuses = {
+    {"new", "New"}, {"open", "Open"}, {"waiting_on_client", "Waiting on client"},
+    {"resolved", "Resolved"}, {"closed", "Closed"}};
+
+// The queue's view of a list request (shared by /tickets and a client's tab).
+json QueueView(const Request& req, TicketService& service, std::optional<int64_t> client_id,
+               const std::string& base) {
+  staff::Actor actor = ActorFrom(req);
+  TicketQuery q;
+  q.client_id = client_id;
+  q.status = req.Query("status", "active");
+  std::string view_name = req.Query("view");
+  q.mine = view_name == "mine";
+  if (view_name == "unassigned") q.assignee_id = 0;
+  q.triage = view_name == "triage" && !client_id;
+  q.priority = req.Query("priority");
+  q.sla = req.Query("sla");
+  q.q = text::Trim(req.Query("q")).substr(0, 200);
+  int64_t page = PageNumber(req);
+  q.offset = (page - 1) * kPerPage;
+  q.limit = kPerPage;
+  TicketPage result = service.List(actor, q);
+  int64_t now = service.Now();
+  json rows = json::array();
+  for (const auto& t : result.items) rows.push_back(TicketRow(t, now));
+  std::string filters = "&status=" + http::UrlEncode(q.status) + "&view=" +
+                        http::UrlEncode(view_name) + "&priority=" + http::UrlEncode(q.priority) +
+                        "&sla=" + http::UrlEncode(q.sla) + "&q=" + http::UrlEncode(q.q);
+  std::vector<std::pair<std::string, std::string>> priorities = {{"", "Any priority"}};
+  priorities.insert(priorities.end(), kPriorities.begin(), kPriorities.end());
+  return {{"tickets", rows},
+          {"has_tickets", !rows.empty()},
+          {"total_text", text::CountOf(result.total, "ticket", "tickets")},
+          {"base", base},
+          {"q", q.q},
+          {"statuses", Options(kStatusFilter, q.status)},
+          {"views", Options(kViews, view_name)},
+          {"priorities", Options(priorities, q.priority)},
+          {"slas", Options(kSlaFilter, q.sla)},
+          {"refresh_url", base + "?page=" + std::to_string(page) + filters},
+          {"can_work", staff::Allows(actor.role, staff::Permission::kWorkTickets)},
+          {"pager", PagerView(page, kPerPage, result.total, [&](int64_t n) {
+             return base + "?page=" + std::to_string(n) + filters;
+           })}};
+}
+
+std::optional<int64_t> FormId(const Request& req, const std::string& field) {
+  std::string v = req.Form(field);
+  if (v.empty()) return std::nullopt;
+  if (v.size() > 18 || v.find_first_not_of("0123456789") != std::string::npos) {
+    throw ValidationError(field, "Choose from the list");
+  }
+  return std::stoll(v);
+}
+
+}  // namespace
+
+void RegisterPages(http::Router& router, TicketService& service, clients::ClientService& clients,
+                   const Templates& templates) {
+  const Templates& t = templates;
+
+  router.Add("GET", "/tickets", [&service, &t](Request& req) {
+    json view = QueueView(req, service, std::nullopt, "/tickets");
+    view["in_client"] = false;
+    view["new_url"] = "/tickets/new";
+    return RenderPage(t, req, "tickets/list", view, {"Tickets", "tickets", 200});
+  });
+
+  router.Add("GET", "/clients/{id}/tickets", [&service, &clients, &t](Request& req) {
+    int64_t id = req.ParamId(0, "Client");
+    clients::ClientDetail d = clients.Get(ActorFrom(req), id);
+    json view = clients::ClientPageView(d, "tickets", req, clients.owners());
+    view.update(QueueView(req, service, id, "/clients/" + std::to_string(id) + "/tickets"));
+    view["in_client"] = true;
+    view["new_url"] = "/tickets/new?client_id=" + std::to_string(id);
+    return RenderPage(t, req, "tickets/list", view, {"Tickets · " + d.client.name, "clients", 200});
+  });
+
+  FormPage new_page = [&service, &clients, &t](Request& req, const json& problem, int status) {
+    staff::Actor actor = ActorFrom(req);
+    staff::Require(actor, staff::Permission::kWorkTickets);
+    json values = FormValues(req);
+    std::string client_param = req.method == "GET" ? req.Query("client_id") : req.Form("client_id");
+    json view = {{"errors", OpenMap(problem.value("errors", json::object()))},
+                 {"form", OpenMap(values)},
+                 {"has_client", false},
+                 {"client_id", ""},
+                 {"client_name", ""},
+                 {"contacts", json::array()},
+                 {"priorities", Options(kPriorities, values.value("priority", "normal"))}};
+    if (!client_param.empty() &&
+        client_param.find_first_not_of("0123456789") == std::string::npos && client_param.size() < 18) {
+      clients::ClientDetail d = clients.Get(actor, std::stoll(client_param));
+      view["has_client"] = true;
+      view["client_id"] = client_param;
+      view["client_name"] = d.client.name;
+      json contacts = json::array();
+      std::string chosen = values.value("contact_id", "");
+      for (const auto& c : clients.ListContacts(actor, d.client.id, 0, 500).items) {
+        contacts.push_back({{"id", c.id},
+                            {"name", c.name + (c.roles.vip ? " (VIP)" : "")},
+                            {"selected", std::to_string(c.id) == chosen}});
+      }
+      view["contacts"] = contacts;
+    }
+    return RenderPage(t, req, "tickets/new", view, {"New ticket", "tickets", status});
+  };
+  router.Add("GET", "/tickets/new",
+             [new_page](Request& req) { return new_page(req, json::object(), 200); });
+  router.Add("POST", "/tickets",
+             FormPost(
+                 [&service, &clients](Request& req) {
+                   staff::Actor actor = ActorFrom(req);
+                   NewTicket in;
+                   in.client_id = FormId(req, "client_id");
+                   if (!in.client_id) {
+                     // Typed: an active client of exactly that name.
+                     std::string name = text::CollapseWhitespace(req.Form("client"));
+                     if (!name.empty()) {
+                       for (const auto& c : clients.SearchClients(actor, name, 20)) {
+                         if (text::FoldCase(c.name) == text::FoldCase(name)) in.client_id = c.id;
+                       }
+                       if (!in.client_id) {
+                         throw ValidationError("client", "No active client is named " + name);
+                       }
+                     }
+                   }
+                   in.subject = req.Form("subject");
+                   in.description = req.Form("description");
+                   in.contact_id = FormId(req, "contact_id");
+                   in.priority = req.Form("priority", "normal");
+                   in.source = Source::kStaff;
+                   Ticket created = service.Create(actor, in);
+                   return Response::Redirect(TicketUrl(created.id));
+                 },
+                 new_page));
+
+  FormPage show_page = [&service, &t](Request& req, const json& problem, int status) {
+    staff::Actor actor = ActorFrom(req);
+    int64_t id = req.ParamId(0, "Ticket");
+    Ticket tk = service.Get(actor, id);
+    int64_t now = service.Now();
+    json entries = json::array();
+    for (const auto& e : service.Entries(actor, id)) {
+      entries.push_back({{"kind", EntryKindName(e.kind)},
+                         {"public", e.kind == EntryKind::kPublic},
+                         {"internal", e.kind == EntryKind::kInternal},
+                         {"system", e.kind == EntryKind::kSystem},
+                         {"body", e.body},
+                         {"from", e.from},
+                         {"at", TimeView(e.created_at)}});
+    }
+    json times = json::array();
+    int64_t minutes = 0;
+    for (const auto& e : service.TimeEntries(actor, id)) {
+      minutes += e.minutes;
+      times.push_back({{"who", e.staff_name},
+                       {"minutes", e.minutes},
+                       {"date", e.date},
+                       {"billable", e.billable},
+                       {"note", e.note}});
+    }
+    std::vector<std::pair<std::string, std::string>> assignees = {{"", "Nobody"}};
+    for (const auto& [sid, name] : service.Assignees(actor)) {
+      assignees.emplace_back(std::to_string(sid), name);
+    }
+    json view = {
+        {"ticket", TicketRow(tk, now)},
+        {"description", tk.description},
+        {"client_id", tk.client_id ? std::to_string(*tk.client_id) : ""},
+        {"contact_email", tk.contact_email},
+        {"endpoint_name", tk.endpoint_name},
+        {"endpoint_id", tk.endpoint_id ? std::to_string(*tk.endpoint_id) : ""},
+        {"site_name", tk.site_name},
+        {"source", SourceName(tk.source)},
+        {"opened", TimeView(tk.created_at)},
+        {"first_response_due",
+         tk.first_response_due_at && !tk.first_responded_at ? TimeView(*tk.first_response_due_at) : json("")},
+        {"resolution_due", tk.resolution_due_at && !IsDone(tk.status) ? TimeView(*tk.resolution_due_at) : json("")},
+        {"entries", entries},
+        {"times", times},
+        {"has_times", !times.empty()},
+        {"time_total", std::to_string(minutes / 60) + " h " + std::to_string(minutes % 60) + " min"},
+        {"statuses", Options(kStatuses, StatusName(tk.status))},
+        {"priorities", Options(kPriorities, PriorityName(tk.priority))},
+        {"assignees", Options(assignees, tk.assignee_id ? std::to_string(*tk.assignee_id) : "")},
+        {"today", FormatIsoUtc(now).substr(0, 10)},
+        {"errors", OpenMap(problem.value("errors", json::object()))},
+        {"form", OpenMap(FormValues(req))},
+        {"can_work", staff::Allows(actor.role, staff::Permission::kWorkTickets)},
+    };
+    return RenderPage(t, req, "tickets/show", view,
+                      {"#" + std::to_string(tk.number) + " " + tk.subject, "tickets", status});
+  };
+  router.Add("GET", "/tickets/{id}",
+             [show_page](Request& req) { return show_page(req, json::object(), 200); });
+  router.Add("POST", "/tickets/{id}",
+             FormPost(
+                 [&service](Request& req) {
+                   int64_t id = req.ParamId(0, "Ticket");
+                   TicketPatch p;
+                   p.status = req.Form("status");
+                   p.priority = req.Form("priority");
+                   p.assignee_id = FormId(req, "assignee_id");
+                   service.Update(ActorFrom(req), id, p);
+                   return Response::Redirect(TicketUrl(id));
+                 },
+                 show_page));
+  router.Add("POST", "/tickets/{id}/entries",
+             FormPost(
+                 [&service](Request& req) {
+                   int64_t id = req.ParamId(0, "Ticket");
+                   if (req.Form("kind") == "note") {
+                     service.Note(ActorFrom(req), id, req.Form("body"));
+                   } else {
+                     service.Reply(ActorFrom(req), id, req.Form("body"));
+                   }
+                   return Response::Redirect(TicketUrl(id) + "#latest");
+                 },
+                 show_page));
+  router.Add("POST", "/tickets/{id}/time",
+             FormPost(
+                 [&service](Request& req) {
+                   int64_t id = req.ParamId(0, "Ticket");
+                   TimeEntryInput in;
+                   std::string minutes = text::Trim(req.Form("minutes"));
+                   if (minutes.empty() || minutes.size() > 6 ||
+                       minutes.find_first_not_of("0123456789") != std::string::npos) {
+                     throw ValidationError("minutes", "Minutes must be a whole number");
+                   }
+                   in.minutes = std::stoll(minutes);
+                   in.date = req.Form("date");
+                   in.billable = req.HasForm("billable");
+                   in.note = req.Form("note");
+                   service.LogTime(ActorFrom(req), id, in);
+                   return Response::Redirect(TicketUrl(id) + "#time");
+                 },
+                 show_page));
+}
+
+}  // namespace opsmerge::tickets
