@@ -155,7 +155,7 @@ SlaTargets ParseSlaTargets(const std::string& json_text) {
       auto it = value.find(member);
       if (it == value.end()) continue;
       if (!it->is_number_integer() || it->get<int64_t>() < 1 ||
-          it->get<int64_t>() > 365 * 24 * 60) {
+          it->get<int64_t>() > int64_t{365} * 24 * 60) {
         throw ValidationError("sla", std::string("sla.") + name + "." + member +
                                          " must be whole minutes, 1 to a year");
       }
@@ -203,7 +203,7 @@ std::string ValidBody(std::string_view body, const std::string& field) {
 
 TimeEntryInput ValidTimeEntry(const TimeEntryInput& in) {
   TimeEntryInput out = in;
-  if (in.minutes < 1 || in.minutes > 24 * 60) {
+  if (in.minutes < 1 || in.minutes > int64_t{24} * 60) {
     throw ValidationError("minutes", "Minutes must be 1 to 1440 (one day)");
   }
   const std::string& d = in.date;

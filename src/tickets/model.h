@@ -34,10 +34,11 @@ struct SlaTarget {
   int64_t resolution_minutes = 0;
 };
 struct SlaTargets {
-  SlaTarget low{8 * 60, 5 * 24 * 60};
-  SlaTarget normal{4 * 60, 2 * 24 * 60};
-  SlaTarget high{60, 8 * 60};
-  SlaTarget urgent{30, 4 * 60};
+  // Minutes: 8 h / 5 days, 4 h / 2 days, 1 h / 8 h, 30 min / 4 h.
+  SlaTarget low{480, 7200};
+  SlaTarget normal{240, 2880};
+  SlaTarget high{60, 480};
+  SlaTarget urgent{30, 240};
   const SlaTarget& For(Priority p) const;
   SlaTarget& For(Priority p);
 };

@@ -138,7 +138,7 @@ void RegisterPages(http::Router& router, TicketService& service, clients::Client
     return RenderPage(t, req, "tickets/list", view, {"Tickets · " + d.client.name, "clients", 200});
   });
 
-  FormPage new_page = [&service, &clients, &t](Request& req, const json& problem, int status) {
+  FormPage new_page = [&clients, &t](Request& req, const json& problem, int status) {
     staff::Actor actor = ActorFrom(req);
     staff::Require(actor, staff::Permission::kWorkTickets);
     json values = FormValues(req);
