@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "admin/routes.h"
 #include "audit/service.h"
 #include "billing/client_data.h"
 #include "clients/routes.h"
@@ -28,6 +29,7 @@
 #include "platform/log.h"
 #include "platform/page.h"
 #include "platform/scheduler.h"
+#include "platform/secret_box.h"
 #include "platform/settings.h"
 #include "platform/templates.h"
 #include "rmm/client_data.h"
@@ -138,6 +140,17 @@ int Serve(const Config& config) {
   rmm::RmmService rmm(*db, audit, clock, clients, rmm::RmmSettings{config.checkin_interval});
   rmm::AgentDownloads downloads{AgentBinaryPath(), config.public_url};
   tickets::TicketService tickets(*db, audit, clock, clients, rmm);
+  SecretBox secrets = SecretBox::Load(config.data_dir);
+  admin::SettingsService general_settings(*db, audit, clock, secrets);
+  // The time zone the settings name wins over --time-zone (before any thread starts).
+  if (std::string zone = general_settings.TimeZone(); !zone.empty()) {
+    if (SetDisplayTimeZone(zone)) {
+      log::Info("time zone " + zone + " (from settings)");
+    } else {
+      log::Info("warning: the time zone in settings (" + zone + ") is unknown here; keeping " +
+                config.time_zone);
+    }
+  }
   EnsureSearchIndex(*db, clients, rmm);
 
   // Background work, once per period across all nodes on this database.
@@ -165,6 +178,7 @@ int Serve(const Config& config) {
   rmm::RegisterPages(router, rmm, clients, templates, downloads);
   tickets::RegisterApi(router, tickets);
   tickets::RegisterPages(router, tickets, clients, templates);
+  admin::RegisterSettings(router, general_settings, templates);
   home::RegisterPages(router, clients, rmm, tickets, templates);
   home::RegisterApi(router, clients, rmm, tickets);
 

@@ -51,18 +51,27 @@ json Options(const std::vector<std::pair<std::string, std::string>>& values,
 }
 
 const std::vector<std::pair<std::string, std::string>> kStatusFilter = {
-    {"active", "Open tickets"},         {"", "All tickets"},     {"new", "New"},
-    {"open", "Open"},                   {"waiting_on_client", "Waiting on client"},
-    {"resolved", "Resolved"},           {"closed", "Closed"}};
-const std::vector<std::pair<std::string, std::string>> kViews = {
-    {"", "Anyone's"}, {"mine", "Mine"}, {"unassigned", "Unassigned"}, {"triage", "Triage (no client)"}};
+    {"active", "Open tickets"},
+    {"", "All tickets"},
+    {"new", "New"},
+    {"open", "Open"},
+    {"waiting_on_client", "Waiting on client"},
+    {"resolved", "Resolved"},
+    {"closed", "Closed"}};
+const std::vector<std::pair<std::string, std::string>> kViews = {{"", "Anyone's"},
+                                                                 {"mine", "Mine"},
+                                                                 {"unassigned", "Unassigned"},
+                                                                 {"triage", "Triage (no client)"}};
 const std::vector<std::pair<std::string, std::string>> kSlaFilter = {
     {"", "Any SLA"}, {"breached", "SLA breached"}, {"due_soon", "Due within an hour"}};
 const std::vector<std::pair<std::string, std::string>> kPriorities = {
     {"low", "Low"}, {"normal", "Normal"}, {"high", "High"}, {"urgent", "Urgent"}};
 const std::vector<std::pair<std::string, std::string>> kStatuses = {
-    {"new", "New"}, {"open", "Open"}, {"waiting_on_client", "Waiting on client"},
-    {"resolved", "Resolved"}, {"closed", "Closed"}};
+    {"new", "New"},
+    {"open", "Open"},
+    {"waiting_on_client", "Waiting on client"},
+    {"resolved", "Resolved"},
+    {"closed", "Closed"}};
 
 // The queue's view of a list request (shared by /tickets and a client's tab).
 json QueueView(const Request& req, TicketService& service, std::optional<int64_t> client_id,
@@ -85,8 +94,9 @@ json QueueView(const Request& req, TicketService& service, std::optional<int64_t
   int64_t now = service.Now();
   json rows = json::array();
   for (const auto& t : result.items) rows.push_back(TicketRow(t, now));
-  std::string filters = "&status=" + http::UrlEncode(q.status) + "&view=" +
-                        http::UrlEncode(view_name) + "&priority=" + http::UrlEncode(q.priority) +
+  std::string filters = "&status=" + http::UrlEncode(q.status) +
+                        "&view=" + http::UrlEncode(view_name) +
+                        "&priority=" + http::UrlEncode(q.priority) +
                         "&sla=" + http::UrlEncode(q.sla) + "&q=" + http::UrlEncode(q.q);
   std::vector<std::pair<std::string, std::string>> priorities = {{"", "Any priority"}};
   priorities.insert(priorities.end(), kPriorities.begin(), kPriorities.end());
@@ -151,7 +161,8 @@ void RegisterPages(http::Router& router, TicketService& service, clients::Client
                  {"contacts", json::array()},
                  {"priorities", Options(kPriorities, values.value("priority", "normal"))}};
     if (!client_param.empty() &&
-        client_param.find_first_not_of("0123456789") == std::string::npos && client_param.size() < 18) {
+        client_param.find_first_not_of("0123456789") == std::string::npos &&
+        client_param.size() < 18) {
       clients::ClientDetail d = clients.Get(actor, std::stoll(client_param));
       view["has_client"] = true;
       view["client_id"] = client_param;
@@ -236,13 +247,16 @@ void RegisterPages(http::Router& router, TicketService& service, clients::Client
         {"site_name", tk.site_name},
         {"source", SourceName(tk.source)},
         {"opened", TimeView(tk.created_at)},
-        {"first_response_due",
-         tk.first_response_due_at && !tk.first_responded_at ? TimeView(*tk.first_response_due_at) : json("")},
-        {"resolution_due", tk.resolution_due_at && !IsDone(tk.status) ? TimeView(*tk.resolution_due_at) : json("")},
+        {"first_response_due", tk.first_response_due_at && !tk.first_responded_at
+                                   ? TimeView(*tk.first_response_due_at)
+                                   : json("")},
+        {"resolution_due",
+         tk.resolution_due_at && !IsDone(tk.status) ? TimeView(*tk.resolution_due_at) : json("")},
         {"entries", entries},
         {"times", times},
         {"has_times", !times.empty()},
-        {"time_total", std::to_string(minutes / 60) + " h " + std::to_string(minutes % 60) + " min"},
+        {"time_total",
+         std::to_string(minutes / 60) + " h " + std::to_string(minutes % 60) + " min"},
         {"statuses", Options(kStatuses, StatusName(tk.status))},
         {"priorities", Options(kPriorities, PriorityName(tk.priority))},
         {"assignees", Options(assignees, tk.assignee_id ? std::to_string(*tk.assignee_id) : "")},

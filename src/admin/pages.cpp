@@ -1,0 +1,102 @@
+#include <nlohmann/json.hpp>
+
+#include "admin/routes.h"
+#include "platform/errors.h"
+#include "platform/http/json.h"
+#include "platform/page.h"
+#include "platform/text.h"
+
+namespace opsmerge::admin {
+
+namespace {
+
+using http::Request;
+using http::Response;
+using nlohmann::json;
+using staff::ActorFrom;
+
+const std::vector<std::pair<std::string, std::string>> kPriorities = {
+    {"low", "Low"}, {"normal", "Normal"}, {"high", "High"}, {"urgent", "Urgent"}};
+
+// The form's fields as the settings' values (text as typed; numbers checked here so
+// an error names the field).
+json FromForm(const Request& req, const json& current) {
+  json patch = json::object();
+  for (const char* k : {"public_url", "mail_from", "smtp_url", "imap_url", "time_zone"}) {
+    patch[k] = req.Form(k);
+  }
+  // A password field left empty keeps the password.
+  for (const char* k : {"smtp_password", "imap_password"}) {
+    if (!req.Form(k).empty()) patch[k] = req.Form(k);
+  }
+  auto number = [&](const std::string& field) -> json {
+    std::string v = text::Trim(req.Form(field));
+    if (v.empty() || v.size() > 9 || v.find_first_not_of("0123456789") != std::string::npos) {
+      throw ValidationError(field, "Write a whole number");
+    }
+    return std::stoll(v);
+  };
+  patch["imap_poll_seconds"] = number("imap_poll_seconds");
+  patch["auto_close_days"] = number("auto_close_days");
+  json sla = current["sla"];
+  for (const auto& [name, label] : kPriorities) {
+    (void)label;
+    try {
+      sla[name]["first_response_minutes"] = number("sla_" + name + "_first");
+      sla[name]["resolution_minutes"] = number("sla_" + name + "_resolution");
+    } catch (const ValidationError& e) {
+      throw ValidationError("sla", "SLA " + name + ": " + e.what());
+    }
+  }
+  patch["sla"] = sla;
+  return patch;
+}
+
+}  // namespace
+
+void RegisterSettings(http::Router& router, SettingsService& service, const Templates& templates) {
+  FormPage page = [&service, &templates](Request& req, const json& problem, int status) {
+    json current = service.Get(ActorFrom(req));
+    json values = req.method == "GET" ? current : FormValues(req);
+    for (const char* k : {"smtp_password", "imap_password"}) values.erase(k);
+    json rows = json::array();
+    for (const auto& [name, label] : kPriorities) {
+      rows.push_back({{"name", name},
+                      {"label", label},
+                      {"first", req.method == "GET" ? current["sla"][name]["first_response_minutes"].dump()
+                                                    : req.Form("sla_" + name + "_first")},
+                      {"resolution", req.method == "GET"
+                                         ? current["sla"][name]["resolution_minutes"].dump()
+                                         : req.Form("sla_" + name + "_resolution")}});
+    }
+    for (const char* k : {"imap_poll_seconds", "auto_close_days"}) {
+      if (values.contains(k) && values[k].is_number()) values[k] = values[k].dump();
+    }
+    values.erase("sla");
+    json view = {{"form", OpenMap(values)},
+                 {"errors", OpenMap(problem.value("errors", json::object()))},
+                 {"sla_rows", rows},
+                 {"smtp_password_set", !current["smtp_password"].is_null()},
+                 {"imap_password_set", !current["imap_password"].is_null()},
+                 {"saved", req.Query("saved") == "1"}};
+    return RenderPage(templates, req, "admin/general", view, {"Settings", "settings", status});
+  };
+  router.Add("GET", "/settings/general",
+             [page](Request& req) { return page(req, json::object(), 200); });
+  router.Add("POST", "/settings/general",
+             FormPost(
+                 [&service](Request& req) {
+                   json current = service.Get(ActorFrom(req));
+                   service.Update(ActorFrom(req), FromForm(req, current));
+                   return Response::Redirect("/settings/general?saved=1");
+                 },
+                 page));
+  router.Add("GET", "/api/v1/settings", [&service](Request& req) {
+    return http::JsonResponse(service.Get(ActorFrom(req)));
+  });
+  router.Add("PATCH", "/api/v1/settings", [&service](Request& req) {
+    return http::JsonResponse(service.Update(ActorFrom(req), http::ParseJsonObject(req.body)));
+  });
+}
+
+}  // namespace opsmerge::admin

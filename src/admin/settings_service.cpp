@@ -1,0 +1,241 @@
+#include "admin/settings_service.h"
+
+#include <set>
+
+#include <Poco/URI.h>
+#include <nlohmann/json.hpp>
+#include <unistd.h>
+
+#include "platform/errors.h"
+#include "platform/settings.h"
+#include "platform/text.h"
+#include "tickets/model.h"
+
+namespace opsmerge::admin {
+
+namespace {
+
+using nlohmann::json;
+
+const std::vector<std::string> kKeys = {"public_url", "mail_from",        "smtp_url",
+                                        "smtp_password", "imap_url",      "imap_password",
+                                        "imap_poll_seconds", "sla",       "auto_close_days",
+                                        "time_zone"};
+const std::set<std::string> kSecrets = {"smtp_password", "imap_password"};
+
+std::string Text(const json& v, const std::string& key, size_t max) {
+  if (v.is_null()) return "";
+  if (!v.is_string()) throw ValidationError(key, key + " must be text");
+  std::string s = text::Trim(v.get<std::string>());
+  if (!text::IsValidUtf8(s) || text::HasControlCharacters(s) ||
+      s.find_first_of("\r\n") != std::string::npos) {
+    throw ValidationError(key, key + " must be one line of text");
+  }
+  if (s.size() > max) throw ValidationError(key, key + " is too long");
+  return s;
+}
+
+int64_t Whole(const json& v, const std::string& key, int64_t lo, int64_t hi) {
+  if (!v.is_number_integer() || v.get<int64_t>() < lo || v.get<int64_t>() > hi) {
+    throw ValidationError(key, key + " must be a whole number from " + std::to_string(lo) +
+                                   " to " + std::to_string(hi));
+  }
+  return v.get<int64_t>();
+}
+
+// A mail server URL: scheme one of `schemes`, a host, an optional port; user and
+// password split off (the password is returned apart, to be sealed).
+struct MailUrl {
+  std::string url;  // without the password
+  std::string password;
+  bool had_password = false;
+};
+MailUrl ParseMailUrl(const std::string& value, const std::string& key,
+                     const std::set<std::string>& schemes, bool path_allowed) {
+  MailUrl out;
+  if (value.empty()) return out;
+  Poco::URI uri;
+  try {
+    uri = Poco::URI(value);
+  } catch (const std::exception&) {
+    throw ValidationError(key, key + " is not a URL");
+  }
+  if (!schemes.count(uri.getScheme())) {
+    std::string list;
+    for (const auto& s : schemes) list += (list.empty() ? "" : " or ") + s + "://";
+    throw ValidationError(key, key + " must start with " + list);
+  }
+  if (uri.getHost().empty()) throw ValidationError(key, key + " needs a host");
+  if (!uri.getQuery().empty() || !uri.getFragment().empty() ||
+      (!path_allowed && !uri.getPath().empty() && uri.getPath() != "/")) {
+    throw ValidationError(key, key + " has parts a mail server address does not");
+  }
+  std::string user = uri.getUserInfo();
+  if (size_t colon = user.find(':'); colon != std::string::npos) {
+    out.password = user.substr(colon + 1);
+    out.had_password = true;
+    user = user.substr(0, colon);
+  }
+  std::string url = uri.getScheme() + "://" + (user.empty() ? "" : user + "@") + uri.getHost();
+  if (uri.getSpecifiedPort() != 0) url += ":" + std::to_string(uri.getSpecifiedPort());
+  if (path_allowed && !uri.getPath().empty() && uri.getPath() != "/") url += uri.getPath();
+  out.url = url;
+  return out;
+}
+
+std::string PublicUrl(const std::string& v) {
+  if (v.empty()) return v;
+  Poco::URI uri;
+  try {
+    uri = Poco::URI(v);
+  } catch (const std::exception&) {
+    throw ValidationError("public_url", "public_url is not a URL");
+  }
+  if ((uri.getScheme() != "https" && uri.getScheme() != "http") || uri.getHost().empty() ||
+      !uri.getUserInfo().empty() || !uri.getQuery().empty() || !uri.getFragment().empty()) {
+    throw ValidationError("public_url",
+                          "public_url must be http(s)://host[:port][/path], as people reach it");
+  }
+  std::string s = v;
+  while (!s.empty() && s.back() == '/') s.pop_back();
+  return s;
+}
+
+bool ValidZone(const std::string& z) {
+  if (z.empty() || z.size() > 64 || z.find("..") != std::string::npos || z[0] == '/') return false;
+  for (char c : z) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '/' && c != '_' && c != '-' && c != '+') {
+      return false;
+    }
+  }
+  return access(("/usr/share/zoneinfo/" + z).c_str(), R_OK) == 0;
+}
+
+}  // namespace
+
+json SettingsService::View(soci::session& sql) {
+  auto get = [&](const std::string& k) { return settings::Get(sql, k).value_or(""); };
+  auto number = [&](const std::string& k, int64_t fallback) {
+    std::string v = get(k);
+    return v.empty() ? fallback : std::stoll(v);
+  };
+  tickets::SlaTargets sla;
+  if (auto v = settings::Get(sql, "sla")) sla = tickets::ParseSlaTargets(*v);
+  json out = {{"public_url", get("public_url")},
+              {"mail_from", get("mail_from")},
+              {"smtp_url", get("smtp_url")},
+              {"imap_url", get("imap_url")},
+              {"imap_poll_seconds", number("imap_poll_seconds", 60)},
+              {"sla", json::parse(tickets::SlaTargetsJson(sla))},
+              {"auto_close_days", number("auto_close_days", 7)},
+              {"time_zone", get("time_zone")}};
+  for (const auto& k : kSecrets) out[k] = get(k).empty() ? json() : json("set");
+  return out;
+}
+
+json SettingsService::Get(const staff::Actor& actor) {
+  staff::Require(actor, staff::Permission::kManageStaff);
+  json out;
+  db_.Read([&](soci::session& sql) { out = View(sql); });
+  return out;
+}
+
+std::string SettingsService::TimeZone() {
+  std::string out;
+  db_.Read([&](soci::session& sql) { out = settings::Get(sql, "time_zone").value_or(""); });
+  return out;
+}
+
+std::string SettingsService::Secret(soci::session& sql, const std::string& key) const {
+  std::string sealed = settings::Get(sql, key).value_or("");
+  if (sealed.empty()) return "";
+  return secrets_.Open(sealed).value_or("");
+}
+
+json SettingsService::Update(const staff::Actor& actor, const json& patch) {
+  staff::Require(actor, staff::Permission::kManageStaff);
+  if (!patch.is_object()) throw ValidationError("body", "Send an object of settings");
+  for (const auto& [key, value] : patch.items()) {
+    (void)value;
+    if (std::find(kKeys.begin(), kKeys.end(), key) == kKeys.end()) {
+      throw ValidationError(key, "Unknown setting " + key);
+    }
+  }
+  // Every value checked before anything is written.
+  std::map<std::string, std::string> plain;   // key -> stored text ("" removes)
+  std::map<std::string, std::string> secret;  // key -> clear text ("" removes)
+  auto has = [&](const char* k) { return patch.contains(k); };
+  if (has("public_url")) plain["public_url"] = PublicUrl(Text(patch["public_url"], "public_url", 300));
+  if (has("mail_from")) {
+    std::string v = Text(patch["mail_from"], "mail_from", 320);
+    if (!v.empty()) {
+      auto e = text::NormalizeEmail(v);
+      if (!e) throw ValidationError("mail_from", "mail_from must be an email address");
+      v = *e;
+    }
+    plain["mail_from"] = v;
+  }
+  for (const auto& [key, pw, schemes, path] :
+       {std::tuple<std::string, std::string, std::set<std::string>, bool>{
+            "smtp_url", "smtp_password", {"smtp", "smtps"}, false},
+        {"imap_url", "imap_password", {"imap", "imaps"}, true}}) {
+    if (has(pw.c_str())) secret[pw] = Text(patch[pw], pw, 500);
+    if (!has(key.c_str())) continue;
+    MailUrl u = ParseMailUrl(Text(patch[key], key, 500), key, schemes, path);
+    plain[key] = u.url;
+    if (u.had_password) secret[pw] = u.password;
+  }
+  if (has("imap_poll_seconds")) {
+    plain["imap_poll_seconds"] =
+        std::to_string(Whole(patch["imap_poll_seconds"], "imap_poll_seconds", 10, 3600));
+  }
+  if (has("auto_close_days")) {
+    plain["auto_close_days"] =
+        std::to_string(Whole(patch["auto_close_days"], "auto_close_days", 0, 365));
+  }
+  if (has("sla")) {
+    if (!patch["sla"].is_object()) throw ValidationError("sla", "sla must be an object of priorities");
+    plain["sla"] = tickets::SlaTargetsJson(tickets::ParseSlaTargets(patch["sla"].dump()));
+  }
+  if (has("time_zone")) {
+    std::string z = Text(patch["time_zone"], "time_zone", 64);
+    if (!z.empty() && !ValidZone(z)) {
+      throw ValidationError("time_zone", "time_zone must be a name like Europe/London");
+    }
+    plain["time_zone"] = z;
+  }
+  json out;
+  db_.Write([&](soci::session& sql) {
+    json before = View(sql);
+    std::string now = FormatIsoUtc(clock_.NowUnix());
+    for (const auto& [k, v] : plain) {
+      if (v.empty()) {
+        settings::Remove(sql, k);
+      } else {
+        settings::Set(sql, k, v, now);
+      }
+    }
+    for (const auto& [k, v] : secret) {
+      if (v.empty()) {
+        settings::Remove(sql, k);
+      } else {
+        settings::Set(sql, k, secrets_.Seal(v), now);
+      }
+    }
+    out = View(sql);
+    std::string changed;
+    for (const auto& k : kKeys) {
+      if (before[k] != out[k] || (secret.count(k) && !secret[k].empty())) {
+        changed += (changed.empty() ? "" : ", ") + k;
+      }
+    }
+    if (!changed.empty()) {
+      audit_.Write(sql, actor.Who(),
+                   {"update", "settings", std::nullopt, std::nullopt, "Changed settings: " + changed,
+                    before.dump(), out.dump()});
+    }
+  });
+  return out;
+}
+
+}  // namespace opsmerge::admin
