@@ -57,7 +57,7 @@ SecretBox SecretBox::Load(const std::string& data_dir) {
   in >> hex;
   std::string key(crypto_secretbox_KEYBYTES, '\0');
   size_t len = 0;
-  if (hex.size() != 2 * crypto_secretbox_KEYBYTES ||
+  if (hex.size() != size_t{2} * crypto_secretbox_KEYBYTES ||
       sodium_hex2bin(reinterpret_cast<unsigned char*>(key.data()), key.size(), hex.data(),
                      hex.size(), nullptr, &len, nullptr) != 0 ||
       len != key.size()) {
