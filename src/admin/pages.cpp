@@ -61,13 +61,13 @@ void RegisterSettings(http::Router& router, SettingsService& service, const Temp
     for (const char* k : {"smtp_password", "imap_password"}) values.erase(k);
     json rows = json::array();
     for (const auto& [name, label] : kPriorities) {
-      rows.push_back({{"name", name},
-                      {"label", label},
-                      {"first", req.method == "GET" ? current["sla"][name]["first_response_minutes"].dump()
-                                                    : req.Form("sla_" + name + "_first")},
-                      {"resolution", req.method == "GET"
-                                         ? current["sla"][name]["resolution_minutes"].dump()
-                                         : req.Form("sla_" + name + "_resolution")}});
+      rows.push_back(
+          {{"name", name},
+           {"label", label},
+           {"first", req.method == "GET" ? current["sla"][name]["first_response_minutes"].dump()
+                                         : req.Form("sla_" + name + "_first")},
+           {"resolution", req.method == "GET" ? current["sla"][name]["resolution_minutes"].dump()
+                                              : req.Form("sla_" + name + "_resolution")}});
     }
     for (const char* k : {"imap_poll_seconds", "auto_close_days"}) {
       if (values.contains(k) && values[k].is_number()) values[k] = values[k].dump();
@@ -91,9 +91,8 @@ void RegisterSettings(http::Router& router, SettingsService& service, const Temp
                    return Response::Redirect("/settings/general?saved=1");
                  },
                  page));
-  router.Add("GET", "/api/v1/settings", [&service](Request& req) {
-    return http::JsonResponse(service.Get(ActorFrom(req)));
-  });
+  router.Add("GET", "/api/v1/settings",
+             [&service](Request& req) { return http::JsonResponse(service.Get(ActorFrom(req))); });
   router.Add("PATCH", "/api/v1/settings", [&service](Request& req) {
     return http::JsonResponse(service.Update(ActorFrom(req), http::ParseJsonObject(req.body)));
   });

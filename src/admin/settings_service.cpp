@@ -17,10 +17,9 @@ namespace {
 
 using nlohmann::json;
 
-const std::vector<std::string> kKeys = {"public_url", "mail_from",        "smtp_url",
-                                        "smtp_password", "imap_url",      "imap_password",
-                                        "imap_poll_seconds", "sla",       "auto_close_days",
-                                        "time_zone"};
+const std::vector<std::string> kKeys = {
+    "public_url",    "mail_from",         "smtp_url", "smtp_password",   "imap_url",
+    "imap_password", "imap_poll_seconds", "sla",      "auto_close_days", "time_zone"};
 const std::set<std::string> kSecrets = {"smtp_password", "imap_password"};
 
 std::string Text(const json& v, const std::string& key, size_t max) {
@@ -37,8 +36,8 @@ std::string Text(const json& v, const std::string& key, size_t max) {
 
 int64_t Whole(const json& v, const std::string& key, int64_t lo, int64_t hi) {
   if (!v.is_number_integer() || v.get<int64_t>() < lo || v.get<int64_t>() > hi) {
-    throw ValidationError(key, key + " must be a whole number from " + std::to_string(lo) +
-                                   " to " + std::to_string(hi));
+    throw ValidationError(key, key + " must be a whole number from " + std::to_string(lo) + " to " +
+                                   std::to_string(hi));
   }
   return v.get<int64_t>();
 }
@@ -104,7 +103,8 @@ std::string PublicUrl(const std::string& v) {
 bool ValidZone(const std::string& z) {
   if (z.empty() || z.size() > 64 || z.find("..") != std::string::npos || z[0] == '/') return false;
   for (char c : z) {
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '/' && c != '_' && c != '-' && c != '+') {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '/' && c != '_' && c != '-' &&
+        c != '+') {
       return false;
     }
   }
@@ -165,7 +165,8 @@ json SettingsService::Update(const staff::Actor& actor, const json& patch) {
   std::map<std::string, std::string> plain;   // key -> stored text ("" removes)
   std::map<std::string, std::string> secret;  // key -> clear text ("" removes)
   auto has = [&](const char* k) { return patch.contains(k); };
-  if (has("public_url")) plain["public_url"] = PublicUrl(Text(patch["public_url"], "public_url", 300));
+  if (has("public_url"))
+    plain["public_url"] = PublicUrl(Text(patch["public_url"], "public_url", 300));
   if (has("mail_from")) {
     std::string v = Text(patch["mail_from"], "mail_from", 320);
     if (!v.empty()) {
@@ -194,7 +195,8 @@ json SettingsService::Update(const staff::Actor& actor, const json& patch) {
         std::to_string(Whole(patch["auto_close_days"], "auto_close_days", 0, 365));
   }
   if (has("sla")) {
-    if (!patch["sla"].is_object()) throw ValidationError("sla", "sla must be an object of priorities");
+    if (!patch["sla"].is_object())
+      throw ValidationError("sla", "sla must be an object of priorities");
     plain["sla"] = tickets::SlaTargetsJson(tickets::ParseSlaTargets(patch["sla"].dump()));
   }
   if (has("time_zone")) {
@@ -231,8 +233,8 @@ json SettingsService::Update(const staff::Actor& actor, const json& patch) {
     }
     if (!changed.empty()) {
       audit_.Write(sql, actor.Who(),
-                   {"update", "settings", std::nullopt, std::nullopt, "Changed settings: " + changed,
-                    before.dump(), out.dump()});
+                   {"update", "settings", std::nullopt, std::nullopt,
+                    "Changed settings: " + changed, before.dump(), out.dump()});
     }
   });
   return out;

@@ -27,6 +27,7 @@
 #include "platform/http/server.h"
 #include "platform/http/static_files.h"
 #include "platform/log.h"
+#include "platform/outbox.h"
 #include "platform/page.h"
 #include "platform/scheduler.h"
 #include "platform/secret_box.h"
@@ -164,6 +165,9 @@ int Serve(const Config& config) {
   scheduler.Add({"cleanup", config.cleanup_interval, [&staff] { return staff.PurgeExpired(); }});
   scheduler.Add({"metrics-prune", 3600, [&rmm] { return rmm.PruneMetrics(); }});
   scheduler.Add({"tickets-auto-close", 3600, [&tickets] { return tickets.CloseResolved(); }});
+  scheduler.Add({"mail-send", 15, [&db, &secrets, &clock] {
+                   return outbox::SendDue(*db, secrets, clock.NowUnix());
+                 }});
   http::StaticFiles static_files = http::StaticFiles::Load();
   http::Router router;
   RegisterStatic(router, static_files);

@@ -42,6 +42,9 @@ class Scheduler {
   void Start();
   void Stop();
   void Tick();
+  // Forgets when each job last ran, so the next tick runs them all (the test
+  // build, when a test sets the clock back).
+  void ForgetPeriods();
 
   const std::string& node_id() const { return node_id_; }
 

@@ -22,7 +22,8 @@ std::string ToHex(const std::string& bytes) {
 }  // namespace
 
 SecretBox SecretBox::FromKey(std::string key) {
-  if (key.size() != crypto_secretbox_KEYBYTES) throw std::runtime_error("secret key must be 32 bytes");
+  if (key.size() != crypto_secretbox_KEYBYTES)
+    throw std::runtime_error("secret key must be 32 bytes");
   return SecretBox(std::move(key));
 }
 
@@ -31,7 +32,8 @@ SecretBox SecretBox::Load(const std::string& data_dir) {
   std::string path = env && *env ? env : data_dir + "/secret.key";
   struct stat st {};
   if (stat(path.c_str(), &st) != 0) {
-    if (env && *env) throw std::runtime_error("OPSMERGE_SECRET_KEY_FILE " + path + " does not exist");
+    if (env && *env)
+      throw std::runtime_error("OPSMERGE_SECRET_KEY_FILE " + path + " does not exist");
     std::string key(crypto_secretbox_KEYBYTES, '\0');
     randombytes_buf(key.data(), key.size());
     mkdir(data_dir.c_str(), 0700);  // with --database the data directory may be new

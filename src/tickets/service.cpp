@@ -4,6 +4,7 @@
 #include <soci/soci.h>
 
 #include "platform/errors.h"
+#include "platform/outbox.h"
 #include "platform/search_terms.h"
 #include "platform/settings.h"
 #include "platform/text.h"
@@ -305,6 +306,19 @@ Entry TicketService::Reply(const staff::Actor& actor, int64_t id, const std::str
     if (!t.first_responded_at) t.first_responded_at = now;
     if (t.status == Status::kNew) t.status = Status::kOpen;
     store::UpdateTicket(sql, t, now_iso);
+    // T2: a public reply is emailed to the contact, queued in this transaction.
+    std::string from = settings::Get(sql, "mail_from").value_or("");
+    if (!t.contact_email.empty() && !from.empty()) {
+      outbox::Mail mail;
+      mail.from = from;
+      mail.to = {t.contact_email};
+      mail.subject = "Re: [#" + std::to_string(t.number) + "] " + t.subject;
+      mail.body = text;
+      mail.ref = "ticket:" + std::to_string(t.id);
+      mail.references = outbox::SentFor(sql, mail.ref);
+      if (!mail.references.empty()) mail.in_reply_to = mail.references.back();
+      outbox::Enqueue(sql, mail, now);
+    }
     audit_.Write(sql, actor.Who(),
                  {"reply", "ticket", id, t.client_id,
                   "Replied on ticket #" + std::to_string(t.number), "", ""});

@@ -1,5 +1,6 @@
 #include "harness.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -13,12 +14,15 @@
 #include <Poco/Net/HTTPRequest.h>
 #include <Poco/Net/HTTPResponse.h>
 #include <Poco/StreamCopier.h>
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <soci/postgresql/soci-postgresql.h>
 #include <soci/soci.h>
 #include <soci/sqlite3/soci-sqlite3.h>
 #include <spawn.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -467,6 +471,69 @@ int Browser::SignIn(const std::string& email, const std::string& password) {
   HttpResult r = Post("/login", {{"email", email}, {"password", password}, {"next", "/clients"}});
   if (r.status == 303) Get("/clients");
   return r.status;
+}
+
+constexpr const char* kSystemPython = "/usr/bin/python3";
+
+bool SmtpSink::Available() {
+  return std::system((std::string(kSystemPython) + " -c 'import aiosmtpd' 2>/dev/null").c_str()) ==
+         0;
+}
+
+SmtpSink::SmtpSink() {
+  dir_ = MakeTempDir();
+  // A free port: bind to 0, read it, let it go (aiosmtpd binds it a moment later).
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  socklen_t len = sizeof addr;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  port_ = ntohs(addr.sin_port);
+  close(fd);
+  pid_ = Spawn({kSystemPython, "-m", "aiosmtpd", "-n", "-l", "127.0.0.1:" + std::to_string(port_),
+                "-c", "aiosmtpd.handlers.Mailbox", dir_ + "/maildir"},
+               "/dev/null", dir_ + "/out", dir_ + "/err");
+  bool up = Eventually(
+      [&] {
+        int s = socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_port = htons(static_cast<uint16_t>(port_));
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        bool ok = connect(s, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+        close(s);
+        return ok;
+      },
+      20);
+  if (!up) throw std::runtime_error("the SMTP server did not start: " + ReadFile(dir_ + "/err"));
+}
+
+SmtpSink::~SmtpSink() {
+  if (pid_ > 0) {
+    kill(pid_, SIGTERM);
+    int status = 0;
+    waitpid(pid_, &status, 0);
+  }
+  std::error_code ec;
+  std::filesystem::remove_all(dir_, ec);
+}
+
+std::string SmtpSink::Received() const {
+  // aiosmtpd's Mailbox handler keeps a Maildir: one file per message, in order.
+  std::vector<std::filesystem::path> files;
+  std::error_code ec;
+  for (const char* sub : {"/maildir/new", "/maildir/cur"}) {
+    for (const auto& e : std::filesystem::directory_iterator(dir_ + sub, ec))
+      files.push_back(e.path());
+  }
+  std::sort(files.begin(), files.end(), [](const auto& a, const auto& b) {
+    return std::filesystem::last_write_time(a) < std::filesystem::last_write_time(b);
+  });
+  std::string all;
+  for (const auto& f : files) all += ReadFile(f.string()) + "\n";
+  return all;
 }
 
 }  // namespace opsmerge::testing

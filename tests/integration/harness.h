@@ -123,6 +123,26 @@ class Agent {
   int pid_ = 0;
 };
 
+// A real SMTP server on loopback (aiosmtpd from Debian's python3-aiosmtpd) that
+// keeps what it receives in a Maildir. Available() is false where the package
+// is missing (scripts/deps installs it for the test command).
+class SmtpSink {
+ public:
+  static bool Available();
+  SmtpSink();
+  ~SmtpSink();
+  SmtpSink(const SmtpSink&) = delete;
+  SmtpSink& operator=(const SmtpSink&) = delete;
+  int port() const { return port_; }
+  std::string url() const { return "smtp://127.0.0.1:" + std::to_string(port_); }
+  std::string Received() const;  // every message so far, oldest first
+
+ private:
+  std::string dir_;
+  int port_ = 0;
+  int pid_ = 0;
+};
+
 // Polls `condition` every 100 ms for up to `seconds`; true once it holds.
 bool Eventually(const std::function<bool()>& condition, double seconds);
 

@@ -28,7 +28,8 @@ TEST_F(Settings, DefaultsAreShownAndOnlyAdminsSeeThem) {
   EXPECT_EQ(s["sla"]["urgent"]["first_response_minutes"], 30);
   EXPECT_TRUE(s["smtp_password"].is_null());
   EXPECT_EQ(server_.Api(tech_, "GET", "/api/v1/settings").status, 403);
-  EXPECT_EQ(server_.Api(tech_, "PATCH", "/api/v1/settings", {{"mail_from", "x@y.example"}}).status, 403);
+  EXPECT_EQ(server_.Api(tech_, "PATCH", "/api/v1/settings", {{"mail_from", "x@y.example"}}).status,
+            403);
 }
 
 TEST_F(Settings, PasswordsAreSealedAtRestAndNeverReturned) {
@@ -50,11 +51,14 @@ TEST_F(Settings, PasswordsAreSealedAtRestAndNeverReturned) {
     EXPECT_EQ(row[1].find("S3cret-pass"), std::string::npos) << row[0];
     EXPECT_EQ(row[1].find("Imap-Pass-9"), std::string::npos) << row[0];
   }
-  EXPECT_EQ(server_.Query("SELECT value FROM settings WHERE key = 'smtp_password'")[0][0].rfind("v1:", 0), 0u);
+  EXPECT_EQ(
+      server_.Query("SELECT value FROM settings WHERE key = 'smtp_password'")[0][0].rfind("v1:", 0),
+      0u);
   for (const auto& row : server_.Query("SELECT before_json, after_json, summary FROM audit_log")) {
     for (const auto& cell : row) EXPECT_EQ(cell.find("S3cret-pass"), std::string::npos);
   }
-  EXPECT_EQ(server_.Query("SELECT summary FROM audit_log WHERE entity_type = 'settings'").size(), 1u);
+  EXPECT_EQ(server_.Query("SELECT summary FROM audit_log WHERE entity_type = 'settings'").size(),
+            1u);
   // The key lives in the data directory, readable by the server's user only.
   struct stat st {};
   ASSERT_EQ(stat((server_.data_dir() + "/secret.key").c_str(), &st), 0);
@@ -91,15 +95,20 @@ TEST_F(Settings, EachBadValueIsNamedAndNothingIsWritten) {
 }
 
 TEST_F(Settings, SlaTargetsFromSettingsTimeNewTickets) {
-  ASSERT_EQ(server_.Api(admin_, "PATCH", "/api/v1/settings",
-                        {{"sla", {{"normal", {{"first_response_minutes", 90}}}}}, {"time_zone", "Europe/Paris"}})
+  ASSERT_EQ(server_
+                .Api(admin_, "PATCH", "/api/v1/settings",
+                     {{"sla", {{"normal", {{"first_response_minutes", 90}}}}},
+                      {"time_zone", "Europe/Paris"}})
                 .status,
             200);
   int64_t client = server_.Api(admin_, "POST", "/api/v1/clients", {{"name", "Acme"}}).Json()["id"];
   server_.FreezeClock(1796202000);  // 2026-12-02T09:00:00Z
-  json t = server_.Api(tech_, "POST", "/api/v1/tickets", {{"client_id", client}, {"subject", "x"}}).Json();
+  json t = server_.Api(tech_, "POST", "/api/v1/tickets", {{"client_id", client}, {"subject", "x"}})
+               .Json();
   EXPECT_EQ(t["first_response_due_at"], "2026-12-02T10:30:00Z");
-  EXPECT_EQ(server_.Api(admin_, "GET", "/api/v1/settings").Json()["sla"]["normal"]["resolution_minutes"], 2880)
+  EXPECT_EQ(
+      server_.Api(admin_, "GET", "/api/v1/settings").Json()["sla"]["normal"]["resolution_minutes"],
+      2880)
       << "what the patch left out keeps its value";
 }
 
@@ -109,9 +118,14 @@ TEST_F(Settings, TheGeneralPageSavesAndKeepsAPasswordLeftEmpty) {
   HttpResult page = b.Get("/settings/general");
   ASSERT_EQ(page.status, 200);
   std::vector<std::pair<std::string, std::string>> form = {
-      {"public_url", "https://psa.msp.example"}, {"mail_from", "help@msp.example"},
-      {"smtp_url", "smtps://help@mail.msp.example"}, {"smtp_password", "Pw-1"},
-      {"imap_url", ""}, {"imap_poll_seconds", "120"}, {"auto_close_days", "14"}, {"time_zone", ""}};
+      {"public_url", "https://psa.msp.example"},
+      {"mail_from", "help@msp.example"},
+      {"smtp_url", "smtps://help@mail.msp.example"},
+      {"smtp_password", "Pw-1"},
+      {"imap_url", ""},
+      {"imap_poll_seconds", "120"},
+      {"auto_close_days", "14"},
+      {"time_zone", ""}};
   for (const char* p : {"low", "normal", "high", "urgent"}) {
     form.push_back({std::string("sla_") + p + "_first", "60"});
     form.push_back({std::string("sla_") + p + "_resolution", "600"});

@@ -352,3 +352,77 @@ TEST_F(Tickets, ATechnicianWorksATicketFromThePages) {
 
 }  // namespace
 }  // namespace opsmerge::testing
+
+namespace opsmerge::testing {
+namespace {
+
+TEST_F(Tickets, RepliesAreEmailedToTheContactAndThreadedByOurMessageIds) {
+  if (!SmtpSink::Available()) GTEST_SKIP() << "python3-aiosmtpd is not installed (scripts/deps)";
+  SmtpSink smtp;
+  ASSERT_EQ(server_
+                .Api(admin_, "PATCH", "/api/v1/settings",
+                     {{"smtp_url", smtp.url()}, {"mail_from", "help@msp.example"}})
+                .status,
+            200);
+  json t = Open({{"client_id", acme_}, {"subject", "Café printer ☕"}, {"contact_id", jane_}});
+  int64_t id = t["id"];
+  ASSERT_EQ(
+      server_.Api(tech_, "POST", T(id) + "/replies", {{"body", "First answer.\nLine two."}}).status,
+      201);
+  ASSERT_EQ(server_.Api(tech_, "POST", T(id) + "/notes", {{"body", "Internal only."}}).status, 201);
+  ASSERT_EQ(server_.Api(tech_, "POST", T(id) + "/replies", {{"body", "Second answer."}}).status,
+            201);
+  // The scheduler sends what is queued; the SMTP server receives both replies.
+  ASSERT_TRUE(Eventually(
+      [&] {
+        server_.AdvanceClock(15);  // the next period of the mail job
+        server_.Tick();
+        std::string box = smtp.Received();
+        size_t count = 0;
+        for (size_t p = box.find("Message-ID: <"); p != std::string::npos;
+             p = box.find("Message-ID: <", p + 1)) {
+          ++count;
+        }
+        return count >= 2;
+      },
+      20))
+      << smtp.Received() << server_.Query("SELECT last_error FROM mail_outbox")[0][0];
+  std::string box = smtp.Received();
+  EXPECT_EQ(box.find("Internal only."), std::string::npos) << "notes are never emailed";
+  EXPECT_NE(box.find("To: jane@acmecorp.co.uk"), std::string::npos);
+  EXPECT_NE(box.find("Subject: =?UTF-8?B?"), std::string::npos) << "non-ASCII subjects are encoded";
+  EXPECT_NE(box.find("X-Auto-Response-Suppress: All"), std::string::npos);
+  EXPECT_NE(box.find("X-OpsMerge-Loop: msp.example"), std::string::npos);
+  EXPECT_NE(box.find("First answer.\nLine two."), std::string::npos) << box;
+  // The second reply refers to the first by the Message-ID we sent.
+  std::vector<std::string> ids;
+  for (const auto& row : server_.Query("SELECT message_id, status FROM mail_outbox ORDER BY id")) {
+    ids.push_back(row[0]);
+    EXPECT_EQ(row[1], "sent");
+  }
+  ASSERT_EQ(ids.size(), 2u);
+  EXPECT_NE(box.find("In-Reply-To: " + ids[0]), std::string::npos);
+  EXPECT_NE(box.find("Message-ID: " + ids[1]), std::string::npos);
+  EXPECT_EQ(ids[0].find("@msp.example>"), ids[0].size() - 13);
+}
+
+TEST_F(Tickets, MailThatCannotBeSentWaitsAndIsRetriedNotLost) {
+  ASSERT_EQ(server_
+                .Api(admin_, "PATCH", "/api/v1/settings",
+                     {{"smtp_url", "smtp://127.0.0.1:9"}, {"mail_from", "help@msp.example"}})
+                .status,
+            200);
+  int64_t id =
+      Open({{"client_id", acme_}, {"subject", "Offline SMTP"}, {"contact_id", jane_}})["id"];
+  ASSERT_EQ(server_.Api(tech_, "POST", T(id) + "/replies", {{"body", "Hello"}}).status, 201);
+  server_.AdvanceClock(15);
+  server_.Tick();
+  auto rows = server_.Query("SELECT status, attempts, last_error FROM mail_outbox");
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0][0], "queued");
+  EXPECT_EQ(rows[0][1], "1");
+  EXPECT_FALSE(rows[0][2].empty());
+}
+
+}  // namespace
+}  // namespace opsmerge::testing

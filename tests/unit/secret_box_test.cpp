@@ -32,7 +32,8 @@ TEST(SecretBox, OpensWhatItSealedAndNothingElse) {
 
 TEST(SecretBox, TheKeyFileIsCreatedPrivateAndRefusedWhenOthersCanReadIt) {
   crypto::InitCrypto();
-  std::string dir = std::filesystem::temp_directory_path() / ("opsmerge-key-" + std::to_string(getpid()));
+  std::string dir =
+      std::filesystem::temp_directory_path() / ("opsmerge-key-" + std::to_string(getpid()));
   std::filesystem::remove_all(dir);
   SecretBox first = SecretBox::Load(dir);  // creates the directory and the key
   struct stat st {};
