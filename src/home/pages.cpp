@@ -103,7 +103,7 @@ json ResultsView(const Results& r, rmm::RmmService& rmm) {
 void RegisterPages(http::Router& router, clients::ClientService& clients, rmm::RmmService& rmm,
                    tickets::TicketService& tickets, const Templates& templates) {
   Services services{clients, rmm, tickets};
-  router.Add("GET", "/", [&clients, &rmm, &templates](Request& req) {
+  router.Add("GET", "/", [&clients, &rmm, &tickets, &templates](Request& req) {
     staff::Actor actor = ActorFrom(req);
     int64_t now = rmm.Now();
     rmm::RmmService::FleetStatus fleet = rmm.Fleet(actor, 10);
@@ -119,11 +119,20 @@ void RegisterPages(http::Router& router, clients::ClientService& clients, rmm::R
     clients::ClientQuery client_q;
     client_q.limit = 1;
     int64_t client_count = clients.List(actor, client_q).total;
+    tickets::TicketQuery open_q;
+    open_q.status = "active";
+    open_q.limit = 1;
+    int64_t open = tickets.List(actor, open_q).total;
+    open_q.sla = "breached";
+    int64_t breached = tickets.List(actor, open_q).total;
     json changes = json::array();
     for (const auto& row : clients.RecentChanges(actor, 10))
       changes.push_back(audit::EntryView(row));
     json view = {
         {"clients_text", text::CountOf(client_count, "active client", "active clients")},
+        {"open_tickets_text", text::CountOf(open, "open ticket", "open tickets")},
+        {"breached_text", text::CountOf(breached, "ticket past its SLA", "tickets past their SLA")},
+        {"any_breached", breached > 0},
         {"online_text", text::CountOf(fleet.online, "endpoint online", "endpoints online")},
         {"offline_text", text::CountOf(fleet.offline, "endpoint offline", "endpoints offline")},
         {"offline", lost},
