@@ -9,7 +9,7 @@
 #include "platform/errors.h"
 #include "platform/settings.h"
 #include "platform/text.h"
-#include "tickets/model.h"
+#include "tickets/service.h"
 
 namespace opsmerge::admin {
 
@@ -119,8 +119,7 @@ json SettingsService::View(soci::session& sql) {
     std::string v = get(k);
     return v.empty() ? fallback : std::stoll(v);
   };
-  tickets::SlaTargets sla;
-  if (auto v = settings::Get(sql, "sla")) sla = tickets::ParseSlaTargets(*v);
+  tickets::SlaTargets sla = tickets::StoredSla(sql);
   json out = {{"public_url", get("public_url")},
               {"mail_from", get("mail_from")},
               {"smtp_url", get("smtp_url")},

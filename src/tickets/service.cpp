@@ -54,11 +54,9 @@ std::vector<std::pair<int64_t, std::string>> TicketService::Assignees(const staf
   return out;
 }
 
-SlaTargets TicketService::Sla() {
+SlaTargets StoredSla(soci::session& sql) {
   SlaTargets t;
-  db_.Read([&](soci::session& sql) {
-    if (auto v = settings::Get(sql, "sla")) t = ParseSlaTargets(*v);
-  });
+  if (auto v = settings::Get(sql, "sla")) t = ParseSlaTargets(*v);
   return t;
 }
 
@@ -67,8 +65,7 @@ void TicketService::System(soci::session& sql, const Ticket& t, const std::strin
   store::InsertEntry(sql, t.id, EntryKind::kSystem, text, std::nullopt, "OpsMerge", now);
 }
 
-void TicketService::CheckRelations(db::Tx& tx, const staff::Actor& actor, const Ticket& t) {
-  (void)tx;
+void TicketService::CheckRelations(const staff::Actor& actor, const Ticket& t) {
   auto wrong = [](const std::string& field, const std::string& what) {
     return ValidationError(field, "That " + what + " belongs to another client");
   };
@@ -112,7 +109,7 @@ Ticket TicketService::Create(const staff::Actor& actor, const NewTicket& in) {
   std::string now_iso = FormatIsoUtc(now);
   db_.Write([&](db::Tx& tx) {
     soci::session& sql = tx.sql();
-    CheckRelations(tx, actor, t);
+    CheckRelations(actor, t);
     if (t.contact_id && clients_.GetContact(actor, *t.contact_id).roles.vip) {
       // P3: a VIP's ticket starts one priority higher, at least High.
       t.vip = true;
@@ -121,9 +118,7 @@ Ticket TicketService::Create(const staff::Actor& actor, const NewTicket& in) {
     if (t.assignee_id && !store::ActiveStaffName(sql, *t.assignee_id)) {
       throw ValidationError("assignee_id", "No active staff member has that id");
     }
-    SlaTargets sla;
-    if (auto v = settings::Get(sql, "sla")) sla = ParseSlaTargets(*v);
-    DueTimes due = DueFor(now, t.priority, sla);
+    DueTimes due = DueFor(now, t.priority, StoredSla(sql));
     t.first_response_due_at = due.first_response;
     t.resolution_due_at = due.resolution;
     t.number = store::NextNumber(sql);
@@ -232,9 +227,7 @@ Ticket TicketService::Update(const staff::Actor& actor, int64_t id, const Ticket
       t.priority = *p;
       if (t.priority != before.priority) {
         // The SLA follows the new priority, from when the ticket was opened.
-        SlaTargets sla;
-        if (auto v = settings::Get(sql, "sla")) sla = ParseSlaTargets(*v);
-        DueTimes due = DueFor(ParseIsoUtc(t.created_at), t.priority, sla);
+        DueTimes due = DueFor(ParseIsoUtc(t.created_at), t.priority, StoredSla(sql));
         t.first_response_due_at = due.first_response;
         t.resolution_due_at = due.resolution;
       }
@@ -258,8 +251,8 @@ Ticket TicketService::Update(const staff::Actor& actor, int64_t id, const Ticket
         throw ValidationError("assignee_id", "No active staff member has that id");
       }
     }
-    CheckRelations(tx, actor, t);
-    store::UpdateTicket(sql, t, now_iso);
+    CheckRelations(actor, t);
+    store::UpdateTicket(sql, t, now_iso, t.subject != before.subject);
     Ticket after = Found(sql, id);
     auto note = [&](const std::string& what, const std::string& from, const std::string& to) {
       if (from != to) {
@@ -290,65 +283,56 @@ Ticket TicketService::Update(const staff::Actor& actor, int64_t id, const Ticket
 }
 
 Entry TicketService::Reply(const staff::Actor& actor, int64_t id, const std::string& body) {
+  return AddEntry(actor, id, EntryKind::kPublic, body);
+}
+
+Entry TicketService::Note(const staff::Actor& actor, int64_t id, const std::string& body) {
+  return AddEntry(actor, id, EntryKind::kInternal, body);
+}
+
+Entry TicketService::AddEntry(const staff::Actor& actor, int64_t id, EntryKind kind,
+                              const std::string& body) {
   staff::Require(actor, staff::Permission::kWorkTickets);
-  std::string text = ValidBody(body, "body");
-  int64_t now = clock_.NowUnix();
-  std::string now_iso = FormatIsoUtc(now);
+  const bool reply = kind == EntryKind::kPublic;
   Entry e;
+  e.kind = kind;
+  e.body = ValidBody(body, "body");
+  e.from = actor.name;
+  int64_t now = clock_.NowUnix();
+  e.created_at = FormatIsoUtc(now);
   db_.Write([&](soci::session& sql) {
     Ticket t = Found(sql, id);
-    if (!t.client_id) {
+    if (reply && !t.client_id) {
       throw ValidationError("client_id", "Choose the ticket's client before replying");
     }
-    e.id = store::InsertEntry(sql, id, EntryKind::kPublic, text,
+    e.id = store::InsertEntry(sql, id, kind, e.body,
                               actor.user_id ? std::optional<int64_t>(actor.user_id) : std::nullopt,
-                              actor.name, now_iso);
-    if (!t.first_responded_at) t.first_responded_at = now;
-    if (t.status == Status::kNew) t.status = Status::kOpen;
-    store::UpdateTicket(sql, t, now_iso);
+                              actor.name, e.created_at);
+    if (reply) {
+      if (!t.first_responded_at) t.first_responded_at = now;
+      if (t.status == Status::kNew) t.status = Status::kOpen;
+    }
+    store::UpdateTicket(sql, t, e.created_at);  // updated_at, and a reply's marks
     // T2: a public reply is emailed to the contact, queued in this transaction.
     std::string from = settings::Get(sql, "mail_from").value_or("");
-    if (!t.contact_email.empty() && !from.empty()) {
+    if (reply && !t.contact_email.empty() && !from.empty()) {
       outbox::Mail mail;
       mail.from = from;
       mail.to = {t.contact_email};
       mail.subject = "Re: [#" + std::to_string(t.number) + "] " + t.subject;
-      mail.body = text;
+      mail.body = e.body;
       mail.ref = "ticket:" + std::to_string(t.id);
       mail.references = outbox::SentFor(sql, mail.ref);
       if (!mail.references.empty()) mail.in_reply_to = mail.references.back();
       outbox::Enqueue(sql, mail, now);
     }
-    audit_.Write(sql, actor.Who(),
-                 {"reply", "ticket", id, t.client_id,
-                  "Replied on ticket #" + std::to_string(t.number), "", ""});
+    std::string number = "#" + std::to_string(t.number);
+    audit_.Write(
+        sql, actor.Who(),
+        {reply ? "reply" : "note", "ticket", id, t.client_id,
+         reply ? "Replied on ticket " + number : "Added an internal note on ticket " + number, "",
+         ""});
   });
-  e.kind = EntryKind::kPublic;
-  e.body = text;
-  e.from = actor.name;
-  e.created_at = now_iso;
-  return e;
-}
-
-Entry TicketService::Note(const staff::Actor& actor, int64_t id, const std::string& body) {
-  staff::Require(actor, staff::Permission::kWorkTickets);
-  std::string text = ValidBody(body, "body");
-  std::string now_iso = FormatIsoUtc(clock_.NowUnix());
-  Entry e;
-  db_.Write([&](soci::session& sql) {
-    Ticket t = Found(sql, id);
-    e.id = store::InsertEntry(sql, id, EntryKind::kInternal, text,
-                              actor.user_id ? std::optional<int64_t>(actor.user_id) : std::nullopt,
-                              actor.name, now_iso);
-    store::UpdateTicket(sql, t, now_iso);  // the ticket was updated
-    audit_.Write(sql, actor.Who(),
-                 {"note", "ticket", id, t.client_id,
-                  "Added an internal note on ticket #" + std::to_string(t.number), "", ""});
-  });
-  e.kind = EntryKind::kInternal;
-  e.body = text;
-  e.from = actor.name;
-  e.created_at = now_iso;
   return e;
 }
 

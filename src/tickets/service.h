@@ -19,6 +19,9 @@
 // of platform/errors.h. Thread-safe.
 namespace opsmerge::tickets {
 
+// The SLA targets the settings hold ("sla"), defaults where they say nothing.
+SlaTargets StoredSla(soci::session& sql);
+
 struct NewTicket {
   std::optional<int64_t> client_id;  // none: triage
   std::string subject;
@@ -85,14 +88,16 @@ class TicketService {
   // Scheduled: resolved tickets older than settings "auto_close_days" (default 7)
   // close. Returns a line for the log.
   std::string CloseResolved();
-  SlaTargets Sla();
   // Who a ticket can be assigned to: active staff, by name.
   std::vector<std::pair<int64_t, std::string>> Assignees(const staff::Actor& actor);
   int64_t Now() const { return clock_.NowUnix(); }
 
  private:
   // Checks that the contact, endpoint and site of `t` belong to its client.
-  void CheckRelations(db::Tx& tx, const staff::Actor& actor, const Ticket& t);
+  void CheckRelations(const staff::Actor& actor, const Ticket& t);
+  // A reply or a note: the entry, the ticket's update (a reply marks the first
+  // response and opens a new ticket, and is emailed) and the audit row, at once.
+  Entry AddEntry(const staff::Actor& actor, int64_t id, EntryKind kind, const std::string& body);
   void System(soci::session& sql, const Ticket& t, const std::string& text, const std::string& now);
 
   db::Database& db_;

@@ -203,7 +203,8 @@ int64_t InsertTicket(soci::session& sql, const Ticket& t, const std::string& now
   return id;
 }
 
-void UpdateTicket(soci::session& sql, const Ticket& t, const std::string& now) {
+void UpdateTicket(soci::session& sql, const Ticket& t, const std::string& now,
+                  bool subject_changed) {
   Row v(t);
   long long id = t.id;
   sql << "UPDATE tickets SET subject = :s, client_id = :c, contact_id = :p, status = :st, "
@@ -216,7 +217,7 @@ void UpdateTicket(soci::session& sql, const Ticket& t, const std::string& now) {
       soci::use(v.endpoint_id, v.endpoint_i), soci::use(v.site_id, v.site_i),
       soci::use(v.frd, v.frd_i), soci::use(v.rd, v.rd_i), soci::use(v.fra, v.fra_i),
       soci::use(v.ra, v.ra_i), soci::use(now), soci::use(id);
-  IndexTerms(sql, t);
+  if (subject_changed) IndexTerms(sql, t);
 }
 
 std::optional<Ticket> FindTicket(soci::session& sql, int64_t id) {

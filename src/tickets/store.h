@@ -20,8 +20,10 @@ int64_t NextNumber(soci::session& sql);
 
 int64_t InsertTicket(soci::session& sql, const Ticket& t, const std::string& now);
 // Writes every field people change (status, priority, assignee, client, contact,
-// endpoint, site, subject, SLA marks) and the search terms.
-void UpdateTicket(soci::session& sql, const Ticket& t, const std::string& now);
+// endpoint, site, subject, SLA marks); the search terms only when `subject_changed`
+// (a reply or note leaves them as they are).
+void UpdateTicket(soci::session& sql, const Ticket& t, const std::string& now,
+                  bool subject_changed = false);
 std::optional<Ticket> FindTicket(soci::session& sql, int64_t id);
 
 struct Filter {
