@@ -92,6 +92,9 @@ TEST_F(Tickets, WhatATicketNamesMustBelongToItsClient) {
     EXPECT_EQ(r.Json()["error"]["field"], field) << r.body;
   };
   refused({{"client_id", acme_}, {"subject", "x"}, {"contact_id", stranger_}}, "contact_id");
+  int64_t other_site =
+      Id(server_.Api(admin_, "POST", Client(other_) + "/sites", {{"name", "Elsewhere"}}));
+  refused({{"client_id", acme_}, {"subject", "x"}, {"site_id", other_site}}, "site_id");
   refused({{"client_id", acme_}, {"subject", ""}}, "subject");
   refused({{"client_id", acme_}, {"subject", std::string(201, 'a')}}, "subject");
   refused({{"client_id", acme_}, {"subject", "x"}, {"priority", "critical"}}, "priority");
