@@ -171,6 +171,9 @@ const std::vector<Command>& Commands() {
       {"user add", "", "add a staff user; the password is read from the first line of stdin"},
       {"api-key create", "", "create an API key acting as a staff user; prints it once"},
       {"backup", "PATH", "copy the live SQLite database to PATH (online, consistent)"},
+      {"mail ingest", "",
+       "take one email message on stdin (for an MTA pipe): exit 0 stored or dropped, 75 try "
+       "again later, 65 not a message"},
   };
   return kCommands;
 }
@@ -402,6 +405,7 @@ int main(int argc, char** argv) {
     if (cmd == "api-key create") {
       return opsmerge::app::CreateApiKey(config, Required(args, "email"), Required(args, "name"));
     }
+    if (cmd == "mail ingest") return opsmerge::app::IngestMail(config);
     if (cmd == "backup") {
       if (args.operands.size() != 1) throw UsageError("backup needs one destination PATH");
       return opsmerge::app::Backup(config, args.operands[0]);

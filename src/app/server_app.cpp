@@ -5,6 +5,7 @@
 #endif
 
 #include <csignal>
+#include <cstdio>
 #include <iostream>
 #include <memory>
 #include <stdexcept>
@@ -20,6 +21,9 @@
 #include "clients/routes.h"
 #include "clients/service.h"
 #include "home/routes.h"
+#include "mail/gateway.h"
+#include "mail/mime.h"
+#include "mail/routes.h"
 #include "platform/assets.h"
 #include "platform/clock.h"
 #include "platform/db.h"
@@ -141,6 +145,7 @@ int Serve(const Config& config) {
   rmm::RmmService rmm(*db, audit, clock, clients, rmm::RmmSettings{config.checkin_interval});
   rmm::AgentDownloads downloads{AgentBinaryPath(), config.public_url};
   tickets::TicketService tickets(*db, audit, clock, clients, rmm);
+  mail::Gateway gateway(*db, clock, clients, tickets);
   SecretBox secrets = SecretBox::Load(config.data_dir);
   admin::SettingsService general_settings(*db, audit, clock, secrets);
   // The time zone the settings name wins over --time-zone (before any thread starts).
@@ -182,6 +187,7 @@ int Serve(const Config& config) {
   rmm::RegisterPages(router, rmm, clients, templates, downloads);
   tickets::RegisterApi(router, tickets);
   tickets::RegisterPages(router, tickets, clients, templates);
+  mail::RegisterPages(router, gateway);
   admin::RegisterSettings(router, general_settings, templates);
   home::RegisterPages(router, clients, rmm, tickets, templates);
   home::RegisterApi(router, clients, rmm, tickets);
@@ -250,6 +256,58 @@ int CreateApiKey(const Config& config, const std::string& email, const std::stri
   std::cerr << "API key \"" << key.key.label << "\" for " << key.key.owner_email
             << " created. It is shown this once: store it now." << std::endl;
   return 0;
+}
+
+int IngestMail(const Config& config) {
+  constexpr int kDataError = 65, kTempFail = 75;
+  std::string raw;
+  {
+    char buf[65536];
+    size_t n = 0;
+    while ((n = std::fread(buf, 1, sizeof buf, stdin)) > 0) raw.append(buf, n);
+    if (std::ferror(stdin)) {
+      std::cerr << "opsmerge mail ingest: cannot read the message on stdin\n";
+      return kTempFail;
+    }
+  }
+  try {
+    if (config.database.empty()) {
+      // A pipe pointed at the wrong directory must not start a new, empty database.
+      struct stat st {};
+      if (stat((config.data_dir + "/opsmerge.db").c_str(), &st) != 0) {
+        std::cerr << "opsmerge mail ingest: not stored, try again later: no database in "
+                  << config.data_dir << " (run opsmerge serve or opsmerge migrate there first)\n";
+        return kTempFail;
+      }
+    }
+#ifdef OPSMERGE_TEST_BUILD
+    TestClock clock;
+#else
+    SystemClock clock;
+#endif
+    auto db = db::Database::Open(DatabaseUrl(config), 1);
+    db->Migrate();
+    audit::AuditLog audit(clock);
+    clients::ClientOwners owners;
+    rmm::RegisterClientData(owners);
+    tickets::RegisterClientData(owners);
+    billing::RegisterClientData(owners);
+    clients::ClientService clients(*db, audit, clock, owners);
+    rmm::RmmService rmm(*db, audit, clock, clients, rmm::RmmSettings{config.checkin_interval});
+    tickets::TicketService tickets(*db, audit, clock, clients, rmm);
+    mail::Gateway gateway(*db, clock, clients, tickets);
+    mail::Outcome out = gateway.Ingest(raw);
+    std::cout << mail::OutcomeName(out.kind) << ": " << out.detail << "\n";
+    return 0;
+  } catch (const mail::NotAMessage& e) {
+    std::cerr << "opsmerge mail ingest: " << e.what() << "\n";
+    return kDataError;
+  } catch (const std::exception& e) {
+    // Anything else (database down, disk full): the MTA keeps the message and tries
+    // again; nothing was written.
+    std::cerr << "opsmerge mail ingest: not stored, try again later: " << e.what() << "\n";
+    return kTempFail;
+  }
 }
 
 int Backup(const Config& config, const std::string& path) {

@@ -29,6 +29,10 @@ int Migrate(const Config& config);
 int AddUser(const Config& config, const std::string& email, const std::string& name,
             const std::string& role, const std::string& password);
 int CreateApiKey(const Config& config, const std::string& email, const std::string& label);
+// One message on stdin through the email gateway: 0 stored or deliberately
+// dropped, 65 not a message at all, 75 (EX_TEMPFAIL) when it could not be stored
+// now (database or disk unavailable) so the MTA delivers it again later.
+int IngestMail(const Config& config);
 // SQLite only: a consistent copy of the live database at `path` (online backup API).
 int Backup(const Config& config, const std::string& path);
 

@@ -564,6 +564,38 @@ Contact ClientService::CreateContact(const staff::Actor& actor, int64_t client_i
   return c;
 }
 
+ClientService::SenderMatch ClientService::MatchSenderIn(db::Tx& tx, const std::string& email) {
+  SenderMatch m;
+  soci::session& sql = tx.sql();
+  m.contacts = store::ContactsAtActiveClients(sql, NameKey(email));
+  size_t at = email.rfind('@');
+  if (at != std::string::npos) {
+    if (auto domain = text::NormalizeDomain(email.substr(at + 1))) {
+      if (auto owner = store::FindActiveDomainOwner(sql, *domain, 0)) m.domain_client = owner->id;
+    }
+  }
+  return m;
+}
+
+Contact ClientService::AddMailContactIn(db::Tx& tx, const staff::Actor& actor, int64_t client_id,
+                                        const std::string& name, const std::string& email) {
+  ContactInput in;
+  std::string shown = text::CollapseWhitespace(name);
+  if (text::HasControlCharacters(shown) || shown.size() > 200) shown.clear();
+  in.name = shown.empty() ? email.substr(0, email.find('@')) : shown;
+  in.email = email;
+  Contact c = ValidateContact(in, nullptr);
+  soci::session& sql = tx.sql();
+  c.client_id = client_id;
+  std::string now = FormatIsoUtc(clock_.NowUnix());
+  c.id = store::InsertContact(sql, c, now);
+  c.created_at = c.updated_at = now;
+  audit_.Write(sql, actor.Who(),
+               {"create", "contact", c.id, client_id, "Added contact " + c.name + " (from email)",
+                "", ContactJson(c).dump()});
+  return c;
+}
+
 Contact ClientService::UpdateContact(const staff::Actor& actor, int64_t contact_id,
                                      const ContactInput& input) {
   staff::Require(actor, staff::Permission::kEditClients);

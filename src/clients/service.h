@@ -126,6 +126,19 @@ class ClientService {
   Contact UpdateContact(const staff::Actor& actor, int64_t contact_id, const ContactInput& input);
   void DeleteContact(const staff::Actor& actor, int64_t contact_id);
 
+  // E2, for the email gateway, in its transaction: who an email address belongs
+  // to. `contacts` are (contact id, client id) at active clients; `domain_client` is
+  // the active client whose primary or extra domain is exactly the address's.
+  struct SenderMatch {
+    std::vector<std::pair<int64_t, int64_t>> contacts;
+    std::optional<int64_t> domain_client;
+  };
+  SenderMatch MatchSenderIn(db::Tx& tx, const std::string& email);
+  // A sender the gateway routed by domain becomes a contact there (audited as
+  // `actor`). `name` may be empty: the address's local part stands in.
+  Contact AddMailContactIn(db::Tx& tx, const staff::Actor& actor, int64_t client_id,
+                           const std::string& name, const std::string& email);
+
   // S1
   Page<Site> ListSites(const staff::Actor& actor, int64_t client_id, int64_t offset, int64_t limit);
   Site GetSite(const staff::Actor& actor, int64_t site_id);

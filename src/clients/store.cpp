@@ -668,6 +668,17 @@ std::optional<int64_t> FindContactByEmail(soci::session& sql, int64_t client_id,
   return id;
 }
 
+std::vector<std::pair<int64_t, int64_t>> ContactsAtActiveClients(soci::session& sql,
+                                                                 const std::string& email_key) {
+  std::vector<std::pair<int64_t, int64_t>> out;
+  soci::rowset<soci::row> rs =
+      (sql.prepare << "SELECT k.id, k.client_id FROM contacts k JOIN clients c ON c.id = "
+                      "k.client_id WHERE k.email_key = :k AND c.archived_at IS NULL ORDER BY k.id",
+       soci::use(email_key));
+  for (const auto& r : rs) out.emplace_back(db::RowInt(r, 0), db::RowInt(r, 1));
+  return out;
+}
+
 int64_t InsertContact(soci::session& sql, const Contact& c, const std::string& now) {
   long long cid = c.client_id, id = 0;
   std::string key = NameKey(c.email);

@@ -38,6 +38,11 @@ void SetPasswordCost(PasswordCost cost);
 std::string HashPassword(std::string_view password);
 bool VerifyPassword(std::string_view password, const std::string& encoded);
 
+// Standard base64 with padding (RFC 4648 section 4), for bytes kept in text
+// columns; FromBase64 throws std::invalid_argument on anything else.
+std::string Base64(std::string_view bytes);
+std::string FromBase64(std::string_view text);
+
 // Random hex, for request ids and other non-secret identifiers.
 std::string RandomHex(size_t bytes);
 

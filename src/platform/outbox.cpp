@@ -135,6 +135,27 @@ std::string Build(const Mail& m, const std::string& message_id, int64_t now) {
   return h + "\r\n" + QuotedPrintable(m.body);
 }
 
+std::string Fill(const std::string& tpl, const std::map<std::string, std::string>& values) {
+  std::string out;
+  size_t i = 0;
+  while (i < tpl.size()) {
+    size_t open = tpl.find("{{", i);
+    if (open == std::string::npos) break;
+    size_t close = tpl.find("}}", open + 2);
+    if (close == std::string::npos) break;
+    auto it = values.find(tpl.substr(open + 2, close - open - 2));
+    out.append(tpl, i, open - i);
+    if (it != values.end()) {
+      out += it->second;
+    } else {
+      out.append(tpl, open, close + 2 - open);
+    }
+    i = close + 2;
+  }
+  out.append(tpl, i, std::string::npos);
+  return out;
+}
+
 std::string Enqueue(soci::session& sql, const Mail& mail, int64_t now) {
   std::string id = "<" + crypto::RandomHex(16) + "@" + DomainOf(mail.from) + ">";
   std::string message = Build(mail, id, now);

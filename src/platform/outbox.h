@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -33,6 +34,17 @@ struct Mail {
   bool auto_reply = false;  // an acknowledgement: Auto-Submitted: auto-replied
   std::string ref;          // what it belongs to ("ticket:12"), for threading
 };
+
+// The default templates (settings "ack_template", "reply_template"): text with
+// {{name}} placeholders.
+inline constexpr const char* kAckTemplate =
+    "Hello {{name}},\n\nThank you for your message. We have opened ticket #{{number}} "
+    "({{subject}}) and will be in touch soon.\n\nPlease keep [#{{number}}] in the subject "
+    "when you write to us about it.\n";
+inline constexpr const char* kReplyTemplate =
+    "{{body}}\n\n-- \n{{technician}}, ticket #{{number}}\n";
+// `tpl` with each {{key}} of `values` replaced (no nesting; unknown keys stay).
+std::string Fill(const std::string& tpl, const std::map<std::string, std::string>& values);
 
 // The message as sent (RFC 5322, CRLF, quoted-printable UTF-8 body); `now` is the
 // Date. Header values never hold CR or LF from input.

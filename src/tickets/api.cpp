@@ -31,8 +31,15 @@ const char* SlaName(SlaState s) {
 }
 
 json EntryJson(const Entry& e) {
+  json files = json::array();
+  for (const auto& a : e.attachments) {
+    files.push_back({{"id", a.id},
+                     {"filename", a.filename},
+                     {"content_type", a.content_type},
+                     {"size", a.size}});
+  }
   return {{"id", e.id},     {"kind", EntryKindName(e.kind)}, {"body", e.body},
-          {"from", e.from}, {"created_at", e.created_at},    {"attachments", json::array()}};
+          {"from", e.from}, {"created_at", e.created_at},    {"attachments", files}};
 }
 
 json TimeEntryJson(const TimeEntry& e) {
@@ -129,7 +136,13 @@ void RegisterApi(http::Router& router, TicketService& service) {
     json entries = json::array();
     for (const auto& e : service.Entries(ActorFrom(req), id)) entries.push_back(EntryJson(e));
     out["entries"] = entries;
+    out["participants"] = service.Participants(ActorFrom(req), id);
     return JsonResponse(out);
+  });
+  router.Add("GET", "/api/v1/tickets/{id}/attachments/{attachment}", [&service](Request& req) {
+    AttachmentFile f = service.GetAttachment(ActorFrom(req), req.ParamId(0, "Ticket"),
+                                             req.ParamId(1, "Attachment"));
+    return http::Response::Download(std::move(f.content), f.meta.filename, f.meta.content_type);
   });
   router.Add("PATCH", "/api/v1/tickets/{id}", [&service](Request& req) {
     json body = http::ParseJsonObject(req.body);

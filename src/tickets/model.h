@@ -104,12 +104,25 @@ struct Ticket {
 enum class EntryKind { kPublic, kInternal, kSystem };
 const char* EntryKindName(EntryKind k);  // "public", "internal", "system"
 
+// A file that came with an entry (an email's attachments). Its bytes live in their
+// own row, read only when someone downloads it.
+struct Attachment {
+  int64_t id = 0;
+  int64_t ticket_id = 0;
+  int64_t entry_id = 0;
+  std::string filename;      // safe: no path parts, no control characters
+  std::string content_type;  // "type/subtype", checked
+  int64_t size = 0;
+};
+
 struct Entry {
   int64_t id = 0;
   EntryKind kind = EntryKind::kSystem;
   std::string body;
   std::string from;  // who wrote it: a technician's name, a contact's address, "OpsMerge"
   std::string created_at;
+  std::vector<Attachment> attachments;
+  bool from_mail = false;  // the original message is kept and can be downloaded
 };
 
 struct TimeEntry {

@@ -20,6 +20,14 @@ constexpr int64_t kPerPage = 50;
 
 std::string TicketUrl(int64_t id) { return "/tickets/" + std::to_string(id); }
 
+// "512 bytes", "14 KB", "2.3 MB".
+std::string SizeText(int64_t bytes) {
+  if (bytes < 1024) return std::to_string(bytes) + " bytes";
+  if (bytes < 1024 * 1024) return std::to_string((bytes + 1023) / 1024) + " KB";
+  int64_t tenths = (bytes * 10 + 512 * 1024) / (1024 * 1024);
+  return std::to_string(tenths / 10) + "." + std::to_string(tenths % 10) + " MB";
+}
+
 json SlaView(const Ticket& t, int64_t now) {
   SlaState s = SlaStateOf(t, now);
   return {{"breached", s == SlaState::kBreached}, {"due_soon", s == SlaState::kDueSoon}};
@@ -215,13 +223,23 @@ void RegisterPages(http::Router& router, TicketService& service, clients::Client
     int64_t now = service.Now();
     json entries = json::array();
     for (const auto& e : service.Entries(actor, id)) {
-      entries.push_back({{"kind", EntryKindName(e.kind)},
-                         {"public", e.kind == EntryKind::kPublic},
-                         {"internal", e.kind == EntryKind::kInternal},
-                         {"system", e.kind == EntryKind::kSystem},
-                         {"body", e.body},
-                         {"from", e.from},
-                         {"at", TimeView(e.created_at)}});
+      json files = json::array();
+      for (const auto& a : e.attachments) {
+        files.push_back({{"url", TicketUrl(id) + "/attachments/" + std::to_string(a.id)},
+                         {"filename", a.filename},
+                         {"size", SizeText(a.size)}});
+      }
+      entries.push_back(
+          {{"kind", EntryKindName(e.kind)},
+           {"files", files},
+           {"original",
+            e.from_mail ? TicketUrl(id) + "/entries/" + std::to_string(e.id) + "/original" : ""},
+           {"public", e.kind == EntryKind::kPublic},
+           {"internal", e.kind == EntryKind::kInternal},
+           {"system", e.kind == EntryKind::kSystem},
+           {"body", e.body},
+           {"from", e.from},
+           {"at", TimeView(e.created_at)}});
     }
     json times = json::array();
     int64_t minutes = 0;
@@ -233,6 +251,7 @@ void RegisterPages(http::Router& router, TicketService& service, clients::Client
                        {"billable", e.billable},
                        {"note", e.note}});
     }
+    std::vector<std::string> participants = service.Participants(actor, id);
     std::vector<std::pair<std::string, std::string>> assignees = {{"", "Nobody"}};
     for (const auto& [sid, name] : service.Assignees(actor)) {
       assignees.emplace_back(std::to_string(sid), name);
@@ -242,6 +261,8 @@ void RegisterPages(http::Router& router, TicketService& service, clients::Client
         {"description", tk.description},
         {"client_id", tk.client_id ? std::to_string(*tk.client_id) : ""},
         {"contact_email", tk.contact_email},
+        {"participants", participants},
+        {"has_participants", !participants.empty()},
         {"endpoint_name", tk.endpoint_name},
         {"endpoint_id", tk.endpoint_id ? std::to_string(*tk.endpoint_id) : ""},
         {"site_name", tk.site_name},
@@ -294,6 +315,11 @@ void RegisterPages(http::Router& router, TicketService& service, clients::Client
                    return Response::Redirect(TicketUrl(id) + "#latest");
                  },
                  show_page));
+  router.Add("GET", "/tickets/{id}/attachments/{attachment}", [&service](Request& req) {
+    AttachmentFile f = service.GetAttachment(ActorFrom(req), req.ParamId(0, "Ticket"),
+                                             req.ParamId(1, "Attachment"));
+    return Response::Download(std::move(f.content), f.meta.filename, f.meta.content_type);
+  });
   router.Add("POST", "/tickets/{id}/time",
              FormPost(
                  [&service](Request& req) {

@@ -315,12 +315,26 @@ Entry TicketService::AddEntry(const staff::Actor& actor, int64_t id, EntryKind k
     store::UpdateTicket(sql, t, e.created_at);  // updated_at, and a reply's marks
     // T2: a public reply is emailed to the contact, queued in this transaction.
     std::string from = settings::Get(sql, "mail_from").value_or("");
-    if (reply && !t.contact_email.empty() && !from.empty()) {
+    std::vector<std::string> to;
+    if (!t.contact_email.empty()) to.push_back(t.contact_email);
+    for (const auto& p : store::Participants(sql, id)) {
+      if (text::FoldCase(p) != text::FoldCase(from) &&
+          text::FoldCase(p) != text::FoldCase(t.contact_email)) {
+        to.push_back(p);
+      }
+    }
+    if (reply && !to.empty() && !from.empty()) {
       outbox::Mail mail;
       mail.from = from;
-      mail.to = {t.contact_email};
+      mail.to = to;
       mail.subject = "Re: [#" + std::to_string(t.number) + "] " + t.subject;
-      mail.body = e.body;
+      mail.body = outbox::Fill(
+          settings::Get(sql, "reply_template").value_or(std::string(outbox::kReplyTemplate)),
+          {{"body", e.body},
+           {"number", std::to_string(t.number)},
+           {"subject", t.subject},
+           {"name", t.contact_name},
+           {"technician", actor.name}});
       mail.ref = "ticket:" + std::to_string(t.id);
       mail.references = outbox::SentFor(sql, mail.ref);
       if (!mail.references.empty()) mail.in_reply_to = mail.references.back();
@@ -342,6 +356,36 @@ std::vector<Entry> TicketService::Entries(const staff::Actor& actor, int64_t id)
   db_.Read([&](soci::session& sql) {
     Found(sql, id);
     out = store::ListEntries(sql, id);
+    std::map<int64_t, Entry*> by_id;
+    for (Entry& e : out) by_id[e.id] = &e;
+    for (Attachment& a : store::ListAttachments(sql, id)) {
+      if (auto it = by_id.find(a.entry_id); it != by_id.end()) {
+        it->second->attachments.push_back(std::move(a));
+      }
+    }
+    for (int64_t entry : store::EntriesFromMail(sql, id)) {
+      if (auto it = by_id.find(entry); it != by_id.end()) it->second->from_mail = true;
+    }
+  });
+  return out;
+}
+
+AttachmentFile TicketService::GetAttachment(const staff::Actor& actor, int64_t ticket_id,
+                                            int64_t attachment_id) {
+  staff::Require(actor, staff::Permission::kReadClients);
+  std::optional<std::pair<Attachment, std::string>> found;
+  db_.Read([&](soci::session& sql) { found = store::FindAttachment(sql, attachment_id); });
+  // The file's own ticket decides, not the address it was asked for under.
+  if (!found || found->first.ticket_id != ticket_id) throw NotFound("Attachment");
+  return {found->first, std::move(found->second)};
+}
+
+std::vector<std::string> TicketService::Participants(const staff::Actor& actor, int64_t id) {
+  staff::Require(actor, staff::Permission::kReadClients);
+  std::vector<std::string> out;
+  db_.Read([&](soci::session& sql) {
+    Found(sql, id);
+    out = store::Participants(sql, id);
   });
   return out;
 }

@@ -65,6 +65,29 @@ struct TicketPage {
   int64_t total = 0;
 };
 
+// What the email gateway (mail/) hands over: one message, already parsed, routed
+// and threaded; the gateway's transaction is passed along (`...In(Tx&)` methods).
+struct MailFile {
+  std::string filename;
+  std::string content_type;
+  std::string content;
+};
+struct InboundMail {
+  std::string from;          // the sender's address ("" when the From was malformed)
+  std::string from_display;  // as shown when `from` is "" (the header, cleaned)
+  std::string subject;
+  std::string body;                       // the text, quoted history trimmed
+  std::vector<std::string> participants;  // the other people on the thread
+  std::vector<MailFile> attachments;
+  std::vector<std::string> left_out;  // what the gateway's caps left out
+};
+
+// A downloaded file: what it is and its bytes.
+struct AttachmentFile {
+  Attachment meta;
+  std::string content;
+};
+
 class TicketService {
  public:
   TicketService(db::Database& db, const audit::AuditLog& audit, const Clock& clock,
@@ -91,6 +114,27 @@ class TicketService {
   // Who a ticket can be assigned to: active staff, by name.
   std::vector<std::pair<int64_t, std::string>> Assignees(const staff::Actor& actor);
   int64_t Now() const { return clock_.NowUnix(); }
+  // A file of ticket `ticket_id` (NotFound when it is another ticket's).
+  AttachmentFile GetAttachment(const staff::Actor& actor, int64_t ticket_id, int64_t attachment_id);
+  // The participants of a ticket: the other addresses on its thread.
+  std::vector<std::string> Participants(const staff::Actor& actor, int64_t id);
+
+  // The email gateway's writes, each in the gateway's transaction (tickets/mail_in.cpp).
+  // A new ticket (source email) with the message as its first public entry; `how`
+  // is the system entry saying how it was routed ("Routed to Acme by domain").
+  std::pair<Ticket, Entry> OpenFromMailIn(db::Tx& tx, const InboundMail& m,
+                                          std::optional<int64_t> client_id,
+                                          std::optional<int64_t> contact_id,
+                                          const std::string& how);
+  // A message joining ticket `id`: a public entry from its sender, who becomes a
+  // participant; a resolved or waiting ticket opens again.
+  Entry AddMailReplyIn(db::Tx& tx, int64_t id, const InboundMail& m);
+  // An internal note from the gateway (a delivery report for mail we sent).
+  Entry AddMailNoteIn(db::Tx& tx, int64_t id, const std::string& body);
+  std::optional<Ticket> FindIn(db::Tx& tx, int64_t id);
+  std::optional<int64_t> IdOfNumberIn(db::Tx& tx, int64_t number);
+  // Whether `email` is on ticket `id`: its contact's address or a participant.
+  bool IsOnTicketIn(db::Tx& tx, int64_t id, const std::string& email);
 
  private:
   // Checks that the contact, endpoint and site of `t` belong to its client.
@@ -99,6 +143,9 @@ class TicketService {
   // response and opens a new ticket, and is emailed) and the audit row, at once.
   Entry AddEntry(const staff::Actor& actor, int64_t id, EntryKind kind, const std::string& body);
   void System(soci::session& sql, const Ticket& t, const std::string& text, const std::string& now);
+  // Stores a message's files on entry `entry_id`, and a note of what was left out.
+  void StoreMailFiles(soci::session& sql, const Ticket& t, int64_t entry_id, const InboundMail& m,
+                      const std::string& now);
 
   db::Database& db_;
   const audit::AuditLog& audit_;

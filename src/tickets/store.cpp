@@ -2,6 +2,7 @@
 
 #include <soci/soci.h>
 
+#include "platform/crypto.h"
 #include "platform/db.h"
 #include "platform/search_terms.h"
 
@@ -292,6 +293,91 @@ std::vector<Entry> ListEntries(soci::session& sql, int64_t ticket_id) {
     e.created_at = db::RowText(r, "created_at");
     out.push_back(std::move(e));
   }
+  return out;
+}
+
+int64_t InsertAttachment(soci::session& sql, const Attachment& a, const std::string& content,
+                         const std::string& now) {
+  long long tid = a.ticket_id, eid = a.entry_id, size = static_cast<long long>(content.size()),
+            id = 0;
+  std::string encoded = crypto::Base64(content);
+  sql << "INSERT INTO ticket_attachments (ticket_id, entry_id, filename, content_type, size, "
+         "content, created_at) VALUES (:t, :e, :f, :ct, :s, :c, :now) RETURNING id",
+      soci::use(tid), soci::use(eid), soci::use(a.filename), soci::use(a.content_type),
+      soci::use(size), soci::use(encoded), soci::use(now), soci::into(id);
+  return id;
+}
+
+namespace {
+Attachment ToAttachment(const soci::row& r) {
+  Attachment a;
+  a.id = db::RowInt(r, "id");
+  a.ticket_id = db::RowInt(r, "ticket_id");
+  a.entry_id = db::RowInt(r, "entry_id");
+  a.filename = db::RowText(r, "filename");
+  a.content_type = db::RowText(r, "content_type");
+  a.size = db::RowInt(r, "size");
+  return a;
+}
+constexpr const char* kAttachmentCols =
+    "SELECT id, ticket_id, entry_id, filename, content_type, size";
+}  // namespace
+
+std::vector<Attachment> ListAttachments(soci::session& sql, int64_t ticket_id) {
+  std::vector<Attachment> out;
+  long long tid = ticket_id;
+  soci::rowset<soci::row> rs = (sql.prepare << std::string(kAttachmentCols) +
+                                                   " FROM ticket_attachments WHERE ticket_id = :t "
+                                                   "ORDER BY id",
+                                soci::use(tid));
+  for (const auto& r : rs) out.push_back(ToAttachment(r));
+  return out;
+}
+
+std::optional<std::pair<Attachment, std::string>> FindAttachment(soci::session& sql, int64_t id) {
+  long long aid = id;
+  soci::rowset<soci::row> rs =
+      (sql.prepare << std::string(kAttachmentCols) +
+                          ", content FROM ticket_attachments WHERE id = :id",
+       soci::use(aid));
+  for (const auto& r : rs) {
+    return std::make_pair(ToAttachment(r), crypto::FromBase64(db::RowText(r, "content")));
+  }
+  return std::nullopt;
+}
+
+void AddParticipant(soci::session& sql, int64_t ticket_id, const std::string& email) {
+  long long tid = ticket_id;
+  sql << "INSERT INTO ticket_participants (ticket_id, email) VALUES (:t, :e) "
+         "ON CONFLICT DO NOTHING",
+      soci::use(tid), soci::use(email);
+}
+
+std::vector<std::string> Participants(soci::session& sql, int64_t ticket_id) {
+  std::vector<std::string> out;
+  long long tid = ticket_id;
+  soci::rowset<std::string> rs =
+      (sql.prepare << "SELECT email FROM ticket_participants WHERE ticket_id = :t ORDER BY email",
+       soci::use(tid));
+  for (const auto& e : rs) out.push_back(e);
+  return out;
+}
+
+std::optional<int64_t> TicketIdByNumber(soci::session& sql, int64_t number) {
+  long long n = number, id = 0;
+  sql << "SELECT id FROM tickets WHERE number = :n", soci::use(n), soci::into(id);
+  if (!sql.got_data()) return std::nullopt;
+  return id;
+}
+
+std::vector<int64_t> EntriesFromMail(soci::session& sql, int64_t ticket_id) {
+  std::vector<int64_t> out;
+  long long tid = ticket_id;
+  soci::rowset<soci::row> rs =
+      (sql.prepare << "SELECT entry_id FROM mail_messages WHERE ticket_id = :t AND entry_id IS "
+                      "NOT NULL",
+       soci::use(tid));
+  for (const auto& r : rs) out.push_back(db::RowInt(r, 0));
   return out;
 }
 

@@ -47,6 +47,20 @@ int64_t InsertEntry(soci::session& sql, int64_t ticket_id, EntryKind kind, const
                     const std::string& now);
 std::vector<Entry> ListEntries(soci::session& sql, int64_t ticket_id);
 
+// Attachments: metadata of a ticket's files (grouped by the caller), and one file
+// with its bytes.
+int64_t InsertAttachment(soci::session& sql, const Attachment& a, const std::string& content,
+                         const std::string& now);
+std::vector<Attachment> ListAttachments(soci::session& sql, int64_t ticket_id);
+std::optional<std::pair<Attachment, std::string>> FindAttachment(soci::session& sql, int64_t id);
+
+// Participants: the other addresses on a ticket's thread (lower-cased).
+void AddParticipant(soci::session& sql, int64_t ticket_id, const std::string& email);
+std::vector<std::string> Participants(soci::session& sql, int64_t ticket_id);
+std::optional<int64_t> TicketIdByNumber(soci::session& sql, int64_t number);
+// The ids of entries whose original message the email gateway kept.
+std::vector<int64_t> EntriesFromMail(soci::session& sql, int64_t ticket_id);
+
 int64_t InsertTimeEntry(soci::session& sql, const TimeEntry& e, const std::string& now);
 std::vector<TimeEntry> ListTimeEntries(soci::session& sql, int64_t ticket_id);
 

@@ -254,6 +254,20 @@ int Server::Cli(const std::vector<std::string>& args, const std::string& stdin_t
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
 }
 
+int Server::CliAsIs(const std::vector<std::string>& args, const std::string& stdin_text,
+                    std::string* stdout_text, std::string* error) const {
+  std::string in = data_dir_ + "/cli.in", out = data_dir_ + "/cli.out";
+  std::ofstream(in) << stdin_text;
+  std::vector<std::string> argv = {TestBinary()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  int pid = Spawn(argv, in, out, data_dir_ + "/cli.err");
+  int status = 0;
+  waitpid(pid, &status, 0);
+  if (stdout_text) *stdout_text = ReadFile(out);
+  if (error) *error = ReadFile(data_dir_ + "/cli.err");
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+}
+
 std::string Server::AddUserWithKey(const std::string& email, const std::string& role,
                                    const std::string& password) {
   int rc = Cli({"user", "add", "--email", email, "--name", "Test " + role, "--role", role},

@@ -75,6 +75,9 @@ class Server {
   // Runs another opsmerge command on this server's data dir; returns exit code.
   int Cli(const std::vector<std::string>& args, const std::string& stdin_text = "",
           std::string* stdout_text = nullptr) const;
+  // The same with exactly `args` (no data dir or database added); stderr in *error.
+  int CliAsIs(const std::vector<std::string>& args, const std::string& stdin_text,
+              std::string* stdout_text, std::string* error = nullptr) const;
   // Adds a staff user and returns an API key acting as them.
   std::string AddUserWithKey(const std::string& email, const std::string& role,
                              const std::string& password = "a long enough password");

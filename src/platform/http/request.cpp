@@ -1,6 +1,8 @@
 #include "platform/http/request.h"
 
+#include <algorithm>
 #include <cctype>
+#include <string_view>
 
 #include "platform/errors.h"
 
@@ -109,6 +111,39 @@ void Response::SetHeader(const std::string& name, const std::string& value) {
     }
   }
   headers.emplace_back(name, value);
+}
+
+Response Response::Download(std::string body, const std::string& filename,
+                            const std::string& content_type) {
+  Response r;
+  bool plain_type = !content_type.empty() && content_type.size() <= 128 &&
+                    std::count(content_type.begin(), content_type.end(), '/') == 1;
+  for (char c : content_type) {
+    plain_type = plain_type && (std::isalnum(static_cast<unsigned char>(c)) ||
+                                std::string_view("!#$&^_.+-/").find(c) != std::string_view::npos);
+  }
+  r.content_type = plain_type ? content_type : "application/octet-stream";
+  std::string name = filename.substr(
+      filename.find_last_of("/\\") == std::string::npos ? 0 : filename.find_last_of("/\\") + 1);
+  std::string ascii, encoded;
+  for (char ch : name) {
+    unsigned char c = static_cast<unsigned char>(ch);
+    bool safe = c >= 0x20 && c < 0x7F && c != '"' && c != '\\' && c != '%' && c != ';';
+    ascii += safe ? ch : '_';
+    if (std::isalnum(c) || std::string_view("-._~").find(ch) != std::string_view::npos) {
+      encoded += ch;
+    } else {
+      static const char* kHex = "0123456789ABCDEF";
+      encoded += '%';
+      encoded += kHex[c >> 4];
+      encoded += kHex[c & 15];
+    }
+  }
+  if (ascii.empty()) ascii = encoded = "download";
+  r.SetHeader("Content-Disposition",
+              "attachment; filename=\"" + ascii + "\"; filename*=UTF-8''" + encoded);
+  r.body = std::move(body);
+  return r;
 }
 
 std::string BaseUrl(const Request& request, const std::string& public_url) {

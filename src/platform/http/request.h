@@ -69,6 +69,12 @@ struct Response {
   // 303 See Other for a form post, 302 for a plain redirect, 301 for moved.
   static Response Redirect(const std::string& location, int status = 303);
   void SetHeader(const std::string& name, const std::string& value);
+  // A file to save, never to show: Content-Disposition attachment with the name
+  // (a plain ASCII fallback and RFC 5987 UTF-8; no quote, control character or path
+  // part of `filename` reaches the header), and `content_type` when it is a plain
+  // "type/subtype", else application/octet-stream. nosniff is on every answer.
+  static Response Download(std::string body, const std::string& filename,
+                           const std::string& content_type);
 };
 
 // The base URL for links and commands people are given: `public_url` when the

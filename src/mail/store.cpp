@@ -1,0 +1,65 @@
+#include "mail/store.h"
+
+#include <soci/soci.h>
+
+#include "platform/crypto.h"
+#include "platform/db.h"
+
+namespace opsmerge::mail::store {
+
+bool Exists(soci::session& sql, const std::string& message_id) {
+  long long id = 0;
+  sql << "SELECT id FROM mail_messages WHERE message_id = :m", soci::use(message_id),
+      soci::into(id);
+  return sql.got_data();
+}
+
+void Insert(soci::session& sql, const Record& r) {
+  long long tid = r.ticket_id.value_or(0), eid = r.entry_id.value_or(0),
+            size = static_cast<long long>(r.raw.size());
+  soci::indicator ti = r.ticket_id ? soci::i_ok : soci::i_null;
+  soci::indicator ei = r.entry_id ? soci::i_ok : soci::i_null;
+  std::string raw = crypto::Base64(r.raw);
+  sql << "INSERT INTO mail_messages (message_id, sender, subject, outcome, reason, ticket_id, "
+         "entry_id, size, raw, received_at) VALUES (:m, :s, :sub, :o, :r, :t, :e, :size, :raw, "
+         ":at)",
+      soci::use(r.message_id), soci::use(r.sender), soci::use(r.subject), soci::use(r.outcome),
+      soci::use(r.reason), soci::use(tid, ti), soci::use(eid, ei), soci::use(size), soci::use(raw),
+      soci::use(r.received_at);
+}
+
+std::optional<int64_t> TicketOfReceived(soci::session& sql, const std::string& message_id) {
+  soci::indicator ind = soci::i_null;
+  long long tid = 0;
+  sql << "SELECT ticket_id FROM mail_messages WHERE message_id = :m AND outcome IN ('ticket', "
+         "'reply')",
+      soci::use(message_id), soci::into(tid, ind);
+  if (!sql.got_data() || ind != soci::i_ok) return std::nullopt;
+  return tid;
+}
+
+std::optional<std::pair<int64_t, std::string>> RawOfEntry(soci::session& sql, int64_t entry_id) {
+  long long eid = entry_id;
+  soci::rowset<soci::row> rs =
+      (sql.prepare << "SELECT ticket_id, raw FROM mail_messages WHERE entry_id = :e",
+       soci::use(eid));
+  for (const auto& r : rs) {
+    return std::make_pair(db::RowInt(r, 0), crypto::FromBase64(db::RowText(r, 1)));
+  }
+  return std::nullopt;
+}
+
+int64_t AutoRepliesSince(soci::session& sql, const std::string& recipient, int64_t since) {
+  long long n = 0, s = since;
+  sql << "SELECT COUNT(*) FROM mail_autoreplies WHERE recipient = :r AND sent_at > :s",
+      soci::use(recipient), soci::use(s), soci::into(n);
+  return n;
+}
+
+void RecordAutoReply(soci::session& sql, const std::string& recipient, int64_t at) {
+  long long a = at;
+  sql << "INSERT INTO mail_autoreplies (recipient, sent_at) VALUES (:r, :a)", soci::use(recipient),
+      soci::use(a);
+}
+
+}  // namespace opsmerge::mail::store

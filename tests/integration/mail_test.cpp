@@ -1,0 +1,368 @@
+// The email gateway (E1-E4) through `opsmerge mail ingest`, as an MTA runs it: the
+// corpus in tests/fixtures/mail (made by make_corpus.py) and what becomes of each
+// message: routing by sender, threading on ids we sent, loop guards, delivery
+// reports, charsets, HTML, attachments, caps, duplicates and exit codes.
+#include <fstream>
+#include <sstream>
+
+#include "harness.h"
+
+namespace opsmerge::testing {
+namespace {
+
+using nlohmann::json;
+
+std::string Fixture(const std::string& name) {
+  std::ifstream in(std::string(OPSMERGE_SOURCE_DIR) + "/tests/fixtures/mail/" + name,
+                   std::ios::binary);
+  EXPECT_TRUE(in.good()) << name;
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::string Fill(std::string text, const std::map<std::string, std::string>& values) {
+  for (const auto& [k, v] : values) {
+    std::string key = "{{" + k + "}}";
+    for (size_t p = text.find(key); p != std::string::npos; p = text.find(key, p + v.size())) {
+      text.replace(p, key.size(), v);
+    }
+  }
+  return text;
+}
+
+class Mail : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    admin_ = server_.AddUserWithKey("admin@msp.example", "admin");
+    ASSERT_EQ(server_.Api(admin_, "PATCH", "/api/v1/settings", {{"mail_from", "help@msp.example"}})
+                  .status,
+              200);
+    acme_ = Id(server_.Api(
+        admin_, "POST", "/api/v1/clients",
+        {{"name", "Acme Corp"}, {"domain", "acme.example"}, {"domains", {"acme-mail.example"}}}));
+    contoso_ = Id(server_.Api(admin_, "POST", "/api/v1/clients", {{"name", "Contoso"}}));
+    dana_ =
+        Id(server_.Api(admin_, "POST", "/api/v1/clients/" + std::to_string(contoso_) + "/contacts",
+                       {{"name", "Dana"}, {"email", "dana@gmail.example"}, {"vip", true}}));
+    int64_t oldco = Id(server_.Api(admin_, "POST", "/api/v1/clients",
+                                   {{"name", "Oldco"}, {"domain", "oldco.example"}}));
+    EXPECT_EQ(
+        server_.Api(admin_, "POST", "/api/v1/clients/" + std::to_string(oldco) + "/archive").status,
+        200);
+  }
+  static int64_t Id(const HttpResult& r) {
+    EXPECT_TRUE(r.status == 200 || r.status == 201) << r.status << " " << r.body;
+    return r.Json().value("id", int64_t{0});
+  }
+  // Pipes a message through `opsmerge mail ingest`; returns its first output line.
+  std::string Ingest(const std::string& raw, int expect_rc = 0) {
+    std::string out;
+    int rc = server_.Cli({"mail", "ingest"}, raw, &out);
+    EXPECT_EQ(rc, expect_rc) << out;
+    return out;
+  }
+  std::string IngestFile(const std::string& name,
+                         const std::map<std::string, std::string>& values = {}) {
+    return Ingest(Fill(Fixture(name), values));
+  }
+  // The ticket the latest message made or joined.
+  json LatestTicket() {
+    auto rows = server_.Query(
+        "SELECT ticket_id FROM mail_messages WHERE ticket_id IS NOT NULL ORDER BY id DESC");
+    EXPECT_FALSE(rows.empty());
+    return rows.empty() ? json() : Ticket(std::stoll(rows[0][0]));
+  }
+  json Ticket(int64_t id) {
+    HttpResult r = server_.Api(admin_, "GET", "/api/v1/tickets/" + std::to_string(id));
+    EXPECT_EQ(r.status, 200) << r.body;
+    return r.Json();
+  }
+  int64_t Count(const std::string& table) {
+    return std::stoll(server_.Query("SELECT COUNT(*) FROM " + table)[0][0]);
+  }
+  // The Message-ID of the latest mail we queued for a ticket.
+  std::string SentId(int64_t ticket_id) {
+    auto rows = server_.Query("SELECT message_id FROM mail_outbox WHERE ref = 'ticket:" +
+                              std::to_string(ticket_id) + "' ORDER BY id DESC");
+    EXPECT_FALSE(rows.empty());
+    return rows.empty() ? "" : rows[0][0];
+  }
+  static std::string LastBody(const json& t) {
+    for (auto it = t["entries"].rbegin(); it != t["entries"].rend(); ++it) {
+      if ((*it)["kind"] != "system") return (*it)["body"];
+    }
+    return "";
+  }
+
+  Server server_;
+  std::string admin_;
+  int64_t acme_ = 0, contoso_ = 0, dana_ = 0;
+};
+
+TEST_F(Mail, ANewMessageFromAClientsDomainBecomesItsTicketWithTheSenderAsContact) {
+  EXPECT_EQ(IngestFile("gmail_new.eml").rfind("ticket: new ticket", 0), 0u);
+  json t = LatestTicket();
+  EXPECT_EQ(t["client_id"], acme_);
+  EXPECT_EQ(t["source"], "email");
+  EXPECT_EQ(t["subject"], "Laptop won't connect to the VPN");
+  ASSERT_FALSE(t["contact_id"].is_null());
+  json contact =
+      server_
+          .Api(admin_, "GET", "/api/v1/contacts/" + std::to_string(t["contact_id"].get<int64_t>()))
+          .Json();
+  EXPECT_EQ(contact["email"], "priya@acme.example");
+  EXPECT_EQ(contact["name"], "Priya Shah");
+  EXPECT_EQ(t["participants"], json::array({"tom@acme.example"}));
+  // The system entry says how it was routed; the message is the first public entry.
+  EXPECT_NE(t["entries"][0]["body"].get<std::string>().find("Routed to Acme Corp by domain"),
+            std::string::npos);
+  json first = t["entries"][1];
+  EXPECT_EQ(first["kind"], "public");
+  EXPECT_EQ(first["from"], "priya@acme.example");
+  EXPECT_NE(first["body"].get<std::string>().find("authentication failed"), std::string::npos);
+  ASSERT_EQ(first["attachments"].size(), 1u);
+  EXPECT_EQ(first["attachments"][0]["filename"], "vpn-error.pdf");
+  EXPECT_EQ(first["attachments"][0]["content_type"], "application/pdf");
+  // The acknowledgement: to the sender only, an auto-reply threaded on their message.
+  auto ack = server_.Query("SELECT recipients, message FROM mail_outbox");
+  ASSERT_EQ(ack.size(), 1u);
+  EXPECT_EQ(ack[0][0], "priya@acme.example");
+  EXPECT_NE(ack[0][1].find("Auto-Submitted: auto-replied"), std::string::npos);
+  EXPECT_NE(ack[0][1].find("In-Reply-To: <CAF=gmail-new-1@mail.gmail.com>"), std::string::npos);
+  EXPECT_NE(ack[0][1].find("[#" + std::to_string(t["number"].get<int64_t>()) + "]"),
+            std::string::npos);
+}
+
+TEST_F(Mail, RoutingLooksOnlyAtTheSenderAndNeverGuesses) {
+  struct Case {
+    const char* file;
+    bool triage;
+  };
+  for (const Case& c : {Case{"extra_domain.eml", false}, Case{"subdomain.eml", true},
+                        Case{"unknown_domain.eml", true}, Case{"archived_domain.eml", true},
+                        Case{"reply_to_ignored.eml", true}, Case{"two_from.eml", true},
+                        Case{"malformed_from.eml", true}}) {
+    SCOPED_TRACE(c.file);
+    EXPECT_EQ(IngestFile(c.file).rfind("ticket: new ticket", 0), 0u);
+    json t = LatestTicket();
+    EXPECT_EQ(t["client_id"].is_null(), c.triage) << t.dump();
+    if (c.triage) {
+      EXPECT_TRUE(t["contact_id"].is_null());
+    } else {
+      EXPECT_EQ(t["client_id"], acme_);
+    }
+  }
+  // A known contact routes by who they are, whatever their domain; VIP applies (P3).
+  IngestFile("known_contact_other_domain.eml");
+  json t = LatestTicket();
+  EXPECT_EQ(t["client_id"], contoso_);
+  EXPECT_EQ(t["contact_id"], dana_);
+  EXPECT_EQ(t["vip"], true);
+  EXPECT_EQ(t["priority"], "high");
+  // Triage tickets are never acknowledged (the sender may be forged); routed ones are.
+  EXPECT_EQ(Count("mail_outbox"), 2);
+  json triage = server_.Api(admin_, "GET", "/api/v1/tickets?triage=true").Json();
+  EXPECT_EQ(triage["total"], 6);
+}
+
+TEST_F(Mail, RepliesThreadOnMessageIdsWeSentAndTagsOnlyFromPeopleOnTheTicket) {
+  IngestFile("gmail_new.eml");
+  json t = LatestTicket();
+  int64_t id = t["id"], number = t["number"];
+  std::map<std::string, std::string> v = {{"NUMBER", std::to_string(number)},
+                                          {"ACK_ID", SentId(id)}};
+  // Outlook answers the acknowledgement: joins, its quoted history trimmed.
+  EXPECT_EQ(IngestFile("outlook_reply.eml", v).rfind("reply: added to ticket", 0), 0u);
+  t = Ticket(id);
+  EXPECT_EQ(LastBody(t), "It works again after the restart, thank you!\n\nPriya");
+  // A technician replies and resolves; Apple Mail answers that reply: it reopens.
+  ASSERT_EQ(server_
+                .Api(admin_, "POST", "/api/v1/tickets/" + std::to_string(id) + "/replies",
+                     {{"body", "Please restart the laptop and try again."}})
+                .status,
+            201);
+  ASSERT_EQ(
+      server_
+          .Api(admin_, "PATCH", "/api/v1/tickets/" + std::to_string(id), {{"status", "resolved"}})
+          .status,
+      200);
+  v["REPLY_ID"] = SentId(id);
+  EXPECT_EQ(IngestFile("apple_reply.eml", v).rfind("reply:", 0), 0u);
+  t = Ticket(id);
+  EXPECT_EQ(t["status"], "open");
+  EXPECT_EQ(LastBody(t),
+            "One more thing: the printer on the second floor shows an error too. It started on "
+            "Monday.");
+  // The tag: honoured from the requester (any case) and a participant, never from a
+  // stranger; a reference we never sent is not a thread.
+  EXPECT_EQ(IngestFile("tag_from_requester.eml", v).rfind("reply:", 0), 0u);
+  EXPECT_EQ(IngestFile("tag_from_participant.eml", v).rfind("reply:", 0), 0u);
+  EXPECT_EQ(IngestFile("tag_from_stranger.eml", v).rfind("ticket: new ticket", 0), 0u);
+  EXPECT_TRUE(LatestTicket()["client_id"].is_null());
+  EXPECT_EQ(IngestFile("forged_reference.eml", v).rfind("ticket: new ticket", 0), 0u);
+  EXPECT_EQ(std::stoll(server_.Query("SELECT COUNT(*) FROM tickets")[0][0]), 3);
+  // A closed ticket is not reopened by mail: the reply opens a follow-up.
+  ASSERT_EQ(
+      server_.Api(admin_, "PATCH", "/api/v1/tickets/" + std::to_string(id), {{"status", "closed"}})
+          .status,
+      200);
+  std::string raw = Fill(Fixture("tag_from_requester.eml"), v);
+  raw.replace(raw.find("<tag_from_requester"), 19, "<again");
+  EXPECT_EQ(Ingest(raw).rfind("ticket: new ticket", 0), 0u);
+  EXPECT_NE(LatestTicket()["entries"][0]["body"].get<std::string>().find("follows up closed"),
+            std::string::npos);
+}
+
+TEST_F(Mail, RobotsGetNoTicketAndNoReplyAndBouncesOfOurMailBecomeNotes) {
+  for (const char* f :
+       {"auto_submitted.eml", "precedence_bulk.eml", "list_id.eml", "x_autoreply.eml",
+        "loop_header.eml", "mailer_daemon.eml", "null_sender.eml", "dsn_unknown.eml"}) {
+    SCOPED_TRACE(f);
+    EXPECT_EQ(IngestFile(f).rfind("dropped:", 0), 0u);
+  }
+  EXPECT_EQ(Count("tickets"), 0);
+  EXPECT_EQ(Count("mail_outbox"), 0);
+  // Every message is kept, with why it was dropped.
+  EXPECT_EQ(server_.Query("SELECT reason FROM mail_messages WHERE message_id = "
+                          "'auto_submitted.eml@acme.example'")[0][0],
+            "Auto-Submitted: auto-replied");
+  // "Auto-Submitted: no" is a person.
+  EXPECT_EQ(IngestFile("auto_submitted_no.eml").rfind("ticket:", 0), 0u);
+  json t = LatestTicket();
+  // A delivery report for our acknowledgement: an internal note on that ticket.
+  EXPECT_EQ(IngestFile("dsn_ours.eml", {{"ACK_ID", SentId(t["id"])}}).rfind("note:", 0), 0u);
+  t = Ticket(t["id"]);
+  json last = t["entries"].back();
+  EXPECT_EQ(last["kind"], "internal");
+  EXPECT_NE(last["body"].get<std::string>().find("Status: 5.1.1"), std::string::npos);
+  EXPECT_EQ(Count("tickets"), 1);
+}
+
+TEST_F(Mail, AnAddressGetsAtMostFiveAcknowledgementsAnHour) {
+  for (int i = 0; i < 7; ++i) {
+    Ingest("From: priya@acme.example\r\nTo: help@msp.example\r\nSubject: n" + std::to_string(i) +
+           "\r\nMessage-ID: <cap-" + std::to_string(i) + "@acme.example>\r\n\r\nbody\r\n");
+  }
+  EXPECT_EQ(Count("tickets"), 7);
+  EXPECT_EQ(Count("mail_outbox"), 5);
+}
+
+TEST_F(Mail, CharsetsHtmlAndFileNamesComeOutAsSafeReadableText) {
+  IngestFile("windows1252.eml");
+  json t = LatestTicket();
+  EXPECT_EQ(t["subject"], "Invoice query \u2013 \u20ac120");
+  EXPECT_EQ(LastBody(t),
+            "We were charged \u20ac120 for \u201cadditional licences\u201d \u2013 why?");
+
+  IngestFile("iso2022jp.eml");
+  t = LatestTicket();
+  EXPECT_EQ(t["subject"], "プリンターが動きません");
+  EXPECT_EQ(LastBody(t), "田中です。\nプリンターが動きません。確認をお願いします。");
+
+  IngestFile("html_only.eml");
+  std::string body = LastBody(LatestTicket());
+  EXPECT_NE(body.find("Hello & good morning,"), std::string::npos) << body;
+  EXPECT_NE(body.find("our status page <https://acme.example/status>"), std::string::npos) << body;
+  EXPECT_NE(body.find("- one\n- two"), std::string::npos) << body;
+  for (const char* bad : {"alert", "script", "steal", "cookie", "javascript", "onclick", "color"}) {
+    EXPECT_EQ(body.find(bad), std::string::npos) << bad << " in " << body;
+  }
+
+  IngestFile("rfc2231.eml");
+  t = LatestTicket();
+  json files = t["entries"].back()["attachments"];
+  ASSERT_EQ(files.size(), 2u) << t.dump();
+  EXPECT_EQ(files[0]["filename"], "résumé log.txt");
+  std::string second = files[1]["filename"];
+  EXPECT_EQ(second.find_first_of("/\\\""), std::string::npos) << second;
+
+  // A file downloads as an attachment, never rendered, under its own ticket only.
+  int64_t tid = t["id"], aid = files[1]["id"];
+  HttpResult r =
+      server_.Api(admin_, "GET",
+                  "/api/v1/tickets/" + std::to_string(tid) + "/attachments/" + std::to_string(aid));
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.Header("content-disposition").rfind("attachment; filename=\"", 0), 0u);
+  EXPECT_EQ(r.Header("x-content-type-options"), "nosniff");
+  EXPECT_EQ(r.body, "<script>alert(1)</script>");
+  IngestFile("related.eml");
+  int64_t other = LatestTicket()["id"];
+  EXPECT_EQ(
+      server_
+          .Api(admin_, "GET",
+               "/api/v1/tickets/" + std::to_string(other) + "/attachments/" + std::to_string(aid))
+          .status,
+      404);
+  json inline_image = LatestTicket()["entries"].back()["attachments"];
+  ASSERT_EQ(inline_image.size(), 1u);
+  EXPECT_EQ(inline_image[0]["filename"], "shot.png");
+  EXPECT_EQ(inline_image[0]["content_type"], "image/png");
+}
+
+TEST_F(Mail, AMessageOverACapStillBecomesATicketWithANoteOfWhatWasLeftOut) {
+  EXPECT_EQ(IngestFile("deep_nesting.eml").rfind("ticket:", 0), 0u);
+  json t = LatestTicket();
+  bool noted = false;
+  for (const auto& e : t["entries"]) {
+    noted = noted || e["body"].get<std::string>().find("nested more than") != std::string::npos;
+  }
+  EXPECT_TRUE(noted) << t.dump();
+  // A header that tries to add a line: one subject line, no Bcc from the message.
+  IngestFile("crlf_subject.eml");
+  t = LatestTicket();
+  EXPECT_EQ(t["subject"].get<std::string>().find_first_of("\r\n"), std::string::npos);
+  std::string sent = server_.Query("SELECT message FROM mail_outbox ORDER BY id DESC")[0][0];
+  EXPECT_EQ(sent.find("\r\nBcc:"), std::string::npos) << sent;
+}
+
+TEST_F(Mail, TheSameMessageTwiceLandsOnceAndNotAMessageIs65) {
+  IngestFile("gmail_new.eml");
+  EXPECT_EQ(IngestFile("gmail_new.eml").rfind("duplicate:", 0), 0u);
+  IngestFile("no_message_id.eml");
+  EXPECT_EQ(IngestFile("no_message_id_relayed.eml").rfind("duplicate:", 0), 0u);
+  EXPECT_EQ(Count("tickets"), 2);
+  EXPECT_EQ(Count("mail_messages"), 2);
+  Ingest(Fixture("not_a_message.bin"), 65);
+  Ingest("", 65);
+  EXPECT_EQ(Count("mail_messages"), 2);
+}
+
+TEST_F(Mail, WhenTheDatabaseIsDownTheMtaIsToldToRetryAndTheRetryLandsOnce) {
+  std::string raw = Fixture("gmail_new.eml"), out, err;
+  // No database there (a PostgreSQL nobody listens on; a data dir without one).
+  std::vector<std::string> down = {"mail", "ingest"};
+  if (OnPostgres()) {
+    down.insert(down.end(), {"--database", "postgresql://opsmerge@127.0.0.1:1/none"});
+  } else {
+    down.insert(down.end(), {"--data-dir", server_.data_dir() + "/missing"});
+  }
+  EXPECT_EQ(server_.CliAsIs(down, raw, &out, &err), 75) << err;
+  EXPECT_NE(err.find("try again later"), std::string::npos) << err;
+  EXPECT_EQ(Count("mail_messages"), 0);
+  // The MTA delivers it again, twice (a backup MX too): one ticket.
+  Ingest(raw);
+  Ingest(raw);
+  EXPECT_EQ(Count("tickets"), 1);
+}
+
+TEST_F(Mail, TheOriginalMessageIsKeptAndDownloadsWhole) {
+  std::string raw = Fixture("gmail_new.eml");
+  Ingest(raw);
+  json t = LatestTicket();
+  int64_t entry = t["entries"][1]["id"];
+  Browser b(server_);
+  // Staff sign in through the page; the original is behind the ticket page's link.
+  HttpResult anon = b.Get("/tickets/" + std::to_string(t["id"].get<int64_t>()) + "/entries/" +
+                          std::to_string(entry) + "/original");
+  EXPECT_NE(anon.status, 200);
+  HttpResult r = server_.Api(admin_, "GET",
+                             "/tickets/" + std::to_string(t["id"].get<int64_t>()) + "/entries/" +
+                                 std::to_string(entry) + "/original");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, raw);
+  EXPECT_NE(r.Header("content-disposition").find(".eml"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace opsmerge::testing
