@@ -23,6 +23,7 @@
 #include "home/routes.h"
 #include "mail/gateway.h"
 #include "mail/mime.h"
+#include "mail/poller.h"
 #include "mail/routes.h"
 #include "platform/assets.h"
 #include "platform/clock.h"
@@ -172,6 +173,9 @@ int Serve(const Config& config) {
   scheduler.Add({"tickets-auto-close", 3600, [&tickets] { return tickets.CloseResolved(); }});
   scheduler.Add({"mail-send", 15, [&db, &secrets, &clock] {
                    return outbox::SendDue(*db, secrets, clock.NowUnix());
+                 }});
+  scheduler.Add({"mail-poll", 5, [&db, &gateway, &secrets, &clock] {
+                   return mail::PollImap(*db, gateway, secrets, clock.NowUnix());
                  }});
   http::StaticFiles static_files = http::StaticFiles::Load();
   http::Router router;

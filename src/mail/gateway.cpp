@@ -79,7 +79,7 @@ const char* OutcomeName(Outcome::Kind k) {
   return "dropped";
 }
 
-Outcome Gateway::Ingest(const std::string& raw) {
+Outcome Gateway::Ingest(const std::string& raw, const std::function<void(db::Tx&)>& also) {
   Message m = ParseMessage(raw, limits_);
   const std::string id = m.message_id.empty() ? DerivedMessageId(raw) : m.message_id;
   const std::string sender = m.from.size() == 1 && !m.from_malformed ? m.from[0] : m.from_header;
@@ -88,7 +88,7 @@ Outcome Gateway::Ingest(const std::string& raw) {
   // meets the first's row; once more, it finds it stored and is a duplicate.
   for (int attempt = 0;; ++attempt) {
     try {
-      Store(m, raw, id, sender, out);
+      Store(m, raw, id, sender, also, out);
       break;
     } catch (const soci::soci_error& e) {
       if (attempt > 0 || !db::IsUniqueViolation(e)) throw;
@@ -100,8 +100,10 @@ Outcome Gateway::Ingest(const std::string& raw) {
 }
 
 void Gateway::Store(const Message& m, const std::string& raw, const std::string& id,
-                    const std::string& sender, Outcome& out) {
+                    const std::string& sender, const std::function<void(db::Tx&)>& also,
+                    Outcome& out) {
   db_.Write([&](db::Tx& tx) {
+    if (also) also(tx);
     soci::session& sql = tx.sql();
     out = Outcome{};
     int64_t now = clock_.NowUnix();

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -34,7 +35,9 @@ class Gateway {
   // duplicate, not a second entry) and does what E1-E4 say, in one transaction.
   // Throws NotAMessage (mime.h) for input that is not a message; a database error
   // propagates (the caller answers "try again later": nothing was written).
-  Outcome Ingest(const std::string& raw);
+  // `also` runs in the same transaction (the IMAP poller's cursor), even for a
+  // duplicate.
+  Outcome Ingest(const std::string& raw, const std::function<void(db::Tx&)>& also = nullptr);
 
   // The original message behind a ticket entry, for download ("" when none).
   std::string Original(const staff::Actor& actor, int64_t ticket_id, int64_t entry_id);
@@ -42,7 +45,7 @@ class Gateway {
  private:
   // The use case's one transaction; `out` says what became of the message.
   void Store(const Message& m, const std::string& raw, const std::string& id,
-             const std::string& sender, Outcome& out);
+             const std::string& sender, const std::function<void(db::Tx&)>& also, Outcome& out);
 
   db::Database& db_;
   const Clock& clock_;

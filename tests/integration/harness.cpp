@@ -17,6 +17,7 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <pwd.h>
 #include <signal.h>
 #include <soci/postgresql/soci-postgresql.h>
 #include <soci/soci.h>
@@ -532,6 +533,107 @@ SmtpSink::~SmtpSink() {
   }
   std::error_code ec;
   std::filesystem::remove_all(dir_, ec);
+}
+
+bool ImapServer::Available() { return geteuid() == 0 && access("/usr/sbin/dovecot", X_OK) == 0; }
+
+ImapServer::ImapServer() {
+  // Dovecot's sockets live under base_dir: a short path keeps them under the limit.
+  dir_ = MakeTempDir();
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  socklen_t len = sizeof addr;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  port_ = ntohs(addr.sin_port);
+  close(fd);
+  std::string home = dir_ + "/home/help";
+  for (const char* sub : {"/Maildir/new", "/Maildir/cur", "/Maildir/tmp"}) {
+    std::filesystem::create_directories(home + sub);
+  }
+  struct passwd* nobody = getpwnam("nobody");
+  if (!nobody) throw std::runtime_error("no user nobody for Dovecot's mail");
+  std::filesystem::permissions(dir_, std::filesystem::perms::owner_all |
+                                         std::filesystem::perms::group_exec |
+                                         std::filesystem::perms::others_exec);
+  for (const auto& e : std::filesystem::recursive_directory_iterator(dir_ + "/home")) {
+    if (chown(e.path().c_str(), nobody->pw_uid, nobody->pw_gid) != 0) {
+      throw std::runtime_error("chown failed");
+    }
+  }
+  if (chown((dir_ + "/home").c_str(), nobody->pw_uid, nobody->pw_gid) != 0) {
+    throw std::runtime_error("chown failed");
+  }
+  std::ofstream(dir_ + "/passwd") << "help:{PLAIN}" << password() << "\n";
+  std::ofstream(dir_ + "/dovecot.conf")
+      << "protocols = imap\nlisten = 127.0.0.1\nbase_dir = " << dir_ << "/run\n"
+      << "state_dir = " << dir_ << "/state\nlog_path = " << dir_ << "/log\n"
+      << "ssl = no\ndisable_plaintext_auth = no\nauth_mechanisms = plain login\n"
+      << "first_valid_uid = 1\nmail_location = maildir:" << dir_ << "/home/%u/Maildir\n"
+      << "passdb {\n  driver = passwd-file\n  args = scheme=PLAIN username_format=%u " << dir_
+      << "/passwd\n}\nuserdb {\n  driver = static\n  args = uid=" << nobody->pw_uid
+      << " gid=" << nobody->pw_gid << " home=" << dir_ << "/home/%u\n}\n"
+      << "service imap-login {\n  inet_listener imap {\n    address = 127.0.0.1\n    port = "
+      << port_ << "\n  }\n  inet_listener imaps {\n    port = 0\n  }\n}\n"
+      << "service pop3-login {\n  inet_listener pop3 {\n    port = 0\n  }\n}\n"
+      << "service submission-login {\n  inet_listener submission {\n    port = 0\n  }\n}\n";
+  pid_ = Spawn({"/usr/sbin/dovecot", "-F", "-c", dir_ + "/dovecot.conf"}, "/dev/null",
+               dir_ + "/out", dir_ + "/err");
+  bool up = Eventually(
+      [&] {
+        int s = socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_port = htons(static_cast<uint16_t>(port_));
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        bool ok = connect(s, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+        close(s);
+        return ok;
+      },
+      20);
+  if (!up) {
+    throw std::runtime_error("Dovecot did not start: " + ReadFile(dir_ + "/err") +
+                             ReadFile(dir_ + "/log"));
+  }
+}
+
+ImapServer::~ImapServer() {
+  if (pid_ > 0) {
+    kill(pid_, SIGTERM);
+    int status = 0;
+    waitpid(pid_, &status, 0);
+  }
+  std::error_code ec;
+  std::filesystem::remove_all(dir_, ec);
+}
+
+void ImapServer::Deliver(const std::string& raw) {
+  std::string name = std::to_string(time(nullptr)) + ".M" + std::to_string(++delivered_) + "P" +
+                     std::to_string(getpid()) + ".opsmerge-test";
+  std::string tmp = dir_ + "/home/help/Maildir/tmp/" + name;
+  std::ofstream(tmp, std::ios::binary) << raw;
+  struct passwd* nobody = getpwnam("nobody");
+  if (chown(tmp.c_str(), nobody->pw_uid, nobody->pw_gid) != 0) {
+    throw std::runtime_error("chown failed");
+  }
+  std::filesystem::rename(tmp, dir_ + "/home/help/Maildir/new/" + name);
+}
+
+size_t ImapServer::Unseen() const {
+  // Maildir: new/ is unseen, and in cur/ a name without 'S' among its flags.
+  size_t n = 0;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(dir_ + "/home/help/Maildir/new", ec)) {
+    n += e.is_regular_file() ? 1 : 0;
+  }
+  for (const auto& e : std::filesystem::directory_iterator(dir_ + "/home/help/Maildir/cur", ec)) {
+    std::string name = e.path().filename().string();
+    size_t info = name.find(":2,");
+    if (info == std::string::npos || name.find('S', info) == std::string::npos) ++n;
+  }
+  return n;
 }
 
 std::string SmtpSink::Received() const {

@@ -146,6 +146,31 @@ class SmtpSink {
   int pid_ = 0;
 };
 
+// A real IMAP server on loopback: Dovecot (Debian's dovecot-imapd) with its own
+// configuration, one user "help" (password "imap-secret") and a Maildir. Needs root
+// (Dovecot drops to "nobody" for mail); Available() says whether it can run here.
+class ImapServer {
+ public:
+  static bool Available();
+  ImapServer();
+  ~ImapServer();
+  ImapServer(const ImapServer&) = delete;
+  ImapServer& operator=(const ImapServer&) = delete;
+  // "imap://help@127.0.0.1:PORT/INBOX"; the password is separate, as settings keep it.
+  std::string url() const { return "imap://help@127.0.0.1:" + std::to_string(port_) + "/INBOX"; }
+  static std::string password() { return "imap-secret"; }
+  // Delivers a message as an MTA would (Maildir new/: unseen).
+  void Deliver(const std::string& raw);
+  // How many messages are still unseen.
+  size_t Unseen() const;
+
+ private:
+  std::string dir_;
+  int port_ = 0;
+  int pid_ = 0;
+  int delivered_ = 0;
+};
+
 // Polls `condition` every 100 ms for up to `seconds`; true once it holds.
 bool Eventually(const std::function<bool()>& condition, double seconds);
 

@@ -364,5 +364,31 @@ TEST_F(Mail, TheOriginalMessageIsKeptAndDownloadsWhole) {
   EXPECT_NE(r.Header("content-disposition").find(".eml"), std::string::npos);
 }
 
+TEST_F(Mail, TheImapPollerTakesEachNewMessageOnceAndMarksItSeenAfterItIsStored) {
+  if (!ImapServer::Available()) GTEST_SKIP() << "Dovecot needs root and dovecot-imapd";
+  ImapServer imap;
+  imap.Deliver(Fixture("gmail_new.eml"));
+  imap.Deliver(Fixture("windows1252.eml"));
+  imap.Deliver(Fixture("auto_submitted.eml"));
+  imap.Deliver(Fixture("not_a_message.bin"));
+  ASSERT_EQ(imap.Unseen(), 4u);
+  ASSERT_EQ(server_
+                .Api(admin_, "PATCH", "/api/v1/settings",
+                     {{"imap_url", imap.url()}, {"imap_password", ImapServer::password()}})
+                .status,
+            200);
+  // The scheduler polls (no earlier poll: at once).
+  EXPECT_TRUE(Eventually([&] { return Count("mail_messages") == 3 && imap.Unseen() == 0; }, 20))
+      << Count("mail_messages") << " stored, " << imap.Unseen() << " unseen";
+  EXPECT_EQ(Count("tickets"), 2);
+  // Later mail, after imap_poll_seconds: taken once, the earlier ones not again.
+  imap.Deliver(Fixture("related.eml"));
+  imap.Deliver(Fixture("gmail_new.eml"));  // the same message again: a duplicate
+  server_.AdvanceClock(61);
+  EXPECT_TRUE(Eventually([&] { return imap.Unseen() == 0; }, 20)) << imap.Unseen();
+  EXPECT_EQ(Count("mail_messages"), 4);
+  EXPECT_EQ(Count("tickets"), 3);
+}
+
 }  // namespace
 }  // namespace opsmerge::testing

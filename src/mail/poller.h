@@ -1,0 +1,22 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "mail/gateway.h"
+#include "platform/db.h"
+#include "platform/secret_box.h"
+
+// The IMAP poller (E1): the scheduler's "mail-poll" job reads the mailbox the
+// settings name (imap_url, imap_password) every imap_poll_seconds, on one node at
+// a time. Each message goes through the gateway; its UID cursor commits in the
+// same transaction, and only then is it marked \Seen. A message whose ingest
+// fails is marked unseen again and read again next time. Thread-safe.
+namespace opsmerge::mail {
+
+// Returns a line for the log, "" when it was not time to poll or no mailbox is set.
+// At most `batch` messages per call.
+std::string PollImap(db::Database& db, Gateway& gateway, const SecretBox& secrets, int64_t now,
+                     size_t batch = 500);
+
+}  // namespace opsmerge::mail
