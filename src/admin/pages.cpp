@@ -22,7 +22,8 @@ const std::vector<std::pair<std::string, std::string>> kPriorities = {
 // an error names the field).
 json FromForm(const Request& req, const json& current) {
   json patch = json::object();
-  for (const char* k : {"public_url", "mail_from", "smtp_url", "imap_url", "time_zone"}) {
+  for (const char* k : {"public_url", "mail_from", "smtp_url", "imap_url", "time_zone",
+                        "ack_template", "reply_template"}) {
     patch[k] = req.Form(k);
   }
   // A password field left empty keeps the password.

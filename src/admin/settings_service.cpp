@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "platform/errors.h"
+#include "platform/outbox.h"
 #include "platform/settings.h"
 #include "platform/text.h"
 #include "tickets/service.h"
@@ -17,9 +18,10 @@ namespace {
 
 using nlohmann::json;
 
-const std::vector<std::string> kKeys = {
-    "public_url",    "mail_from",         "smtp_url", "smtp_password",   "imap_url",
-    "imap_password", "imap_poll_seconds", "sla",      "auto_close_days", "time_zone"};
+const std::vector<std::string> kKeys = {"public_url",        "mail_from",    "smtp_url",
+                                        "smtp_password",     "imap_url",     "imap_password",
+                                        "imap_poll_seconds", "sla",          "auto_close_days",
+                                        "time_zone",         "ack_template", "reply_template"};
 const std::set<std::string> kSecrets = {"smtp_password", "imap_password"};
 
 std::string Text(const json& v, const std::string& key, size_t max) {
@@ -111,6 +113,39 @@ bool ValidZone(const std::string& z) {
   return access(("/usr/share/zoneinfo/" + z).c_str(), R_OK) == 0;
 }
 
+// A mail template: text of at most 10,000 characters whose {{placeholders}} are
+// among `names`; "" (the default) when it is empty. A reply template keeps {{body}}.
+std::string Template(const json& v, const std::string& key, const std::set<std::string>& names) {
+  if (v.is_null()) return "";
+  if (!v.is_string()) throw ValidationError(key, key + " must be text");
+  std::string s;
+  for (char c : v.get<std::string>()) {
+    if (c != '\r') s += c;
+  }
+  if (!text::IsValidUtf8(s) || text::Utf8Length(s) > 10000) {
+    throw ValidationError(key, key + " must be text of at most 10,000 characters");
+  }
+  for (char c : s) {
+    if (static_cast<unsigned char>(c) < 0x20 && c != '\n' && c != '\t') {
+      throw ValidationError(key, key + " must not hold control characters");
+    }
+  }
+  if (text::Trim(s).empty()) return "";
+  for (size_t p = s.find("{{"); p != std::string::npos; p = s.find("{{", p + 2)) {
+    size_t end = s.find("}}", p);
+    std::string name = end == std::string::npos ? "" : s.substr(p + 2, end - p - 2);
+    if (!names.count(name)) {
+      std::string list;
+      for (const auto& n : names) list += (list.empty() ? "" : ", ") + ("{{" + n + "}}");
+      throw ValidationError(key, key + " may use " + list);
+    }
+  }
+  if (names.count("body") && s.find("{{body}}") == std::string::npos) {
+    throw ValidationError(key, key + " must keep {{body}}: where the reply goes");
+  }
+  return s;
+}
+
 }  // namespace
 
 json SettingsService::View(soci::session& sql) {
@@ -120,14 +155,17 @@ json SettingsService::View(soci::session& sql) {
     return v.empty() ? fallback : std::stoll(v);
   };
   tickets::SlaTargets sla = tickets::StoredSla(sql);
-  json out = {{"public_url", get("public_url")},
-              {"mail_from", get("mail_from")},
-              {"smtp_url", get("smtp_url")},
-              {"imap_url", get("imap_url")},
-              {"imap_poll_seconds", number("imap_poll_seconds", 60)},
-              {"sla", json::parse(tickets::SlaTargetsJson(sla))},
-              {"auto_close_days", number("auto_close_days", 7)},
-              {"time_zone", get("time_zone")}};
+  json out = {
+      {"public_url", get("public_url")},
+      {"mail_from", get("mail_from")},
+      {"smtp_url", get("smtp_url")},
+      {"imap_url", get("imap_url")},
+      {"imap_poll_seconds", number("imap_poll_seconds", 60)},
+      {"sla", json::parse(tickets::SlaTargetsJson(sla))},
+      {"auto_close_days", number("auto_close_days", 7)},
+      {"time_zone", get("time_zone")},
+      {"ack_template", settings::Get(sql, "ack_template").value_or(outbox::kAckTemplate)},
+      {"reply_template", settings::Get(sql, "reply_template").value_or(outbox::kReplyTemplate)}};
   for (const auto& k : kSecrets) out[k] = get(k).empty() ? json() : json("set");
   return out;
 }
@@ -204,6 +242,13 @@ json SettingsService::Update(const staff::Actor& actor, const json& patch) {
       throw ValidationError("time_zone", "time_zone must be a name like Europe/London");
     }
     plain["time_zone"] = z;
+  }
+  for (const auto& [key, names] :
+       {std::pair<std::string, std::set<std::string>>{"ack_template",
+                                                      {"name", "number", "subject"}},
+        {"reply_template", {"body", "name", "number", "subject", "technician"}}}) {
+    if (!has(key.c_str())) continue;
+    plain[key] = Template(patch[key], key, names);
   }
   json out;
   db_.Write([&](soci::session& sql) {

@@ -364,6 +364,44 @@ TEST_F(Mail, TheOriginalMessageIsKeptAndDownloadsWhole) {
   EXPECT_NE(r.Header("content-disposition").find(".eml"), std::string::npos);
 }
 
+TEST_F(Mail, TheAcknowledgementAndReplyTemplatesAreEditableAndChecked) {
+  HttpResult bad = server_.Api(admin_, "PATCH", "/api/v1/settings",
+                               {{"ack_template", "Hi {{name}}, {{password}}"}});
+  EXPECT_EQ(bad.status, 422);
+  EXPECT_NE(bad.body.find("ack_template"), std::string::npos) << bad.body;
+  bad = server_.Api(admin_, "PATCH", "/api/v1/settings", {{"reply_template", "no body here"}});
+  EXPECT_EQ(bad.status, 422);
+  EXPECT_NE(bad.body.find("reply_template"), std::string::npos) << bad.body;
+  ASSERT_EQ(server_
+                .Api(admin_, "PATCH", "/api/v1/settings",
+                     {{"ack_template", "Got it, {{name}}: #{{number}} {{subject}}"},
+                      {"reply_template", "{{body}}\n-- {{technician}}"}})
+                .status,
+            200);
+  IngestFile("gmail_new.eml");
+  json t = LatestTicket();
+  std::string ack = server_.Query("SELECT message FROM mail_outbox ORDER BY id")[0][0];
+  EXPECT_NE(ack.find("Got it, Priya Shah: #" + std::to_string(t["number"].get<int64_t>()) +
+                     " Laptop won't connect to the VPN"),
+            std::string::npos)
+      << ack;
+  ASSERT_EQ(server_
+                .Api(admin_, "POST",
+                     "/api/v1/tickets/" + std::to_string(t["id"].get<int64_t>()) + "/replies",
+                     {{"body", "On it."}})
+                .status,
+            201);
+  std::string reply =
+      server_.Query("SELECT message, recipients FROM mail_outbox ORDER BY id DESC")[0][0];
+  EXPECT_NE(reply.find("On it.\r\n-- Test admin"), std::string::npos) << reply;
+  // The reply goes to the requester and the people on the thread.
+  EXPECT_EQ(server_.Query("SELECT recipients FROM mail_outbox ORDER BY id DESC")[0][0],
+            "priya@acme.example,tom@acme.example");
+  // Empty restores the default.
+  json v = server_.Api(admin_, "PATCH", "/api/v1/settings", {{"ack_template", ""}}).Json();
+  EXPECT_NE(v["ack_template"].get<std::string>().find("{{number}}"), std::string::npos);
+}
+
 TEST_F(Mail, TheImapPollerTakesEachNewMessageOnceAndMarksItSeenAfterItIsStored) {
   if (!ImapServer::Available()) GTEST_SKIP() << "Dovecot needs root and dovecot-imapd";
   ImapServer imap;
