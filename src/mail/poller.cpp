@@ -1,6 +1,7 @@
 #include "mail/poller.h"
 
 #include <algorithm>
+#include <chrono>
 #include <set>
 
 #include <soci/soci.h>
@@ -30,7 +31,8 @@ int64_t Number(const std::optional<std::string>& v, int64_t fallback) {
 }  // namespace
 
 std::string PollImap(db::Database& db, Gateway& gateway, const SecretBox& secrets, int64_t now,
-                     size_t batch) {
+                     int budget_seconds) {
+  auto started = std::chrono::steady_clock::now();
   imap::Mailbox box;
   std::string cursor;
   bool due = false;
@@ -65,7 +67,7 @@ std::string PollImap(db::Database& db, Gateway& gateway, const SecretBox& secret
   }
   size_t stored = 0, dropped = 0, failed = 0;
   for (int64_t uid : uids) {
-    if (stored + dropped >= batch) break;
+    if (std::chrono::steady_clock::now() - started > std::chrono::seconds(budget_seconds)) break;
     int64_t high = std::max(after, uid);
     auto advance = [&](db::Tx& tx) {
       settings::Set(tx.sql(), kCursor, std::to_string(validity) + ":" + std::to_string(high),

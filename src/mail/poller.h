@@ -15,8 +15,9 @@
 namespace opsmerge::mail {
 
 // Returns a line for the log, "" when it was not time to poll or no mailbox is set.
-// At most `batch` messages per call.
+// Takes messages for at most `budget_seconds` (within the scheduler's lease); a
+// backlog beyond that waits for the next poll.
 std::string PollImap(db::Database& db, Gateway& gateway, const SecretBox& secrets, int64_t now,
-                     size_t batch = 500);
+                     int budget_seconds = 20);
 
 }  // namespace opsmerge::mail

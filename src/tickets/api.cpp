@@ -139,6 +139,25 @@ void RegisterApi(http::Router& router, TicketService& service) {
     out["participants"] = service.Participants(ActorFrom(req), id);
     return JsonResponse(out);
   });
+  router.Add("POST", "/api/v1/tickets/bulk", [&service](Request& req) {
+    json body = http::ParseJsonObject(req.body);
+    if (!body.contains("ids") || !body["ids"].is_array()) {
+      throw ValidationError("ids", "ids must be a list of ticket ids");
+    }
+    std::vector<int64_t> ids;
+    for (const auto& v : body["ids"]) {
+      if (!v.is_number_integer()) throw ValidationError("ids", "ids must be a list of ticket ids");
+      ids.push_back(v.get<int64_t>());
+    }
+    TicketPatch p;
+    if (body.contains("status")) {
+      if (!body["status"].is_string()) throw ValidationError("status", "status must be text");
+      p.status = body["status"].get<std::string>();
+    }
+    if (auto v = http::OptNullableInt(body, "assignee_id")) p.assignee_id = *v;
+    int64_t n = service.UpdateMany(ActorFrom(req), ids, p);
+    return JsonResponse(json{{"updated", n}});
+  });
   router.Add("GET", "/api/v1/tickets/{id}/attachments/{attachment}", [&service](Request& req) {
     AttachmentFile f = service.GetAttachment(ActorFrom(req), req.ParamId(0, "Ticket"),
                                              req.ParamId(1, "Attachment"));

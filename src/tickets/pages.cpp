@@ -108,7 +108,19 @@ json QueueView(const Request& req, TicketService& service, std::optional<int64_t
                         "&sla=" + http::UrlEncode(q.sla) + "&q=" + http::UrlEncode(q.q);
   std::vector<std::pair<std::string, std::string>> priorities = {{"", "Any priority"}};
   priorities.insert(priorities.end(), kPriorities.begin(), kPriorities.end());
+  std::vector<std::pair<std::string, std::string>> bulk_assignees = {{"", "Assignee: keep"},
+                                                                     {"none", "Nobody"}};
+  bool can_work = staff::Allows(actor.role, staff::Permission::kWorkTickets);
+  if (can_work) {
+    for (const auto& [sid, name] : service.Assignees(actor)) {
+      bulk_assignees.emplace_back(std::to_string(sid), name);
+    }
+  }
+  std::vector<std::pair<std::string, std::string>> bulk_statuses = {{"", "Status: keep"}};
+  bulk_statuses.insert(bulk_statuses.end(), kStatuses.begin(), kStatuses.end());
   return {{"tickets", rows},
+          {"bulk_assignees", Options(bulk_assignees, "")},
+          {"bulk_statuses", Options(bulk_statuses, "")},
           {"has_tickets", !rows.empty()},
           {"total_text", text::CountOf(result.total, "ticket", "tickets")},
           {"base", base},
@@ -252,6 +264,8 @@ void RegisterPages(http::Router& router, TicketService& service, clients::Client
                        {"note", e.note}});
     }
     std::vector<std::string> participants = service.Participants(actor, id);
+    std::string triage_sender = tk.client_id ? "" : service.MailSender(actor, id);
+
     std::vector<std::pair<std::string, std::string>> assignees = {{"", "Nobody"}};
     for (const auto& [sid, name] : service.Assignees(actor)) {
       assignees.emplace_back(std::to_string(sid), name);
@@ -261,6 +275,10 @@ void RegisterPages(http::Router& router, TicketService& service, clients::Client
         {"description", tk.description},
         {"client_id", tk.client_id ? std::to_string(*tk.client_id) : ""},
         {"contact_email", tk.contact_email},
+        {"triage_sender", triage_sender},
+        {"triage_domain",
+         triage_sender.empty() ? "" : triage_sender.substr(triage_sender.find('@') + 1)},
+        {"can_triage", !tk.client_id && staff::Allows(actor.role, staff::Permission::kWorkTickets)},
         {"participants", participants},
         {"has_participants", !participants.empty()},
         {"endpoint_name", tk.endpoint_name},
@@ -291,10 +309,68 @@ void RegisterPages(http::Router& router, TicketService& service, clients::Client
   };
   router.Add("GET", "/tickets/{id}",
              [show_page](Request& req) { return show_page(req, json::object(), 200); });
+  router.Add(
+      "POST", "/tickets/bulk",
+      FormPost(
+          [&service](Request& req) {
+            std::vector<int64_t> ids;
+            for (const auto& v : req.FormAll("ids")) {
+              if (v.empty() || v.size() > 18 ||
+                  v.find_first_not_of("0123456789") != std::string::npos) {
+                throw ValidationError("ids", "Tick tickets from the list");
+              }
+              ids.push_back(std::stoll(v));
+            }
+            TicketPatch p;
+            if (!req.Form("status").empty()) p.status = req.Form("status");
+            std::string who = req.Form("assignee_id");
+            if (who == "none") {
+              p.assignee_id = std::optional<int64_t>();
+            } else if (!who.empty()) {
+              p.assignee_id = FormId(req, "assignee_id");
+            }
+            service.UpdateMany(ActorFrom(req), ids, p);
+            // Back to the list as it was filtered (a path of ours only).
+            std::string back = req.Form("back");
+            if (back.rfind("/tickets", 0) != 0 && back.rfind("/clients/", 0) != 0) {
+              back = "/tickets";
+            }
+            if (back.find_first_of("\r\n\\") != std::string::npos || back.rfind("//", 0) == 0) {
+              back = "/tickets";
+            }
+            return Response::Redirect(back);
+          },
+          [&t](Request& req, const json& problem, int status) {
+            json view = {{"heading", "Please check your input"},
+                         {"message", problem.value("message", std::string("Nothing changed"))}};
+            return RenderPage(t, req, "layout/error", view, {"Tickets", "tickets", status});
+          }));
   router.Add("POST", "/tickets/{id}",
              FormPost(
-                 [&service](Request& req) {
+                 [&service, &clients](Request& req) {
                    int64_t id = req.ParamId(0, "Ticket");
+                   if (req.HasForm("triage")) {
+                     // Triage: a client by exact name, and what to learn from the sender.
+                     staff::Actor actor = ActorFrom(req);
+                     std::string name = text::CollapseWhitespace(req.Form("client"));
+                     std::optional<int64_t> client_id;
+                     for (const auto& c : clients.SearchClients(actor, name, 20)) {
+                       if (!name.empty() && text::FoldCase(c.name) == text::FoldCase(name)) {
+                         client_id = c.id;
+                       }
+                     }
+                     if (!client_id) {
+                       throw ValidationError("client", name.empty()
+                                                           ? "Type the client's name"
+                                                           : "No active client is named " + name);
+                     }
+                     TicketPatch p;
+                     p.client_id = client_id;
+                     p.add_sender_contact = req.HasForm("add_sender_contact");
+                     p.add_sender_domain = req.HasForm("add_sender_domain");
+                     service.Update(actor, id, p);
+                     return Response::Redirect(TicketUrl(id));
+                   }
                    TicketPatch p;
                    p.status = req.Form("status");
                    p.priority = req.Form("priority");

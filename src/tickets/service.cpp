@@ -242,6 +242,35 @@ Ticket TicketService::Update(const staff::Actor& actor, int64_t id, const Ticket
         t.site_id.reset();
       }
     }
+    if ((patch.add_sender_contact || patch.add_sender_domain) && !before.client_id && t.client_id) {
+      std::string sender = store::FirstOutsideAuthor(sql, id);
+      auto email = text::NormalizeEmail(sender);
+      if (!email) throw ValidationError("client_id", "This ticket has no sender's address to add");
+      if (patch.add_sender_domain) {
+        clients::ClientDetail c = clients_.GetIn(tx, actor, *t.client_id);
+        std::string domain = email->substr(email->find('@') + 1);
+        if (c.client.domain != domain && std::find(c.client.domains.begin(), c.client.domains.end(),
+                                                   domain) == c.client.domains.end()) {
+          clients::ClientInput in;
+          std::vector<std::string> domains = c.client.domains;
+          domains.push_back(domain);
+          if (c.client.domain.empty()) {
+            in.domain = domain;
+          } else {
+            in.domains = domains;
+          }
+          clients_.Update(actor, *t.client_id, in, true);
+        }
+      }
+      if (patch.add_sender_contact) {
+        std::optional<int64_t> existing;
+        for (const auto& [contact, client] : clients_.MatchSenderIn(tx, *email).contacts) {
+          if (client == *t.client_id) existing = contact;
+        }
+        t.contact_id = existing ? *existing
+                                : clients_.AddMailContactIn(tx, actor, *t.client_id, "", *email).id;
+      }
+    }
     if (patch.contact_id) t.contact_id = *patch.contact_id;
     if (patch.endpoint_id) t.endpoint_id = *patch.endpoint_id;
     if (patch.site_id) t.site_id = *patch.site_id;
@@ -280,6 +309,34 @@ Ticket TicketService::Update(const staff::Actor& actor, int64_t id, const Ticket
     t = after;
   });
   return t;
+}
+
+int64_t TicketService::UpdateMany(const staff::Actor& actor, const std::vector<int64_t>& ids,
+                                  const TicketPatch& patch) {
+  staff::Require(actor, staff::Permission::kWorkTickets);
+  if (ids.empty()) throw ValidationError("ids", "Tick the tickets to change");
+  if (ids.size() > 500) throw ValidationError("ids", "Change at most 500 tickets at once");
+  if (!patch.status && !patch.assignee_id) {
+    throw ValidationError("status", "Choose a status or an assignee");
+  }
+  int64_t changed = 0;
+  db_.Write([&](db::Tx&) {
+    for (int64_t id : std::set<int64_t>(ids.begin(), ids.end())) {
+      Update(actor, id, patch);
+      ++changed;
+    }
+  });
+  return changed;
+}
+
+std::string TicketService::MailSender(const staff::Actor& actor, int64_t id) {
+  staff::Require(actor, staff::Permission::kReadClients);
+  std::string out;
+  db_.Read([&](soci::session& sql) {
+    Found(sql, id);
+    out = store::FirstOutsideAuthor(sql, id);
+  });
+  return text::NormalizeEmail(out) ? out : "";
 }
 
 Entry TicketService::Reply(const staff::Actor& actor, int64_t id, const std::string& body) {

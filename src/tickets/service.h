@@ -44,6 +44,11 @@ struct TicketPatch {
   std::optional<std::optional<int64_t>> assignee_id;
   std::optional<std::optional<int64_t>> endpoint_id;
   std::optional<std::optional<int64_t>> site_id;
+  // Triage: when a ticket that came by email gets its client, the sender can become
+  // that client's contact (and the ticket's), and the sender's domain one of the
+  // client's, so the next mail routes itself. Same transaction.
+  bool add_sender_contact = false;
+  bool add_sender_domain = false;
 };
 
 struct TicketQuery {
@@ -98,6 +103,12 @@ class TicketService {
   Ticket Get(const staff::Actor& actor, int64_t id);
   TicketPage List(const staff::Actor& actor, const TicketQuery& query);
   Ticket Update(const staff::Actor& actor, int64_t id, const TicketPatch& patch);
+  // The queue's bulk action: the same change (assignee, status) to every ticket of
+  // `ids`, all or none. Returns how many changed.
+  int64_t UpdateMany(const staff::Actor& actor, const std::vector<int64_t>& ids,
+                     const TicketPatch& patch);
+  // The address a ticket that came by email came from ("" when not a valid one).
+  std::string MailSender(const staff::Actor& actor, int64_t id);
   // A public reply (T2; emailed once the outbound queue exists) and an internal note.
   // The first public reply marks the first response and opens a new ticket.
   Entry Reply(const staff::Actor& actor, int64_t id, const std::string& body);

@@ -370,6 +370,15 @@ std::optional<int64_t> TicketIdByNumber(soci::session& sql, int64_t number) {
   return id;
 }
 
+std::string FirstOutsideAuthor(soci::session& sql, int64_t ticket_id) {
+  long long tid = ticket_id;
+  std::string name;
+  sql << "SELECT author_name FROM ticket_entries WHERE ticket_id = :t AND kind = 'public' AND "
+         "author_id IS NULL ORDER BY id LIMIT 1",
+      soci::use(tid), soci::into(name);
+  return sql.got_data() ? name : "";
+}
+
 std::vector<int64_t> EntriesFromMail(soci::session& sql, int64_t ticket_id) {
   std::vector<int64_t> out;
   long long tid = ticket_id;

@@ -58,6 +58,9 @@ std::optional<std::pair<Attachment, std::string>> FindAttachment(soci::session& 
 void AddParticipant(soci::session& sql, int64_t ticket_id, const std::string& email);
 std::vector<std::string> Participants(soci::session& sql, int64_t ticket_id);
 std::optional<int64_t> TicketIdByNumber(soci::session& sql, int64_t number);
+// The author of a ticket's first public entry written by nobody on the staff (the
+// sender of the email that opened it), "" when none.
+std::string FirstOutsideAuthor(soci::session& sql, int64_t ticket_id);
 // The ids of entries whose original message the email gateway kept.
 std::vector<int64_t> EntriesFromMail(soci::session& sql, int64_t ticket_id);
 

@@ -402,6 +402,65 @@ TEST_F(Mail, TheAcknowledgementAndReplyTemplatesAreEditableAndChecked) {
   EXPECT_NE(v["ack_template"].get<std::string>().find("{{number}}"), std::string::npos);
 }
 
+TEST_F(Mail, TriageGivesATicketItsClientAndLearnsTheSenderForNextTime) {
+  IngestFile("unknown_domain.eml");
+  json t = LatestTicket();
+  ASSERT_TRUE(t["client_id"].is_null());
+  int64_t unknown = Id(server_.Api(admin_, "POST", "/api/v1/clients", {{"name", "Unknown Ltd"}}));
+  Browser b(server_);
+  ASSERT_EQ(b.SignIn("admin@msp.example", "a long enough password"), 303);
+  std::string page = "/tickets/" + std::to_string(t["id"].get<int64_t>());
+  HttpResult shown = b.Get(page);
+  EXPECT_NE(shown.body.find("Add someone@unknown.example as a contact"), std::string::npos);
+  HttpResult wrong = b.Post(page, {{"triage", "1"}, {"client", "No Such Client"}});
+  EXPECT_EQ(wrong.status, 422);
+  EXPECT_NE(wrong.body.find("No active client is named No Such Client"), std::string::npos);
+  EXPECT_EQ(b.Post(page, {{"triage", "1"},
+                          {"client", "unknown ltd"},
+                          {"add_sender_contact", "on"},
+                          {"add_sender_domain", "on"}})
+                .status,
+            303);
+  t = Ticket(t["id"]);
+  EXPECT_EQ(t["client_id"], unknown);
+  ASSERT_FALSE(t["contact_id"].is_null());
+  json client = server_.Api(admin_, "GET", "/api/v1/clients/" + std::to_string(unknown)).Json();
+  EXPECT_EQ(client["domain"], "unknown.example");
+  // The next mail from that domain routes itself.
+  Ingest(
+      "From: other@unknown.example\r\nSubject: hi\r\nMessage-ID: <next@unknown.example>\r\n"
+      "\r\nhello\r\n");
+  EXPECT_EQ(LatestTicket()["client_id"], unknown);
+}
+
+TEST_F(Mail, TheQueueChangesTicketsInBulkAllOrNone) {
+  IngestFile("gmail_new.eml");
+  IngestFile("windows1252.eml");
+  auto rows = server_.Query("SELECT id FROM tickets ORDER BY id");
+  ASSERT_EQ(rows.size(), 2u);
+  Browser b(server_);
+  ASSERT_EQ(b.SignIn("admin@msp.example", "a long enough password"), 303);
+  HttpResult queue = b.Get("/tickets");
+  EXPECT_NE(queue.body.find("Apply to selected"), std::string::npos);
+  // One id that is not a ticket: nothing changes.
+  HttpResult bad = b.Post(
+      "/tickets/bulk",
+      {{"ids", rows[0][0]}, {"ids", "999999"}, {"status", "resolved"}, {"back", "/tickets"}});
+  EXPECT_EQ(bad.status, 404);
+  EXPECT_EQ(server_.Query("SELECT COUNT(*) FROM tickets WHERE status = 'resolved'")[0][0], "0");
+  HttpResult ok = b.Post("/tickets/bulk", {{"ids", rows[0][0]},
+                                           {"ids", rows[1][0]},
+                                           {"status", "resolved"},
+                                           {"back", "//evil.example/"}});
+  EXPECT_EQ(ok.status, 303);
+  EXPECT_EQ(ok.Header("location"), "/tickets");
+  EXPECT_EQ(server_.Query("SELECT COUNT(*) FROM tickets WHERE status = 'resolved'")[0][0], "2");
+  HttpResult api = server_.Api(admin_, "POST", "/api/v1/tickets/bulk",
+                               {{"ids", {std::stoll(rows[0][0])}}, {"status", "open"}});
+  EXPECT_EQ(api.status, 200) << api.body;
+  EXPECT_EQ(api.Json()["updated"], 1);
+}
+
 TEST_F(Mail, TheImapPollerTakesEachNewMessageOnceAndMarksItSeenAfterItIsStored) {
   if (!ImapServer::Available()) GTEST_SKIP() << "Dovecot needs root and dovecot-imapd";
   ImapServer imap;

@@ -16,6 +16,11 @@ document.addEventListener("change", (event) => {
   if (all) form.querySelectorAll("input[name=ids]").forEach((box) => { box.checked = all.checked; });
   if (all || event.target.name === "ids") updateSelection(form);
 });
+// A list that refreshes itself waits while rows are ticked (the ticks would be lost).
+document.addEventListener("htmx:beforeRequest", (event) => {
+  const list = event.target.closest && event.target.closest("[data-keep-when-ticked]");
+  if (list && list.querySelector("input[name=ids]:checked")) event.preventDefault();
+});
 // A list redrawn by htmx (search, paging) starts with nothing ticked.
 document.addEventListener("htmx:afterSwap", () => {
   document.querySelectorAll("form [data-needs-selection]").forEach((b) => updateSelection(b.form));
