@@ -2,8 +2,10 @@
 // the clients store (so keys and domains are exactly what the app writes).
 // Endpoints go through the RMM store with a validated inventory (hostname, address,
 // serial), as an enrolling agent's would.
+// Tickets go through the tickets store (search terms included): mostly closed
+// history, a few percent active, as a help desk's book looks after some years.
 // usage: opsmerge_bench_seed DATA_DIR|postgresql://... [clients=10000] [contacts=100000]
-//        [sites=20000] [endpoints=0]
+//        [sites=20000] [endpoints=0] [tickets=0]
 #include <chrono>
 #include <cstdio>
 #include <random>
@@ -19,6 +21,8 @@
 #include "platform/db.h"
 #include "rmm/model.h"
 #include "rmm/store.h"
+#include "tickets/model.h"
+#include "tickets/store.h"
 
 int main(int argc, char** argv) {
   using namespace opsmerge;
@@ -31,6 +35,7 @@ int main(int argc, char** argv) {
   int contacts = argc > 3 ? std::stoi(argv[3]) : 100000;
   int sites = argc > 4 ? std::stoi(argv[4]) : 20000;
   int endpoints = argc > 5 ? std::stoi(argv[5]) : 0;
+  int tickets = argc > 6 ? std::stoi(argv[6]) : 0;
   bool postgres = dir.rfind("postgresql://", 0) == 0;
   if (!postgres) mkdir(dir.c_str(), 0700);
   auto db = db::Database::Open(postgres ? dir : dir + "/opsmerge.db", 1);
@@ -108,9 +113,39 @@ int main(int argc, char** argv) {
       sql << "UPDATE endpoints SET last_seen_at = :t WHERE id = :id", soci::use(seen),
           soci::use(eid);
     }
+    static const char* topics[] = {
+        "Printer offline",      "VPN will not connect",    "Outlook keeps asking for password",
+        "New starter laptop",   "Backup failed",           "Wi-Fi slow in meeting room",
+        "Shared drive missing", "Phishing email reported", "Teams calls dropping",
+        "Licence renewal",      "Scanner error",           "Password reset"};
+    static const tickets::Status statuses[] = {tickets::Status::kNew, tickets::Status::kOpen,
+                                               tickets::Status::kWaitingOnClient};
+    int64_t opened = SystemClock().NowUnix() - int64_t{3} * 365 * 86400;
+    for (int i = 0; i < tickets; ++i) {
+      tickets::Ticket t;
+      t.number = i + 1;
+      t.client_id = ids[static_cast<size_t>(rng()) % ids.size()];
+      t.subject = std::string(topics[i % 12]) + " (" + std::to_string(i % 997) + ")";
+      t.source = i % 3 == 0 ? tickets::Source::kStaff : tickets::Source::kEmail;
+      t.priority = static_cast<tickets::Priority>(rng() % 4);
+      // 3% active (the queue), 2% resolved, the rest closed.
+      int r = static_cast<int>(rng() % 100);
+      t.status = r < 3   ? statuses[rng() % 3]
+                 : r < 5 ? tickets::Status::kResolved
+                         : tickets::Status::kClosed;
+      int64_t at = opened + static_cast<int64_t>(i) * (3 * 365 * 86400 / std::max(tickets, 1));
+      tickets::DueTimes due = tickets::DueFor(at, t.priority, tickets::SlaTargets{});
+      t.first_response_due_at = due.first_response;
+      t.resolution_due_at = due.resolution;
+      tickets::store::InsertTicket(sql, t, FormatIsoUtc(at));
+    }
+    if (tickets > 0) {
+      long long last = tickets;
+      sql << "UPDATE counters SET value = :v WHERE name = 'ticket_number'", soci::use(last);
+    }
   });
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  std::printf("seeded %d clients, %d contacts, %d sites, %d endpoints in %.1f s\n", clients,
-              contacts, sites, endpoints, secs);
+  std::printf("seeded %d clients, %d contacts, %d sites, %d endpoints, %d tickets in %.1f s\n",
+              clients, contacts, sites, endpoints, tickets, secs);
   return 0;
 }

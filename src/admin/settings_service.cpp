@@ -136,8 +136,9 @@ std::string Template(const json& v, const std::string& key, const std::set<std::
     std::string name = end == std::string::npos ? "" : s.substr(p + 2, end - p - 2);
     if (!names.count(name)) {
       std::string list;
-      for (const auto& n : names) list += (list.empty() ? "" : ", ") + ("{{" + n + "}}");
-      throw ValidationError(key, key + " may use " + list);
+      for (const auto& n : names)
+        list.append(list.empty() ? "" : ", ").append("{{").append(n).append("}}");
+      throw ValidationError(key, key + " may use " + std::move(list));
     }
   }
   if (names.count("body") && s.find("{{body}}") == std::string::npos) {

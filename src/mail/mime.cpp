@@ -85,7 +85,7 @@ struct Walker {
     return CleanText(utf8);
   }
 
-  void AddFile(std::string name, std::string type, std::string content) {
+  void AddFile(const std::string& name, const std::string& type, std::string content) {
     if (m.files.size() >= limits.max_attachments) {
       m.left_out.push_back("\"" + SafeFilename(name) + "\": more than " +
                            std::to_string(limits.max_attachments) + " attachments");

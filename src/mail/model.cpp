@@ -365,13 +365,13 @@ std::string TrimQuoted(std::string_view input) {
   for (size_t n = 0; n < lines.size() && cut == lines.size(); ++n) {
     const std::string& l = lines[n];
     if (l.size() > 1000) continue;  // no pattern is that long; keep regex time bounded
-    if (std::regex_match(l, kWrote) || std::regex_match(l, kOriginal)) {
+    // "On Mon, 1 Dec 2026 at 10:00, Jane Doe <jane@acme.example>" may wrap before "wrote:".
+    bool wrapped_wrote = n + 1 < lines.size() && lines[n + 1].size() < 1000 &&
+                         l.rfind("On ", 0) == 0 && std::regex_match(l + " " + lines[n + 1], kWrote);
+    // Outlook's rule above its header block.
+    bool rule = is_rule(l) && n + 1 < lines.size() && std::regex_match(lines[n + 1], kHeaderFrom);
+    if (std::regex_match(l, kWrote) || std::regex_match(l, kOriginal) || wrapped_wrote || rule) {
       cut = n;
-    } else if (n + 1 < lines.size() && lines[n + 1].size() < 1000 &&
-               std::regex_match(l + " " + lines[n + 1], kWrote) && l.rfind("On ", 0) == 0) {
-      cut = n;  // "On Mon, 1 Dec 2026 at 10:00, Jane Doe <jane@acme.example>\nwrote:"
-    } else if (is_rule(l) && n + 1 < lines.size() && std::regex_match(lines[n + 1], kHeaderFrom)) {
-      cut = n;  // Outlook's rule above its header block
     } else if (std::regex_match(l, kHeaderFrom)) {
       for (size_t k = n + 1; k < lines.size() && k <= n + 3; ++k) {
         if (lines[k].size() < 1000 && std::regex_match(lines[k], kHeaderSent)) {

@@ -156,6 +156,8 @@ void SetTerms(soci::session& sql, Kind kind, int64_t id, const std::vector<std::
   }
 }
 
+std::string PrefixEnd(const std::string& word) { return word + kPrefixEnd; }
+
 std::vector<int64_t> Match(soci::session& sql, Kind kind, const std::vector<std::string>& words,
                            int limit) {
   std::vector<int64_t> out;

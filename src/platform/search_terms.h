@@ -36,6 +36,10 @@ enum class Kind { kContact, kEndpoint, kTicket };
 // Replaces the terms of object `id` with `terms` (from TermsOf).
 void SetTerms(soci::session& sql, Kind kind, int64_t id, const std::vector<std::string>& terms);
 
+// The end of the range of terms starting with `word`: a term t starts with it when
+// word <= t < PrefixEnd(word) (an index range scan, in both dialects).
+std::string PrefixEnd(const std::string& word);
+
 // The ids of objects matching every word (from QueryWords), at most `limit`, in no
 // particular order; empty when `words` is empty.
 std::vector<int64_t> Match(soci::session& sql, Kind kind, const std::vector<std::string>& words,

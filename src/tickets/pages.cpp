@@ -22,9 +22,10 @@ std::string TicketUrl(int64_t id) { return "/tickets/" + std::to_string(id); }
 
 // "512 bytes", "14 KB", "2.3 MB".
 std::string SizeText(int64_t bytes) {
-  if (bytes < 1024) return std::to_string(bytes) + " bytes";
-  if (bytes < 1024 * 1024) return std::to_string((bytes + 1023) / 1024) + " KB";
-  int64_t tenths = (bytes * 10 + 512 * 1024) / (1024 * 1024);
+  constexpr int64_t kKiB = 1024, kMiB = kKiB * kKiB;
+  if (bytes < kKiB) return std::to_string(bytes) + " bytes";
+  if (bytes < kMiB) return std::to_string((bytes + kKiB - 1) / kKiB) + " KB";
+  int64_t tenths = (bytes * 10 + kMiB / 2) / kMiB;
   return std::to_string(tenths / 10) + "." + std::to_string(tenths % 10) + " MB";
 }
 

@@ -183,7 +183,7 @@ TicketPage TicketService::List(const staff::Actor& actor, const TicketQuery& q) 
     if (!text::Trim(q.q).empty()) {
       f.searched = true;
       f.number = NumberOf(q.q);
-      f.ids = search::Match(sql, search::Kind::kTicket, search::QueryWords(q.q), 1000);
+      f.words = search::QueryWords(q.q);
     }
     page.items = store::ListTickets(sql, f, q.offset, q.limit);
     page.total = store::CountTickets(sql, f);

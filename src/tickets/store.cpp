@@ -109,8 +109,21 @@ std::string Where(const Filter& f) {
   if (f.assignee_id)
     w += *f.assignee_id == 0 ? " AND t.assignee_id IS NULL" : " AND t.assignee_id = :assignee";
   if (f.searched) {
+    // The number typed, or every word a prefix of a term of the ticket's subject: the
+    // queue's own filters and order apply to all the matches (no cap, a true total).
     w += " AND (t.number = :number";
-    for (size_t i = 0; i < f.ids.size(); ++i) w += " OR t.id = :id" + std::to_string(i);
+    if (!f.words.empty()) {
+      w += " OR (1 = 1";
+      for (size_t i = 0; i < f.words.size(); ++i) {
+        std::string n = std::to_string(i);
+        w.append(" AND t.id IN (SELECT ticket_id FROM ticket_terms WHERE term >= :lo")
+            .append(n)
+            .append(" AND term < :hi")
+            .append(n)
+            .append(")");
+      }
+      w += ")";
+    }
     w += ")";
   }
   if (f.sla == "breached") {
@@ -128,7 +141,7 @@ struct Binds {
   long long client_id = 0, assignee = 0, number = 0, now = 0, soon = 0;
   std::vector<std::string> statuses;
   std::string priority;
-  std::vector<long long> ids;
+  std::vector<std::string> bounds;  // lo, hi per word
 };
 
 void Bind(soci::statement& st, const Filter& f, Binds& b) {
@@ -137,7 +150,12 @@ void Bind(soci::statement& st, const Filter& f, Binds& b) {
   b.priority = f.priority;
   b.assignee = f.assignee_id.value_or(0);
   b.number = f.number.value_or(-1);
-  b.ids.assign(f.ids.begin(), f.ids.end());
+  b.bounds.clear();
+  b.bounds.reserve(f.words.size() * 2);
+  for (const auto& word : f.words) {
+    b.bounds.push_back(word);
+    b.bounds.push_back(search::PrefixEnd(word));
+  }
   b.now = f.now;
   b.soon = f.now + 3600;
   if (!f.triage && f.client_id) st.exchange(soci::use(b.client_id));
@@ -146,7 +164,7 @@ void Bind(soci::statement& st, const Filter& f, Binds& b) {
   if (f.assignee_id && *f.assignee_id != 0) st.exchange(soci::use(b.assignee));
   if (f.searched) {
     st.exchange(soci::use(b.number));
-    for (auto& id : b.ids) st.exchange(soci::use(id));
+    for (auto& bound : b.bounds) st.exchange(soci::use(bound));
   }
   if (f.sla == "breached") {
     st.exchange(soci::use(b.now));

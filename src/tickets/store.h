@@ -32,7 +32,7 @@ struct Filter {
   std::vector<std::string> statuses;   // empty: any
   std::string priority;                // "" any
   std::optional<int64_t> assignee_id;  // 0: unassigned
-  std::vector<int64_t> ids;            // from a search; used when `searched`
+  std::vector<std::string> words;      // a search's words (search::QueryWords); when `searched`
   bool searched = false;
   std::optional<int64_t> number;  // "#1234" or "1234" typed in the search
   std::string sla;                // "", "breached", "due_soon"
