@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <set>
 
 #include <soci/soci.h>
@@ -100,8 +101,11 @@ std::string PollImap(db::Database& db, Gateway& gateway, const SecretBox& secret
     }
   }
   if (uids.empty()) return "";
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  char took[32];
+  std::snprintf(took, sizeof took, "%.2f", secs);
   return "IMAP: " + std::to_string(stored) + " messages taken, " + std::to_string(dropped) +
-         " not messages, " + std::to_string(failed) + " to retry";
+         " not messages, " + std::to_string(failed) + " to retry, in " + took + " s";
 }
 
 }  // namespace opsmerge::mail

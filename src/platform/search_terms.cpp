@@ -158,6 +158,15 @@ void SetTerms(soci::session& sql, Kind kind, int64_t id, const std::vector<std::
 
 std::string PrefixEnd(const std::string& word) { return word + kPrefixEnd; }
 
+int64_t CountPrefix(soci::session& sql, Kind kind, const std::string& word, int64_t cap) {
+  std::string hi = PrefixEnd(word);
+  long long n = 0, c = cap;
+  sql << std::string("SELECT COUNT(*) FROM (SELECT 1 FROM ") + Table(kind) +
+             " WHERE term >= :lo AND term < :hi LIMIT :cap) capped",
+      soci::use(word), soci::use(hi), soci::use(c), soci::into(n);
+  return n;
+}
+
 std::vector<int64_t> Match(soci::session& sql, Kind kind, const std::vector<std::string>& words,
                            int limit) {
   std::vector<int64_t> out;

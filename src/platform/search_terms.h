@@ -40,6 +40,10 @@ void SetTerms(soci::session& sql, Kind kind, int64_t id, const std::vector<std::
 // word <= t < PrefixEnd(word) (an index range scan, in both dialects).
 std::string PrefixEnd(const std::string& word);
 
+// How many terms of `kind` start with `word`, counting at most `cap` (an index range
+// walk of at most `cap` steps): how selective a word is, to choose a query's plan.
+int64_t CountPrefix(soci::session& sql, Kind kind, const std::string& word, int64_t cap);
+
 // The ids of objects matching every word (from QueryWords), at most `limit`, in no
 // particular order; empty when `words` is empty.
 std::vector<int64_t> Match(soci::session& sql, Kind kind, const std::vector<std::string>& words,

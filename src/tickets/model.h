@@ -10,6 +10,10 @@
 // validation of what people type. Pure rules, no I/O.
 namespace opsmerge::tickets {
 
+// A search's total stops counting at this many (the total is then one more: "more
+// than 200"), so a common word costs no scan of a million tickets per page view.
+inline constexpr int64_t kSearchCountCap = 200;
+
 enum class Status { kNew, kOpen, kWaitingOnClient, kResolved, kClosed };
 enum class Priority { kLow, kNormal, kHigh, kUrgent };
 enum class Source { kEmail, kPortal, kStaff, kAlert, kApi };

@@ -109,6 +109,13 @@ json QueueView(const Request& req, TicketService& service, std::optional<int64_t
                         "&sla=" + http::UrlEncode(q.sla) + "&q=" + http::UrlEncode(q.q);
   std::vector<std::pair<std::string, std::string>> priorities = {{"", "Any priority"}};
   priorities.insert(priorities.end(), kPriorities.begin(), kPriorities.end());
+  // A capped search total pages on while pages are full.
+  int64_t pager_total = result.total;
+  if (result.total > kSearchCountCap) {
+    pager_total = std::max<int64_t>(
+        result.total, q.offset + static_cast<int64_t>(result.items.size()) +
+                          (static_cast<int64_t>(result.items.size()) == q.limit ? 1 : 0));
+  }
   std::vector<std::pair<std::string, std::string>> bulk_assignees = {{"", "Assignee: keep"},
                                                                      {"none", "Nobody"}};
   bool can_work = staff::Allows(actor.role, staff::Permission::kWorkTickets);
@@ -123,7 +130,9 @@ json QueueView(const Request& req, TicketService& service, std::optional<int64_t
           {"bulk_assignees", Options(bulk_assignees, "")},
           {"bulk_statuses", Options(bulk_statuses, "")},
           {"has_tickets", !rows.empty()},
-          {"total_text", text::CountOf(result.total, "ticket", "tickets")},
+          {"total_text", result.total > kSearchCountCap
+                             ? "More than " + std::to_string(kSearchCountCap) + " tickets"
+                             : text::CountOf(result.total, "ticket", "tickets")},
           {"base", base},
           {"q", q.q},
           {"statuses", Options(kStatusFilter, q.status)},
@@ -132,7 +141,7 @@ json QueueView(const Request& req, TicketService& service, std::optional<int64_t
           {"slas", Options(kSlaFilter, q.sla)},
           {"refresh_url", base + "?page=" + std::to_string(page) + filters},
           {"can_work", staff::Allows(actor.role, staff::Permission::kWorkTickets)},
-          {"pager", PagerView(page, kPerPage, result.total, [&](int64_t n) {
+          {"pager", PagerView(page, kPerPage, pager_total, [&](int64_t n) {
              return base + "?page=" + std::to_string(n) + filters;
            })}};
 }

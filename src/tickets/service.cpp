@@ -184,9 +184,24 @@ TicketPage TicketService::List(const staff::Actor& actor, const TicketQuery& q) 
       f.searched = true;
       f.number = NumberOf(q.q);
       f.words = search::QueryWords(q.q);
+      // The rarest word (fewer than 20,000 tickets have it) drives the query; the
+      // others are checked per ticket.
+      constexpr int64_t kRare = 20000;
+      int64_t fewest = kRare;
+      size_t rarest = f.words.size();
+      for (size_t i = 0; i < f.words.size(); ++i) {
+        int64_t n = search::CountPrefix(sql, search::Kind::kTicket, f.words[i], kRare);
+        if (n < fewest) {
+          fewest = n;
+          rarest = i;
+        }
+      }
+      f.rare.assign(f.words.size(), false);
+      if (rarest < f.words.size()) f.rare[rarest] = true;
     }
     page.items = store::ListTickets(sql, f, q.offset, q.limit);
-    page.total = store::CountTickets(sql, f);
+    page.total =
+        q.with_total ? store::CountTickets(sql, f) : static_cast<int64_t>(page.items.size());
   });
   return page;
 }
@@ -196,6 +211,7 @@ std::vector<Ticket> TicketService::Search(const staff::Actor& actor, const std::
   TicketQuery q;
   q.q = query;
   q.limit = limit;
+  q.with_total = false;
   if (text::Trim(query).empty()) return {};
   return List(actor, q).items;
 }

@@ -63,6 +63,7 @@ struct TicketQuery {
   std::string sort;                    // "number", "priority", "due", "updated"; '-' reverses
   int64_t offset = 0;
   int64_t limit = 50;
+  bool with_total = true;  // false: `total` is only the page's size (the global search)
 };
 
 struct TicketPage {

@@ -114,11 +114,16 @@ std::string Where(const Filter& f) {
     w += " AND (t.number = :number";
     if (!f.words.empty()) {
       w += " OR (1 = 1";
+      // A rare word's few tickets are looked up by the word; a common word is checked
+      // per ticket while the tickets are read newest first (the page fills at once).
       for (size_t i = 0; i < f.words.size(); ++i) {
         std::string n = std::to_string(i);
-        w.append(" AND t.id IN (SELECT ticket_id FROM ticket_terms WHERE term >= :lo")
+        bool rare = i < f.rare.size() && f.rare[i];
+        w.append(rare ? " AND t.id IN (SELECT ticket_id FROM ticket_terms WHERE term >= :lo"
+                      : " AND EXISTS (SELECT 1 FROM ticket_terms x WHERE x.ticket_id = t.id AND "
+                        "x.term >= :lo")
             .append(n)
-            .append(" AND term < :hi")
+            .append(rare ? " AND term < :hi" : " AND x.term < :hi")
             .append(n)
             .append(")");
       }
@@ -126,12 +131,14 @@ std::string Where(const Filter& f) {
     }
     w += ")";
   }
+  // The SLA runs on active tickets only (status IN: the queue index, not a scan).
   if (f.sla == "breached") {
-    w += " AND t.status NOT IN ('resolved', 'closed') AND ((t.first_responded_at IS NULL AND "
-         "t.first_response_due_at < :now1) OR t.resolution_due_at < :now2)";
+    w += " AND t.status IN ('new', 'open', 'waiting_on_client') AND ((t.first_responded_at IS "
+         "NULL AND t.first_response_due_at < :now1) OR t.resolution_due_at < :now2)";
   } else if (f.sla == "due_soon") {
-    w += " AND t.status NOT IN ('resolved', 'closed') AND ((t.first_responded_at IS NULL AND "
-         "t.first_response_due_at BETWEEN :now1 AND :soon1) OR t.resolution_due_at BETWEEN :now2 "
+    w += " AND t.status IN ('new', 'open', 'waiting_on_client') AND ((t.first_responded_at IS "
+         "NULL AND t.first_response_due_at BETWEEN :now1 AND :soon1) OR t.resolution_due_at "
+         "BETWEEN :now2 "
          "AND :soon2)";
   }
   return w;
@@ -259,7 +266,11 @@ std::vector<Ticket> ListTickets(soci::session& sql, const Filter& f, int64_t off
   st.exchange(soci::use(lim));
   st.exchange(soci::use(off));
   st.alloc();
-  st.prepare(std::string(kColumns) + Where(f) + OrderBy(f.sort) + " LIMIT :limit OFFSET :offset");
+  // The page's ids first, from the tickets table and its indexes alone; then the
+  // names of those few rows. (Joining first would look up every matching ticket's
+  // client, contact ... before sorting: 30,000 active tickets cost 90 ms, not 2.)
+  st.prepare(std::string(kColumns) + "WHERE t.id IN (SELECT t.id FROM tickets t" + Where(f) +
+             OrderBy(f.sort) + " LIMIT :limit OFFSET :offset)" + OrderBy(f.sort));
   st.define_and_bind();
   st.execute();
   while (st.fetch()) out.push_back(ToTicket(r));
@@ -273,7 +284,11 @@ int64_t CountTickets(soci::session& sql, const Filter& f) {
   st.exchange(soci::into(n));
   Bind(st, f, b);
   st.alloc();
-  st.prepare("SELECT COUNT(*) FROM tickets t" + Where(f));
+  // A search's total is counted up to kSearchCountCap (a word in every tenth subject
+  // of a million tickets would otherwise cost a scan per page view).
+  st.prepare(f.searched ? "SELECT COUNT(*) FROM (SELECT 1 FROM tickets t" + Where(f) + " LIMIT " +
+                              std::to_string(kSearchCountCap + 1) + ") capped"
+                        : "SELECT COUNT(*) FROM tickets t" + Where(f));
   st.define_and_bind();
   st.execute(true);
   return n;

@@ -33,6 +33,7 @@ struct Filter {
   std::string priority;                // "" any
   std::optional<int64_t> assignee_id;  // 0: unassigned
   std::vector<std::string> words;      // a search's words (search::QueryWords); when `searched`
+  std::vector<bool> rare;              // per word: few tickets have it (drive the query from it)
   bool searched = false;
   std::optional<int64_t> number;  // "#1234" or "1234" typed in the search
   std::string sla;                // "", "breached", "due_soon"
@@ -40,6 +41,7 @@ struct Filter {
   std::string sort;               // "number", "priority", "due", "updated"; '-' reverses
 };
 std::vector<Ticket> ListTickets(soci::session& sql, const Filter& f, int64_t offset, int64_t limit);
+// How many match; a search counts at most kSearchCountCap + 1 ("more than 10,000").
 int64_t CountTickets(soci::session& sql, const Filter& f);
 
 int64_t InsertEntry(soci::session& sql, int64_t ticket_id, EntryKind kind, const std::string& body,
