@@ -67,6 +67,13 @@ std::string PollImap(db::Database& db, Gateway& gateway, const SecretBox& secret
     }
   }
   size_t stored = 0, dropped = 0, failed = 0;
+  // Committed messages are marked seen in batches: one command per 100, never
+  // before their commit.
+  std::vector<int64_t> committed;
+  auto mark_seen = [&] {
+    client.SetSeen(committed, true);
+    committed.clear();
+  };
   for (int64_t uid : uids) {
     if (std::chrono::steady_clock::now() - started > std::chrono::seconds(budget_seconds)) break;
     int64_t high = std::max(after, uid);
@@ -74,9 +81,8 @@ std::string PollImap(db::Database& db, Gateway& gateway, const SecretBox& secret
       settings::Set(tx.sql(), kCursor, std::to_string(validity) + ":" + std::to_string(high),
                     FormatIsoUtc(now));
     };
-    std::string raw;
     try {
-      raw = client.Fetch(uid);
+      std::string raw = client.Fetch(uid);
       try {
         gateway.Ingest(raw, advance);
         ++stored;
@@ -88,17 +94,25 @@ std::string PollImap(db::Database& db, Gateway& gateway, const SecretBox& secret
         ++dropped;
       }
       after = high;
-      client.SetSeen(uid, true);
+      committed.push_back(uid);
+      if (committed.size() >= 100) mark_seen();
     } catch (const std::exception& e) {
       // Not stored: unseen again, so the next poll (on any node) reads it again.
       ++failed;
       log::Info("mail: IMAP UID " + std::to_string(uid) + " not stored, will retry: " + e.what());
       try {
-        client.SetSeen(uid, false);
+        client.SetSeen({uid}, false);
       } catch (const std::exception&) {
       }
       break;  // the database or the mailbox is failing: stop this poll
     }
+  }
+  try {
+    mark_seen();
+  } catch (const std::exception& e) {
+    // Stored but still unseen: the next poll finds them stored (duplicates) and
+    // marks them then.
+    log::Info(std::string("mail: IMAP could not mark messages seen: ") + e.what());
   }
   if (uids.empty()) return "";
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();

@@ -1,6 +1,8 @@
 #include "platform/crypto.h"
 
 #include <algorithm>
+#include <array>
+#include <cstdint>
 #include <semaphore>
 #include <stdexcept>
 #include <thread>
@@ -95,25 +97,64 @@ std::string RandomHex(size_t bytes) {
   return hex;
 }
 
+// Table-driven: these carry mail and files, not secrets, so they need speed, not
+// libsodium's constant-time codec (a quarter of the IMAP poller's time).
 std::string Base64(std::string_view bytes) {
-  const int variant = sodium_base64_VARIANT_ORIGINAL;
-  std::string out(sodium_base64_encoded_len(bytes.size(), variant), '\0');
-  sodium_bin2base64(out.data(), out.size(), reinterpret_cast<const unsigned char*>(bytes.data()),
-                    bytes.size(), variant);
-  out.resize(out.size() - 1);  // the terminating NUL
+  static constexpr char kAlphabet[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  out.resize((bytes.size() + 2) / 3 * 4);
+  const auto* in = reinterpret_cast<const unsigned char*>(bytes.data());
+  size_t n = bytes.size(), i = 0, o = 0;
+  for (; i + 3 <= n; i += 3) {
+    uint32_t v = (uint32_t{in[i]} << 16) | (uint32_t{in[i + 1]} << 8) | in[i + 2];
+    out[o++] = kAlphabet[(v >> 18) & 63];
+    out[o++] = kAlphabet[(v >> 12) & 63];
+    out[o++] = kAlphabet[(v >> 6) & 63];
+    out[o++] = kAlphabet[v & 63];
+  }
+  if (i < n) {
+    uint32_t v = uint32_t{in[i]} << 16;
+    if (i + 1 < n) v |= uint32_t{in[i + 1]} << 8;
+    out[o++] = kAlphabet[(v >> 18) & 63];
+    out[o++] = kAlphabet[(v >> 12) & 63];
+    out[o++] = i + 1 < n ? kAlphabet[(v >> 6) & 63] : '=';
+    out[o++] = '=';
+  }
   return out;
 }
 
 std::string FromBase64(std::string_view text) {
-  std::string out(text.size() / 4 * 3 + 3, '\0');
-  size_t len = 0;
-  const char* end = nullptr;
-  if (sodium_base642bin(reinterpret_cast<unsigned char*>(out.data()), out.size(), text.data(),
-                        text.size(), nullptr, &len, &end, sodium_base64_VARIANT_ORIGINAL) != 0 ||
-      end != text.data() + text.size()) {
-    throw std::invalid_argument("not base64");
+  static const auto kValues = [] {
+    std::array<int8_t, 256> t{};
+    t.fill(-1);
+    const char* a = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    for (int k = 0; k < 64; ++k) t[static_cast<unsigned char>(a[k])] = static_cast<int8_t>(k);
+    return t;
+  }();
+  if (text.size() % 4 != 0) throw std::invalid_argument("not base64");
+  size_t pad = 0;
+  if (!text.empty() && text.back() == '=') ++pad;
+  if (text.size() > 1 && text[text.size() - 2] == '=') ++pad;
+  std::string out;
+  out.resize(text.size() / 4 * 3 - pad);
+  size_t o = 0;
+  for (size_t i = 0; i < text.size(); i += 4) {
+    uint32_t v = 0;
+    int digits = 0;
+    for (size_t k = 0; k < 4; ++k) {
+      unsigned char c = static_cast<unsigned char>(text[i + k]);
+      if (c == '=' && i + 4 == text.size() && k >= 4 - pad) {
+        v <<= 6;
+        continue;
+      }
+      int8_t d = kValues[c];
+      if (d < 0) throw std::invalid_argument("not base64");
+      v = (v << 6) | static_cast<uint32_t>(d);
+      ++digits;
+    }
+    for (int k = 0; k < digits - 1; ++k) out[o++] = static_cast<char>((v >> (16 - 8 * k)) & 0xFF);
   }
-  out.resize(len);
   return out;
 }
 

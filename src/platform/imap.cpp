@@ -135,8 +135,11 @@ std::string Client::Fetch(int64_t uid) {
   return Perform(impl_->base + EncodePath(impl_->mailbox) + "/;UID=" + std::to_string(uid), "");
 }
 
-void Client::SetSeen(int64_t uid, bool on) {
-  Custom("UID STORE " + std::to_string(uid) + (on ? " +" : " -") + "FLAGS.SILENT (\\Seen)");
+void Client::SetSeen(const std::vector<int64_t>& uids, bool on) {
+  if (uids.empty()) return;
+  std::string set;
+  for (int64_t u : uids) set += (set.empty() ? "" : ",") + std::to_string(u);
+  Custom("UID STORE " + set + (on ? " +" : " -") + "FLAGS.SILENT (\\Seen)");
 }
 
 }  // namespace opsmerge::imap

@@ -29,8 +29,8 @@ class Client {
   std::vector<int64_t> Search(const std::string& criteria);
   // The whole message with this UID (the server marks it \Seen as it sends it).
   std::string Fetch(int64_t uid);
-  // Sets (`on`) or clears the \Seen flag of a message.
-  void SetSeen(int64_t uid, bool on);
+  // Sets (`on`) or clears the \Seen flag of messages (one command).
+  void SetSeen(const std::vector<int64_t>& uids, bool on);
 
  private:
   std::string Custom(const std::string& command);

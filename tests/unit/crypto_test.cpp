@@ -45,3 +45,31 @@ TEST_F(Crypto, PasswordsUseArgon2id) {
 
 }  // namespace
 }  // namespace opsmerge::crypto
+
+namespace opsmerge::crypto {
+namespace {
+
+TEST(Base64, MatchesRfc4648AndRoundTripsAnyBytes) {
+  const std::pair<const char*, const char*> vectors[] = {{"", ""},
+                                                         {"f", "Zg=="},
+                                                         {"fo", "Zm8="},
+                                                         {"foo", "Zm9v"},
+                                                         {"foob", "Zm9vYg=="},
+                                                         {"fooba", "Zm9vYmE="},
+                                                         {"foobar", "Zm9vYmFy"}};
+  for (const auto& [plain, encoded] : vectors) {
+    EXPECT_EQ(Base64(plain), encoded);
+    EXPECT_EQ(FromBase64(encoded), plain);
+  }
+  std::string all;
+  for (int i = 0; i < 256 * 3 + 1; ++i) all += static_cast<char>(i * 7 % 256);
+  for (size_t n = 0; n < all.size(); n += 37) {
+    EXPECT_EQ(FromBase64(Base64(all.substr(0, n))), all.substr(0, n));
+  }
+  for (const char* bad : {"Zg", "Zg=", "Z===", "Zm9v!A==", "Zg==Zg==", "=Zg="}) {
+    EXPECT_THROW(FromBase64(bad), std::invalid_argument) << bad;
+  }
+}
+
+}  // namespace
+}  // namespace opsmerge::crypto
