@@ -44,3 +44,6 @@ CREATE TABLE mail_autoreplies (
   sent_at INTEGER NOT NULL
 );
 CREATE INDEX mail_autoreplies_recipient ON mail_autoreplies(recipient, sent_at);
+
+-- An endpoint's Tickets tab.
+CREATE INDEX tickets_endpoint ON tickets(endpoint_id, id);

@@ -190,7 +190,7 @@ int Serve(const Config& config) {
   rmm::RegisterApi(router, rmm, downloads);
   rmm::RegisterPages(router, rmm, clients, templates, downloads);
   tickets::RegisterApi(router, tickets);
-  tickets::RegisterPages(router, tickets, clients, templates);
+  tickets::RegisterPages(router, tickets, clients, rmm, templates);
   mail::RegisterPages(router, gateway);
   admin::RegisterSettings(router, general_settings, templates);
   home::RegisterPages(router, clients, rmm, tickets, templates);

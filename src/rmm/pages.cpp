@@ -310,7 +310,15 @@ void RegisterPages(http::Router& router, RmmService& service, clients::ClientSer
     view["in_pool"] = !e.site_id;
     view["can_edit"] = staff::Allows(actor.role, staff::Permission::kEditClients);
     json inv = json::parse(e.inventory_json, nullptr, false);
-    if (inv.is_object()) {
+    // Before its first inventory an endpoint has none to show (not an empty one).
+    view["inventory"] = {{"inventory_at", "Waiting for the first inventory"},
+                         {"disks", json::array()},
+                         {"network", json::array()},
+                         {"software", json::array()},
+                         {"software_count", ""}};
+    view["no_inventory"] = true;
+    if (inv.is_object() && !inv.empty()) {
+      view["no_inventory"] = false;
       json v = inv;
       v["memory"] = Bytes(inv.value("memory_bytes", int64_t{0}));
       int64_t up = inv.value("uptime_seconds", int64_t{0});

@@ -84,10 +84,11 @@ const std::vector<std::pair<std::string, std::string>> kStatuses = {
 
 // The queue's view of a list request (shared by /tickets and a client's tab).
 json QueueView(const Request& req, TicketService& service, std::optional<int64_t> client_id,
-               const std::string& base) {
+               const std::string& base, std::optional<int64_t> endpoint_id = std::nullopt) {
   staff::Actor actor = ActorFrom(req);
   TicketQuery q;
   q.client_id = client_id;
+  q.endpoint_id = endpoint_id;
   q.status = req.Query("status", "active");
   std::string view_name = req.Query("view");
   q.mine = view_name == "mine";
@@ -158,12 +159,13 @@ std::optional<int64_t> FormId(const Request& req, const std::string& field) {
 }  // namespace
 
 void RegisterPages(http::Router& router, TicketService& service, clients::ClientService& clients,
-                   const Templates& templates) {
+                   rmm::RmmService& rmm, const Templates& templates) {
   const Templates& t = templates;
 
   router.Add("GET", "/tickets", [&service, &t](Request& req) {
     json view = QueueView(req, service, std::nullopt, "/tickets");
     view["in_client"] = false;
+    view["endpoint"] = false;
     view["new_url"] = "/tickets/new";
     return RenderPage(t, req, "tickets/list", view, {"Tickets", "tickets", 200});
   });
@@ -174,11 +176,23 @@ void RegisterPages(http::Router& router, TicketService& service, clients::Client
     json view = clients::ClientPageView(d, "tickets", req, clients.owners());
     view.update(QueueView(req, service, id, "/clients/" + std::to_string(id) + "/tickets"));
     view["in_client"] = true;
+    view["endpoint"] = false;
     view["new_url"] = "/tickets/new?client_id=" + std::to_string(id);
     return RenderPage(t, req, "tickets/list", view, {"Tickets · " + d.client.name, "clients", 200});
   });
 
-  FormPage new_page = [&clients, &t](Request& req, const json& problem, int status) {
+  router.Add("GET", "/endpoints/{id}/tickets", [&service, &rmm, &t](Request& req) {
+    rmm::Endpoint e = rmm.GetEndpoint(ActorFrom(req), req.ParamId(0, "Endpoint"));
+    std::string base = "/endpoints/" + std::to_string(e.id) + "/tickets";
+    json view = QueueView(req, service, std::nullopt, base, e.id);
+    view["in_client"] = false;
+    view["endpoint"] = {{"id", e.id}, {"hostname", e.hostname}};
+    view["new_url"] = "/tickets/new?client_id=" + std::to_string(e.client_id) +
+                      "&endpoint_id=" + std::to_string(e.id);
+    return RenderPage(t, req, "tickets/list", view, {"Tickets · " + e.hostname, "endpoints", 200});
+  });
+
+  FormPage new_page = [&clients, &rmm, &t](Request& req, const json& problem, int status) {
     staff::Actor actor = ActorFrom(req);
     staff::Require(actor, staff::Permission::kWorkTickets);
     json values = FormValues(req);
@@ -205,7 +219,18 @@ void RegisterPages(http::Router& router, TicketService& service, clients::Client
                             {"selected", std::to_string(c.id) == chosen}});
       }
       view["contacts"] = contacts;
+      // From an endpoint's page: that endpoint (of this client only).
+      std::string endpoint_param =
+          req.method == "GET" ? req.Query("endpoint_id") : req.Form("endpoint_id");
+      if (!endpoint_param.empty() && endpoint_param.size() < 18 &&
+          endpoint_param.find_first_not_of("0123456789") == std::string::npos) {
+        rmm::Endpoint e = rmm.GetEndpoint(actor, std::stoll(endpoint_param));
+        if (e.client_id == d.client.id) {
+          view["endpoint"] = {{"id", e.id}, {"hostname", e.hostname}};
+        }
+      }
     }
+    if (!view.contains("endpoint")) view["endpoint"] = false;
     return RenderPage(t, req, "tickets/new", view, {"New ticket", "tickets", status});
   };
   router.Add("GET", "/tickets/new",
@@ -231,6 +256,7 @@ void RegisterPages(http::Router& router, TicketService& service, clients::Client
                    in.subject = req.Form("subject");
                    in.description = req.Form("description");
                    in.contact_id = FormId(req, "contact_id");
+                   in.endpoint_id = FormId(req, "endpoint_id");
                    in.priority = req.Form("priority", "normal");
                    in.source = Source::kStaff;
                    Ticket created = service.Create(actor, in);
@@ -238,7 +264,7 @@ void RegisterPages(http::Router& router, TicketService& service, clients::Client
                  },
                  new_page));
 
-  FormPage show_page = [&service, &t](Request& req, const json& problem, int status) {
+  FormPage show_page = [&service, &clients, &t](Request& req, const json& problem, int status) {
     staff::Actor actor = ActorFrom(req);
     int64_t id = req.ParamId(0, "Ticket");
     Ticket tk = service.Get(actor, id);
@@ -273,6 +299,17 @@ void RegisterPages(http::Router& router, TicketService& service, clients::Client
                        {"billable", e.billable},
                        {"note", e.note}});
     }
+    // The client's contacts and sites to choose from (a ticket with a client).
+    std::vector<std::pair<std::string, std::string>> contact_options = {{"", "Nobody"}},
+                                                     site_options = {{"", "None"}};
+    if (tk.client_id) {
+      for (const auto& c : clients.ListContacts(actor, *tk.client_id, 0, 500).items) {
+        contact_options.emplace_back(std::to_string(c.id), c.name + " <" + c.email + ">");
+      }
+      for (const auto& st : clients.AllSites(actor, *tk.client_id)) {
+        site_options.emplace_back(std::to_string(st.id), st.name);
+      }
+    }
     std::vector<std::string> participants = service.Participants(actor, id);
     std::string triage_sender = tk.client_id ? "" : service.MailSender(actor, id);
 
@@ -306,6 +343,10 @@ void RegisterPages(http::Router& router, TicketService& service, clients::Client
         {"has_times", !times.empty()},
         {"time_total",
          std::to_string(minutes / 60) + " h " + std::to_string(minutes % 60) + " min"},
+        {"has_client", tk.client_id.has_value()},
+        {"contact_options",
+         Options(contact_options, tk.contact_id ? std::to_string(*tk.contact_id) : "")},
+        {"site_options", Options(site_options, tk.site_id ? std::to_string(*tk.site_id) : "")},
         {"statuses", Options(kStatuses, StatusName(tk.status))},
         {"priorities", Options(kPriorities, PriorityName(tk.priority))},
         {"assignees", Options(assignees, tk.assignee_id ? std::to_string(*tk.assignee_id) : "")},
@@ -355,40 +396,62 @@ void RegisterPages(http::Router& router, TicketService& service, clients::Client
                          {"message", problem.value("message", std::string("Nothing changed"))}};
             return RenderPage(t, req, "layout/error", view, {"Tickets", "tickets", status});
           }));
-  router.Add("POST", "/tickets/{id}",
-             FormPost(
-                 [&service, &clients](Request& req) {
-                   int64_t id = req.ParamId(0, "Ticket");
-                   if (req.HasForm("triage")) {
-                     // Triage: a client by exact name, and what to learn from the sender.
-                     staff::Actor actor = ActorFrom(req);
-                     std::string name = text::CollapseWhitespace(req.Form("client"));
-                     std::optional<int64_t> client_id;
-                     for (const auto& c : clients.SearchClients(actor, name, 20)) {
-                       if (!name.empty() && text::FoldCase(c.name) == text::FoldCase(name)) {
-                         client_id = c.id;
-                       }
-                     }
-                     if (!client_id) {
-                       throw ValidationError("client", name.empty()
-                                                           ? "Type the client's name"
-                                                           : "No active client is named " + name);
-                     }
-                     TicketPatch p;
-                     p.client_id = client_id;
-                     p.add_sender_contact = req.HasForm("add_sender_contact");
-                     p.add_sender_domain = req.HasForm("add_sender_domain");
-                     service.Update(actor, id, p);
-                     return Response::Redirect(TicketUrl(id));
-                   }
-                   TicketPatch p;
-                   p.status = req.Form("status");
-                   p.priority = req.Form("priority");
-                   p.assignee_id = FormId(req, "assignee_id");
-                   service.Update(ActorFrom(req), id, p);
-                   return Response::Redirect(TicketUrl(id));
-                 },
-                 show_page));
+  router.Add(
+      "POST", "/tickets/{id}",
+      FormPost(
+          [&service, &clients, &rmm](Request& req) {
+            int64_t id = req.ParamId(0, "Ticket");
+            if (req.HasForm("triage")) {
+              // Triage: a client by exact name, and what to learn from the sender.
+              staff::Actor actor = ActorFrom(req);
+              std::string name = text::CollapseWhitespace(req.Form("client"));
+              std::optional<int64_t> client_id;
+              for (const auto& c : clients.SearchClients(actor, name, 20)) {
+                if (!name.empty() && text::FoldCase(c.name) == text::FoldCase(name)) {
+                  client_id = c.id;
+                }
+              }
+              if (!client_id) {
+                throw ValidationError("client", name.empty() ? "Type the client's name"
+                                                             : "No active client is named " + name);
+              }
+              TicketPatch p;
+              p.client_id = client_id;
+              p.add_sender_contact = req.HasForm("add_sender_contact");
+              p.add_sender_domain = req.HasForm("add_sender_domain");
+              service.Update(actor, id, p);
+              return Response::Redirect(TicketUrl(id));
+            }
+            TicketPatch p;
+            p.status = req.Form("status");
+            p.priority = req.Form("priority");
+            p.assignee_id = FormId(req, "assignee_id");
+            if (req.HasForm("contact_id")) p.contact_id = FormId(req, "contact_id");
+            if (req.HasForm("site_id")) p.site_id = FormId(req, "site_id");
+            if (req.HasForm("endpoint")) {
+              // Typed: a hostname of one of the ticket's client's endpoints.
+              std::string host = text::Trim(req.Form("endpoint"));
+              p.endpoint_id = std::optional<int64_t>();
+              if (!host.empty()) {
+                staff::Actor actor = ActorFrom(req);
+                rmm::EndpointQuery eq;
+                eq.client_id = service.Get(actor, id).client_id;
+                eq.search = host;
+                eq.limit = 50;
+                for (const auto& e : rmm.ListEndpoints(actor, eq).items) {
+                  if (text::FoldCase(e.hostname) == text::FoldCase(host)) {
+                    p.endpoint_id = e.id;
+                  }
+                }
+                if (!*p.endpoint_id) {
+                  throw ValidationError("endpoint", "This client has no endpoint named " + host);
+                }
+              }
+            }
+            service.Update(ActorFrom(req), id, p);
+            return Response::Redirect(TicketUrl(id));
+          },
+          show_page));
   router.Add("POST", "/tickets/{id}/entries",
              FormPost(
                  [&service](Request& req) {

@@ -11,10 +11,10 @@
 namespace opsmerge::tickets {
 
 void RegisterApi(http::Router& router, TicketService& service);
-// The Tickets queue (/tickets), a client's Tickets tab, a ticket's page and the
-// new-ticket form.
+// The Tickets queue (/tickets), a client's and an endpoint's Tickets tab, a
+// ticket's page and the new-ticket form.
 void RegisterPages(http::Router& router, TicketService& service, clients::ClientService& clients,
-                   const Templates& templates);
+                   rmm::RmmService& rmm, const Templates& templates);
 
 // The API's form of a ticket: {"id","number","subject","client_id" (null in
 // triage),"contact_id","status","priority","vip","assignee_id","endpoint_id",

@@ -149,6 +149,7 @@ TicketPage TicketService::List(const staff::Actor& actor, const TicketQuery& q) 
   store::Filter f;
   if (q.client_id) clients_.Get(actor, *q.client_id);  // NotFound, or ClientMerged (moved)
   f.client_id = q.client_id;
+  f.endpoint_id = q.endpoint_id;
   f.triage = q.triage;
   if (q.status == "active") {
     f.statuses = {"new", "open", "waiting_on_client"};

@@ -53,6 +53,7 @@ struct TicketPatch {
 
 struct TicketQuery {
   std::optional<int64_t> client_id;
+  std::optional<int64_t> endpoint_id;  // an endpoint's Tickets tab
   bool triage = false;
   std::string status;    // a status, "active" (new, open, waiting), "done", or "" for any
   std::string priority;  // "" any

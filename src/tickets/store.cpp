@@ -98,6 +98,7 @@ std::string Where(const Filter& f) {
   } else if (f.client_id) {
     w += " AND t.client_id = :client_id";
   }
+  if (f.endpoint_id) w += " AND t.endpoint_id = :endpoint_id";
   if (!f.statuses.empty()) {
     w += " AND t.status IN (";
     for (size_t i = 0; i < f.statuses.size(); ++i) {
@@ -145,7 +146,7 @@ std::string Where(const Filter& f) {
 }
 
 struct Binds {
-  long long client_id = 0, assignee = 0, number = 0, now = 0, soon = 0;
+  long long client_id = 0, endpoint_id = 0, assignee = 0, number = 0, now = 0, soon = 0;
   std::vector<std::string> statuses;
   std::string priority;
   std::vector<std::string> bounds;  // lo, hi per word
@@ -165,7 +166,9 @@ void Bind(soci::statement& st, const Filter& f, Binds& b) {
   }
   b.now = f.now;
   b.soon = f.now + 3600;
+  b.endpoint_id = f.endpoint_id.value_or(0);
   if (!f.triage && f.client_id) st.exchange(soci::use(b.client_id));
+  if (f.endpoint_id) st.exchange(soci::use(b.endpoint_id));
   for (auto& s : b.statuses) st.exchange(soci::use(s));
   if (!f.priority.empty()) st.exchange(soci::use(b.priority));
   if (f.assignee_id && *f.assignee_id != 0) st.exchange(soci::use(b.assignee));

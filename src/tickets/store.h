@@ -28,6 +28,7 @@ std::optional<Ticket> FindTicket(soci::session& sql, int64_t id);
 
 struct Filter {
   std::optional<int64_t> client_id;
+  std::optional<int64_t> endpoint_id;
   bool triage = false;                 // only tickets without a client
   std::vector<std::string> statuses;   // empty: any
   std::string priority;                // "" any

@@ -288,6 +288,64 @@ TEST_F(Tickets, BillingStaffReadTicketsButDoNotWorkThem) {
   EXPECT_EQ(server_.Request("GET", T(id)).status, 401);
 }
 
+TEST_F(Tickets, AnEndpointHasATicketsTabAndATicketsContactSiteAndEndpointChangeOnItsPage) {
+  std::string a = std::to_string(acme_), o = std::to_string(other_);
+  server_.Sql("INSERT INTO endpoints (client_id, hostname, created_at) VALUES (" + a +
+              ", 'ACME-LT-042', 'now')");
+  server_.Sql("INSERT INTO endpoints (client_id, hostname, created_at) VALUES (" + o +
+              ", 'OTHER-PC', 'now')");
+  std::string pc = server_.Query("SELECT id FROM endpoints WHERE hostname = 'ACME-LT-042'")[0][0];
+  int64_t site = Id(server_.Api(admin_, "POST", Client(acme_) + "/sites", {{"name", "Leeds"}}));
+  Browser b(server_);
+  ASSERT_EQ(b.SignIn("tech@msp.example", "a long enough password"), 303);
+  // + New ticket from the endpoint's page: the endpoint comes along.
+  EXPECT_NE(
+      b.Get("/endpoints/" + pc).body.find("/tickets/new?client_id=" + a + "&amp;endpoint_id=" + pc),
+      std::string::npos);
+  HttpResult form = b.Get("/tickets/new?client_id=" + a + "&endpoint_id=" + pc);
+  EXPECT_NE(form.body.find("ACME-LT-042"), std::string::npos);
+  HttpResult created = b.Post(
+      "/tickets",
+      {{"client_id", a}, {"endpoint_id", pc}, {"subject", "Fan noise"}, {"priority", "normal"}});
+  ASSERT_EQ(created.status, 303);
+  std::string url = created.Header("location");
+  HttpResult tab = b.Get("/endpoints/" + pc + "/tickets");
+  EXPECT_EQ(tab.status, 200);
+  EXPECT_NE(tab.body.find("Fan noise"), std::string::npos);
+  EXPECT_NE(tab.body.find("Tickets for ACME-LT-042"), std::string::npos);
+  // Contact, site and endpoint change on the ticket's page; another client's are refused.
+  EXPECT_EQ(b.Post(url, {{"status", "open"},
+                         {"priority", "normal"},
+                         {"assignee_id", ""},
+                         {"contact_id", std::to_string(jane_)},
+                         {"site_id", std::to_string(site)},
+                         {"endpoint", "acme-lt-042"}})
+                .status,
+            303);
+  json t = server_.Api(tech_, "GET", "/api/v1/tickets/" + url.substr(url.rfind('/') + 1)).Json();
+  EXPECT_EQ(t["contact_id"], jane_);
+  EXPECT_EQ(t["site_id"], site);
+  EXPECT_EQ(std::to_string(t["endpoint_id"].get<int64_t>()), pc);
+  HttpResult wrong = b.Post(url, {{"status", "open"},
+                                  {"priority", "normal"},
+                                  {"assignee_id", ""},
+                                  {"contact_id", std::to_string(stranger_)},
+                                  {"site_id", ""},
+                                  {"endpoint", "OTHER-PC"}});
+  EXPECT_EQ(wrong.status, 422);
+  EXPECT_NE(wrong.body.find("This client has no endpoint named OTHER-PC"), std::string::npos);
+  wrong = b.Post(url, {{"status", "open"},
+                       {"priority", "normal"},
+                       {"assignee_id", ""},
+                       {"contact_id", std::to_string(stranger_)},
+                       {"site_id", ""},
+                       {"endpoint", ""}});
+  EXPECT_EQ(wrong.status, 422);
+  EXPECT_NE(wrong.body.find("That contact belongs to another client"), std::string::npos);
+  t = server_.Api(tech_, "GET", "/api/v1/tickets/" + url.substr(url.rfind('/') + 1)).Json();
+  EXPECT_EQ(t["contact_id"], jane_);
+}
+
 }  // namespace
 }  // namespace opsmerge::testing
 
