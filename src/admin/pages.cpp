@@ -50,6 +50,16 @@ json FromForm(const Request& req, const json& current) {
     }
   }
   patch["sla"] = sla;
+  if (req.HasForm("business_hours_on")) {
+    json days = json::array();
+    for (const char* d : {"mon", "tue", "wed", "thu", "fri", "sat", "sun"}) {
+      if (req.HasForm(std::string("bh_") + d)) days.push_back(d);
+    }
+    patch["business_hours"] = {
+        {"days", days}, {"start", req.Form("bh_start")}, {"end", req.Form("bh_end")}};
+  } else {
+    patch["business_hours"] = nullptr;
+  }
   return patch;
 }
 
@@ -74,9 +84,39 @@ void RegisterSettings(http::Router& router, SettingsService& service, const Temp
       if (values.contains(k) && values[k].is_number()) values[k] = values[k].dump();
     }
     values.erase("sla");
+    // Business hours: on/off, the days ticked, start and end.
+    json hours = current["business_hours"];
+    bool posted = req.method != "GET";
+    json bh = {{"on", posted ? req.HasForm("business_hours_on") : !hours.is_null()},
+               {"start", posted ? req.Form("bh_start")
+                                : (hours.is_null() ? "09:00" : hours["start"].get<std::string>())},
+               {"end", posted ? req.Form("bh_end")
+                              : (hours.is_null() ? "17:30" : hours["end"].get<std::string>())}};
+    json day_rows = json::array();
+    for (const auto& [d, label] :
+         std::vector<std::pair<std::string, std::string>>{{"mon", "Mon"},
+                                                          {"tue", "Tue"},
+                                                          {"wed", "Wed"},
+                                                          {"thu", "Thu"},
+                                                          {"fri", "Fri"},
+                                                          {"sat", "Sat"},
+                                                          {"sun", "Sun"}}) {
+      bool on = false;
+      if (posted) {
+        on = req.HasForm("bh_" + d);
+      } else if (hours.is_null()) {
+        on = d != "sat" && d != "sun";
+      } else {
+        for (const auto& x : hours["days"]) on = on || x == d;
+      }
+      day_rows.push_back({{"day", d}, {"label", label}, {"on", on}});
+    }
+    bh["days"] = day_rows;
+    values.erase("business_hours");
     json view = {{"form", OpenMap(values)},
                  {"errors", OpenMap(problem.value("errors", json::object()))},
                  {"sla_rows", rows},
+                 {"bh", bh},
                  {"smtp_password_set", !current["smtp_password"].is_null()},
                  {"imap_password_set", !current["imap_password"].is_null()},
                  {"saved", req.Query("saved") == "1"}};

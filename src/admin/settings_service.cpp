@@ -18,10 +18,10 @@ namespace {
 
 using nlohmann::json;
 
-const std::vector<std::string> kKeys = {"public_url",        "mail_from",    "smtp_url",
-                                        "smtp_password",     "imap_url",     "imap_password",
-                                        "imap_poll_seconds", "sla",          "auto_close_days",
-                                        "time_zone",         "ack_template", "reply_template"};
+const std::vector<std::string> kKeys = {
+    "public_url",    "mail_from",         "smtp_url",      "smtp_password",   "imap_url",
+    "imap_password", "imap_poll_seconds", "sla",           "auto_close_days", "time_zone",
+    "ack_template",  "reply_template",    "business_hours"};
 const std::set<std::string> kSecrets = {"smtp_password", "imap_password"};
 
 std::string Text(const json& v, const std::string& key, size_t max) {
@@ -164,6 +164,7 @@ json SettingsService::View(soci::session& sql) {
       {"imap_poll_seconds", number("imap_poll_seconds", 60)},
       {"sla", json::parse(tickets::SlaTargetsJson(sla))},
       {"auto_close_days", number("auto_close_days", 7)},
+      {"business_hours", sla.hours ? json::parse(tickets::BusinessHoursJson(*sla.hours)) : json()},
       {"time_zone", get("time_zone")},
       {"ack_template", settings::Get(sql, "ack_template").value_or(outbox::kAckTemplate)},
       {"reply_template", settings::Get(sql, "reply_template").value_or(outbox::kReplyTemplate)}};
@@ -236,6 +237,13 @@ json SettingsService::Update(const staff::Actor& actor, const json& patch) {
     if (!patch["sla"].is_object())
       throw ValidationError("sla", "sla must be an object of priorities");
     plain["sla"] = tickets::SlaTargetsJson(tickets::ParseSlaTargets(patch["sla"].dump()));
+  }
+  if (has("business_hours")) {
+    const json& v = patch["business_hours"];
+    auto hours = v.is_null() || (v.is_string() && v.get<std::string>().empty())
+                     ? std::nullopt
+                     : tickets::ParseBusinessHours(v.dump());
+    plain["business_hours"] = hours ? tickets::BusinessHoursJson(*hours) : "";
   }
   if (has("time_zone")) {
     std::string z = Text(patch["time_zone"], "time_zone", 64);

@@ -1,5 +1,9 @@
 #include "tickets/model.h"
 
+#include <algorithm>
+#include <cctype>
+#include <ctime>
+
 #include <nlohmann/json.hpp>
 
 #include "platform/errors.h"
@@ -177,7 +181,124 @@ std::string SlaTargetsJson(const SlaTargets& t) {
 
 DueTimes DueFor(int64_t opened_at, Priority priority, const SlaTargets& targets) {
   const SlaTarget& s = targets.For(priority);
+  if (targets.hours) {
+    return {AddBusinessMinutes(opened_at, s.first_response_minutes, *targets.hours),
+            AddBusinessMinutes(opened_at, s.resolution_minutes, *targets.hours)};
+  }
   return {opened_at + s.first_response_minutes * 60, opened_at + s.resolution_minutes * 60};
+}
+
+namespace {
+
+const char* const kDayNames[] = {"sun", "mon", "tue", "wed", "thu", "fri", "sat"};
+
+int ClockMinutes(const nlohmann::json& v, const char* key) {
+  auto bad = [&] {
+    return ValidationError("business_hours",
+                           std::string("business_hours ") + key + " must be a time like 09:00");
+  };
+  if (!v.contains(key) || !v[key].is_string()) throw bad();
+  std::string t = v[key].get<std::string>();
+  if (t.size() != 5 || t[2] != ':' || !std::isdigit(static_cast<unsigned char>(t[0])) ||
+      !std::isdigit(static_cast<unsigned char>(t[1])) ||
+      !std::isdigit(static_cast<unsigned char>(t[3])) ||
+      !std::isdigit(static_cast<unsigned char>(t[4]))) {
+    throw bad();
+  }
+  int h = std::stoi(t.substr(0, 2)), m = std::stoi(t.substr(3, 2));
+  if (h > 24 || m > 59 || (h == 24 && m != 0)) throw bad();
+  return h * 60 + m;
+}
+
+// Local midnight of the day holding `t`, and of the day after.
+int64_t LocalTime(const std::tm& day, int minute_of_day) {
+  std::tm tm = day;
+  tm.tm_hour = minute_of_day / 60;
+  tm.tm_min = minute_of_day % 60;
+  tm.tm_sec = 0;
+  tm.tm_isdst = -1;
+  return static_cast<int64_t>(std::mktime(&tm));
+}
+
+}  // namespace
+
+std::optional<BusinessHours> ParseBusinessHours(const std::string& json_text) {
+  if (json_text.empty()) return std::nullopt;
+  nlohmann::json v = nlohmann::json::parse(json_text, nullptr, false);
+  if (v.is_null()) return std::nullopt;
+  if (!v.is_object() || !v.contains("days") || !v["days"].is_array() || v["days"].empty()) {
+    throw ValidationError("business_hours",
+                          "business_hours must be {\"days\": [\"mon\", ...], \"start\": "
+                          "\"09:00\", \"end\": \"17:30\"} or null");
+  }
+  for (const auto& [key, value] : v.items()) {
+    (void)value;
+    if (key != "days" && key != "start" && key != "end") {
+      throw ValidationError("business_hours", "business_hours has no member " + key);
+    }
+  }
+  BusinessHours h;
+  for (const auto& d : v["days"]) {
+    bool known = false;
+    for (int i = 0; i < 7; ++i) {
+      if (d.is_string() && d.get<std::string>() == kDayNames[i]) {
+        h.days[static_cast<size_t>(i)] = true;
+        known = true;
+      }
+    }
+    if (!known) {
+      throw ValidationError("business_hours",
+                            "business_hours days are mon, tue, wed, thu, fri, sat, sun");
+    }
+  }
+  h.start_minute = ClockMinutes(v, "start");
+  h.end_minute = ClockMinutes(v, "end");
+  if (h.end_minute <= h.start_minute) {
+    throw ValidationError("business_hours", "business_hours must end after they start");
+  }
+  return h;
+}
+
+std::string BusinessHoursJson(const BusinessHours& hours) {
+  nlohmann::json days = nlohmann::json::array();
+  for (int i = 1; i <= 7; ++i) {  // Monday first, as people read a week
+    if (hours.days[static_cast<size_t>(i % 7)]) days.push_back(kDayNames[i % 7]);
+  }
+  auto clock = [](int minute) {
+    auto two = [](int n) { return std::string(n < 10 ? "0" : "") + std::to_string(n); };
+    return two(minute / 60) + ":" + two(minute % 60);
+  };
+  return nlohmann::json{
+      {"days", days}, {"start", clock(hours.start_minute)}, {"end", clock(hours.end_minute)}}
+      .dump();
+}
+
+int64_t AddBusinessMinutes(int64_t start, int64_t minutes, const BusinessHours& hours) {
+  bool any = false;
+  for (bool d : hours.days) any = any || d;
+  if (!any || hours.end_minute <= hours.start_minute) return start + minutes * 60;
+  int64_t remaining = minutes * 60;
+  std::time_t t = static_cast<std::time_t>(start);
+  // At most ten years of days: a target that long is a setting's mistake, not a wait.
+  for (int i = 0; i < 3660; ++i) {
+    std::tm day{};
+    localtime_r(&t, &day);
+    int64_t open = LocalTime(day, hours.start_minute);
+    int64_t close = LocalTime(day, hours.end_minute);
+    if (hours.days[static_cast<size_t>(day.tm_wday)] && t < close) {
+      int64_t from = std::max<int64_t>(t, open);
+      if (remaining <= close - from) return from + remaining;
+      remaining -= close - from;
+    }
+    std::tm next = day;
+    next.tm_mday += 1;
+    next.tm_hour = 0;
+    next.tm_min = 0;
+    next.tm_sec = 0;
+    next.tm_isdst = -1;
+    t = std::mktime(&next);
+  }
+  return start + minutes * 60;
 }
 
 std::string ValidSubject(std::string_view subject) {

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -37,12 +38,29 @@ struct SlaTarget {
   int64_t first_response_minutes = 0;
   int64_t resolution_minutes = 0;
 };
+// Business hours (settings "business_hours"): the days of the week and the local
+// time span in which SLA minutes count, in the installation's time zone. Absent: SLA
+// time runs around the clock.
+struct BusinessHours {
+  std::array<bool, 7> days{};  // by tm_wday: 0 Sunday ... 6 Saturday
+  int start_minute = 9 * 60;   // minutes after local midnight
+  int end_minute = 17 * 60 + 30;
+};
+// {"days": ["mon", ...], "start": "09:00", "end": "17:30"}; null or "" for none.
+// Throws ValidationError("business_hours") for anything else.
+std::optional<BusinessHours> ParseBusinessHours(const std::string& json_text);
+std::string BusinessHoursJson(const BusinessHours& hours);
+// `minutes` of business time after `start` (Unix seconds), in the process's local
+// time zone (daylight saving handled by the C library).
+int64_t AddBusinessMinutes(int64_t start, int64_t minutes, const BusinessHours& hours);
+
 struct SlaTargets {
   // Minutes: 8 h / 5 days, 4 h / 2 days, 1 h / 8 h, 30 min / 4 h.
   SlaTarget low{480, 7200};
   SlaTarget normal{240, 2880};
   SlaTarget high{60, 480};
   SlaTarget urgent{30, 240};
+  std::optional<BusinessHours> hours;  // none: around the clock
   const SlaTarget& For(Priority p) const;
   SlaTarget& For(Priority p);
 };
@@ -53,7 +71,7 @@ SlaTargets ParseSlaTargets(const std::string& json_text);
 std::string SlaTargetsJson(const SlaTargets& targets);
 
 // Due times (Unix seconds) of a ticket opened at `opened_at` with `priority`,
-// counted around the clock.
+// counted in business hours when the targets have them, else around the clock.
 struct DueTimes {
   int64_t first_response = 0;
   int64_t resolution = 0;

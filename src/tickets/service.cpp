@@ -57,6 +57,7 @@ std::vector<std::pair<int64_t, std::string>> TicketService::Assignees(const staf
 SlaTargets StoredSla(soci::session& sql) {
   SlaTargets t;
   if (auto v = settings::Get(sql, "sla")) t = ParseSlaTargets(*v);
+  if (auto v = settings::Get(sql, "business_hours")) t.hours = ParseBusinessHours(*v);
   return t;
 }
 

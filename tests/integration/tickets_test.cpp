@@ -288,6 +288,28 @@ TEST_F(Tickets, BillingStaffReadTicketsButDoNotWorkThem) {
   EXPECT_EQ(server_.Request("GET", T(id)).status, 401);
 }
 
+TEST_F(Tickets, SlaTimeCanCountInBusinessHoursOnly) {
+  HttpResult bad =
+      server_.Api(admin_, "PATCH", "/api/v1/settings",
+                  {{"business_hours", {{"days", {"mon"}}, {"start", "18:00"}, {"end", "09:00"}}}});
+  EXPECT_EQ(bad.status, 422);
+  EXPECT_NE(bad.body.find("business_hours"), std::string::npos);
+  json hours = {
+      {"days", {"mon", "tue", "wed", "thu", "fri"}}, {"start", "09:00"}, {"end", "17:30"}};
+  HttpResult ok = server_.Api(admin_, "PATCH", "/api/v1/settings", {{"business_hours", hours}});
+  ASSERT_EQ(ok.status, 200) << ok.body;
+  EXPECT_EQ(ok.Json()["business_hours"]["end"], "17:30");
+  // Wednesday 16:00 (London, GMT): normal's 4 h first response is Thursday 11:30.
+  server_.FreezeClock(kStart + 7 * 3600);
+  json t = Open({{"client_id", acme_}, {"subject", "After hours"}});
+  EXPECT_EQ(t["first_response_due_at"], "2026-12-03T11:30:00Z");
+  // Around the clock again.
+  ASSERT_EQ(server_.Api(admin_, "PATCH", "/api/v1/settings", {{"business_hours", nullptr}}).status,
+            200);
+  t = Open({{"client_id", acme_}, {"subject", "Around the clock"}});
+  EXPECT_EQ(t["first_response_due_at"], "2026-12-02T20:00:00Z");
+}
+
 TEST_F(Tickets, AnEndpointHasATicketsTabAndATicketsContactSiteAndEndpointChangeOnItsPage) {
   std::string a = std::to_string(acme_), o = std::to_string(other_);
   server_.Sql("INSERT INTO endpoints (client_id, hostname, created_at) VALUES (" + a +
