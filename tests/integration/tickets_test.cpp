@@ -514,6 +514,19 @@ TEST_F(Tickets, MailThatCannotBeSentWaitsAndIsRetriedNotLost) {
   EXPECT_EQ(rows[0][0], "queued");
   EXPECT_EQ(rows[0][1], "1");
   EXPECT_FALSE(rows[0][2].empty());
+  // Two days of retries later (the 20th attempt), it is marked failed: kept, not
+  // sent again, and the reason is there for the admin.
+  server_.Sql("UPDATE mail_outbox SET attempts = 19, next_attempt_at = 0");
+  server_.AdvanceClock(15);
+  ASSERT_TRUE(Eventually(
+      [&] {
+        server_.Tick();
+        rows = server_.Query("SELECT status, attempts, last_error FROM mail_outbox");
+        return rows.size() == 1 && rows[0][1] == "20";
+      },
+      20));
+  EXPECT_EQ(rows[0][0], "failed");
+  EXPECT_FALSE(rows[0][2].empty());
 }
 
 }  // namespace
