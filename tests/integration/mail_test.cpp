@@ -2,8 +2,11 @@
 // corpus in tests/fixtures/mail (made by make_corpus.py) and what becomes of each
 // message: routing by sender, threading on ids we sent, loop guards, delivery
 // reports, charsets, HTML, attachments, caps, duplicates and exit codes.
+#include <atomic>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "harness.h"
 
@@ -344,6 +347,28 @@ TEST_F(Mail, WhenTheDatabaseIsDownTheMtaIsToldToRetryAndTheRetryLandsOnce) {
   Ingest(raw);
   Ingest(raw);
   EXPECT_EQ(Count("tickets"), 1);
+}
+
+TEST_F(Mail, TheSameMessageDeliveredEightTimesAtOnceLandsOnce) {
+  // A backup MX and a retrying MTA hand over the same message at the same moment.
+  std::string file = server_.data_dir() + "/race.eml";
+  std::ofstream(file, std::ios::binary) << Fixture("gmail_new.eml");
+  std::string command = TestBinary() + " mail ingest --data-dir " + server_.data_dir() +
+                        (OnPostgres() ? " --database '" + server_.database_url() + "'" : "") +
+                        " < " + file + " > /dev/null 2>&1";
+  std::vector<std::thread> deliveries;
+  std::atomic<int> failed{0};
+  for (int i = 0; i < 8; ++i) {
+    deliveries.emplace_back([&] {
+      if (std::system(command.c_str()) != 0) ++failed;
+    });
+  }
+  for (auto& d : deliveries) d.join();
+  EXPECT_EQ(failed.load(), 0);
+  EXPECT_EQ(Count("mail_messages"), 1);
+  EXPECT_EQ(Count("tickets"), 1);
+  EXPECT_EQ(Count("contacts WHERE email = 'priya@acme.example'"), 1);
+  EXPECT_EQ(Count("mail_outbox"), 1);
 }
 
 TEST_F(Mail, TheOriginalMessageIsKeptAndDownloadsWhole) {
