@@ -4,6 +4,7 @@
 #include "app/test_hooks.h"
 #endif
 
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <iostream>
@@ -266,9 +267,14 @@ int IngestMail(const Config& config) {
   constexpr int kDataError = 65, kTempFail = 75;
   std::string raw;
   {
+    // Keep at most the gateway's cap (and a byte more, so it notes the cut); read the
+    // rest and let it go, so a huge message costs no memory and the MTA sees it taken.
+    const size_t keep = mail::Limits{}.max_message_bytes + 1;
     char buf[65536];
     size_t n = 0;
-    while ((n = std::fread(buf, 1, sizeof buf, stdin)) > 0) raw.append(buf, n);
+    while ((n = std::fread(buf, 1, sizeof buf, stdin)) > 0) {
+      if (raw.size() < keep) raw.append(buf, std::min(n, keep - raw.size()));
+    }
     if (std::ferror(stdin)) {
       std::cerr << "opsmerge mail ingest: cannot read the message on stdin\n";
       return kTempFail;

@@ -284,9 +284,8 @@ Message ParseMessage(std::string_view raw, const Limits& limits) {
   if (!LooksLikeMessage(raw)) throw NotAMessage("the input does not start with a header field");
   Message m;
   if (raw.size() > limits.max_message_bytes) {
-    m.left_out.push_back("everything after the first " +
-                         std::to_string(limits.max_message_bytes >> 20) +
-                         " MiB of the message (it was " + std::to_string(raw.size()) + " bytes)");
+    m.left_out.push_back("everything after the first " + std::to_string(limits.max_message_bytes) +
+                         " bytes of the message");
     raw = raw.substr(0, limits.max_message_bytes);
   }
   std::unique_ptr<GMimeParserOptions, void (*)(GMimeParserOptions*)> options(

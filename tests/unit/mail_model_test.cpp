@@ -139,6 +139,17 @@ TEST(MailParse, CapsLeaveOutWhatIsTooMuchAndSayWhat) {
   EXPECT_EQ(m.text, "hello");
 }
 
+TEST(MailParse, AMessageOverTheSizeCapIsCutAndSaysSo) {
+  Limits limits;
+  limits.max_message_bytes = 200;
+  std::string raw = "From: a@x.example\nSubject: big\n\n" + std::string(1000, 'x') + "\n";
+  Message m = ParseMessage(raw, limits);
+  EXPECT_EQ(m.subject, "big");
+  EXPECT_LE(m.text.size(), 200u);
+  ASSERT_EQ(m.left_out.size(), 1u);
+  EXPECT_EQ(m.left_out[0], "everything after the first 200 bytes of the message");
+}
+
 TEST(MailParse, DerivedIdsIgnoreWhatRelaysChange) {
   std::string a = "Received: x\r\nFrom: a@x.example\r\nDate: d\r\nSubject: s\r\n\r\nbody\r\n";
   std::string b = "Received: y\nReceived: z\nFrom: a@x.example\nDate: d\nSubject: s\n\nbody\n";
