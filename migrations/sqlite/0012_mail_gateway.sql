@@ -3,6 +3,9 @@
 -- redelivered message lands once. Participants are the other addresses on a
 -- ticket's thread; attachments live in their own rows, base64, never in the
 -- entry's. The auto-reply log caps acknowledgements per recipient per hour (E4).
+-- An entry that came by mail (its original is kept in mail_messages).
+ALTER TABLE ticket_entries ADD COLUMN via_mail INTEGER NOT NULL DEFAULT 0;
+
 CREATE TABLE mail_messages (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
   message_id TEXT NOT NULL UNIQUE,

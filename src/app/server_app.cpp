@@ -94,6 +94,33 @@ std::pair<std::string, uint16_t> SplitListen(const std::string& listen) {
   return {listen.substr(0, colon), static_cast<uint16_t>(port)};
 }
 
+// The services of the features that hold clients, endpoints and tickets, built in
+// the order they depend on each other, with what each feature owns of a client
+// registered before any of them is used.
+struct Features {
+  Features(db::Database& db, const audit::AuditLog& audit, const Clock& clock,
+           int64_t checkin_interval)
+      : clients(db, audit, clock, Registered(owners)),
+        rmm(db, audit, clock, clients, rmm::RmmSettings{checkin_interval}),
+        tickets(db, audit, clock, clients, rmm),
+        gateway(db, clock, clients, tickets) {}
+  Features(const Features&) = delete;
+  Features& operator=(const Features&) = delete;
+
+  static clients::ClientOwners& Registered(clients::ClientOwners& owners) {
+    rmm::RegisterClientData(owners);
+    tickets::RegisterClientData(owners);
+    billing::RegisterClientData(owners);
+    return owners;
+  }
+
+  clients::ClientOwners owners;  // first: the services below hold it
+  clients::ClientService clients;
+  rmm::RmmService rmm;
+  tickets::TicketService tickets;
+  mail::Gateway gateway;
+};
+
 // The search terms of rows written before the search migration, built once: the
 // migration leaves "search.reindex" when such rows exist; the first node to start
 // builds them and removes it (the others wait on the write lock, then see it gone).
@@ -138,16 +165,12 @@ int Serve(const Config& config) {
   auto db = OpenDatabase(config, pool);
   audit::AuditLog audit(clock);
   staff::StaffService staff(*db, audit, clock);
-  // What each feature owns of a client, registered before the first request.
-  clients::ClientOwners owners;
-  rmm::RegisterClientData(owners);
-  tickets::RegisterClientData(owners);
-  billing::RegisterClientData(owners);
-  clients::ClientService clients(*db, audit, clock, owners);
-  rmm::RmmService rmm(*db, audit, clock, clients, rmm::RmmSettings{config.checkin_interval});
+  Features features(*db, audit, clock, config.checkin_interval);
+  clients::ClientService& clients = features.clients;
+  rmm::RmmService& rmm = features.rmm;
+  tickets::TicketService& tickets = features.tickets;
+  mail::Gateway& gateway = features.gateway;
   rmm::AgentDownloads downloads{AgentBinaryPath(), config.public_url};
-  tickets::TicketService tickets(*db, audit, clock, clients, rmm);
-  mail::Gateway gateway(*db, clock, clients, tickets);
   SecretBox secrets = SecretBox::Load(config.data_dir);
   admin::SettingsService general_settings(*db, audit, clock, secrets);
   // The time zone the settings name wins over --time-zone (before any thread starts).
@@ -298,15 +321,8 @@ int IngestMail(const Config& config) {
     auto db = db::Database::Open(DatabaseUrl(config), 1);
     db->Migrate();
     audit::AuditLog audit(clock);
-    clients::ClientOwners owners;
-    rmm::RegisterClientData(owners);
-    tickets::RegisterClientData(owners);
-    billing::RegisterClientData(owners);
-    clients::ClientService clients(*db, audit, clock, owners);
-    rmm::RmmService rmm(*db, audit, clock, clients, rmm::RmmSettings{config.checkin_interval});
-    tickets::TicketService tickets(*db, audit, clock, clients, rmm);
-    mail::Gateway gateway(*db, clock, clients, tickets);
-    mail::Outcome out = gateway.Ingest(raw);
+    Features features(*db, audit, clock, config.checkin_interval);
+    mail::Outcome out = features.gateway.Ingest(raw);
     std::cout << mail::OutcomeName(out.kind) << ": " << out.detail << "\n";
     return 0;
   } catch (const mail::NotAMessage& e) {

@@ -48,17 +48,11 @@ std::optional<int64_t> ThreadOf(soci::session& sql, const std::vector<std::strin
   return std::nullopt;
 }
 
-std::string Clip(std::string text, size_t max_chars, std::vector<std::string>& left_out) {
+std::string Clip(const std::string& text, size_t max_chars, std::vector<std::string>& left_out) {
   if (text::Utf8Length(text) <= max_chars) return text;
-  size_t chars = 0, i = 0;
-  while (i < text.size() && chars < max_chars) {
-    unsigned char c = static_cast<unsigned char>(text[i]);
-    i += c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
-    ++chars;
-  }
   left_out.push_back("the text after its first " + std::to_string(max_chars) +
                      " characters (the original message is kept whole)");
-  return text.substr(0, std::min(i, text.size()));
+  return text::Utf8Prefix(text, max_chars);
 }
 
 }  // namespace

@@ -23,35 +23,6 @@ bool StartsWithI(std::string_view s, std::string_view prefix) {
   return s.size() >= prefix.size() && Lower(s.substr(0, prefix.size())) == prefix;
 }
 
-// The length of the valid UTF-8 sequence at s[i], or 0.
-size_t Utf8SequenceAt(std::string_view s, size_t i) {
-  unsigned char c = static_cast<unsigned char>(s[i]);
-  if (c < 0x80) return 1;
-  size_t n = 0;
-  unsigned char lo = 0x80, hi = 0xBF;
-  if (c >= 0xC2 && c <= 0xDF) {
-    n = 2;
-  } else if (c >= 0xE0 && c <= 0xEF) {
-    n = 3;
-    if (c == 0xE0) lo = 0xA0;
-    if (c == 0xED) hi = 0x9F;
-  } else if (c >= 0xF0 && c <= 0xF4) {
-    n = 4;
-    if (c == 0xF0) lo = 0x90;
-    if (c == 0xF4) hi = 0x8F;
-  } else {
-    return 0;
-  }
-  if (i + n > s.size()) return 0;
-  unsigned char second = static_cast<unsigned char>(s[i + 1]);
-  if (second < lo || second > hi) return 0;
-  for (size_t k = 2; k < n; ++k) {
-    unsigned char b = static_cast<unsigned char>(s[i + k]);
-    if (b < 0x80 || b > 0xBF) return 0;
-  }
-  return n;
-}
-
 void AppendCodePoint(std::string& out, uint32_t cp) {
   if (cp == 0 || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) cp = 0xFFFD;
   if (cp < 0x80) {
@@ -193,14 +164,7 @@ std::optional<int64_t> SubjectTag(std::string_view subject) {
 
 std::string TicketSubject(std::string_view subject) {
   std::string s = text::CollapseWhitespace(CleanText(subject));
-  if (s.empty()) return "(no subject)";
-  // At most 200 characters, cut on a character boundary.
-  size_t chars = 0, i = 0;
-  while (i < s.size() && chars < 200) {
-    i += std::max<size_t>(1, Utf8SequenceAt(s, i));
-    ++chars;
-  }
-  return s.substr(0, i);
+  return s.empty() ? "(no subject)" : text::Utf8Prefix(s, 200);
 }
 
 std::string HtmlToText(std::string_view html) {
@@ -399,7 +363,7 @@ std::string CleanText(std::string_view s) {
   std::string out;
   out.reserve(s.size());
   for (size_t i = 0; i < s.size();) {
-    size_t n = Utf8SequenceAt(s, i);
+    size_t n = text::Utf8SequenceLength(s, i);
     if (n == 0) {
       out += "\xEF\xBF\xBD";  // U+FFFD for a byte that is not UTF-8
       ++i;
@@ -453,12 +417,7 @@ std::string SafeFilename(std::string_view name) {
   }
   out = text::Trim(out);
   while (!out.empty() && (out.front() == '.' || out.front() == ' ')) out.erase(0, 1);
-  size_t chars = 0, i = 0;
-  while (i < out.size() && chars < 150) {
-    i += std::max<size_t>(1, Utf8SequenceAt(out, i));
-    ++chars;
-  }
-  out.resize(i);
+  out = text::Utf8Prefix(out, 150);
   return out.empty() ? "attachment" : out;
 }
 

@@ -7,6 +7,8 @@
 
 #include <curl/curl.h>
 
+#include "platform/http/request.h"
+
 namespace opsmerge::imap {
 
 namespace {
@@ -16,20 +18,14 @@ size_t Collect(char* data, size_t size, size_t count, void* user) {
   return size * count;
 }
 
-// Percent-encodes a mailbox name for the URL path (RFC 5092 keeps it simple).
-std::string EncodePath(const std::string& s) {
+// A mailbox name in the URL path: each level percent-encoded, the '/' between kept.
+std::string EncodePath(const std::string& mailbox) {
   std::string out;
-  static const char* kHex = "0123456789ABCDEF";
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' || c == '/') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
+  size_t start = 0;
+  for (size_t slash; (slash = mailbox.find('/', start)) != std::string::npos; start = slash + 1) {
+    out += http::UrlEncode(mailbox.substr(start, slash - start)) + "/";
   }
-  return out;
+  return out + http::UrlEncode(mailbox.substr(start));
 }
 
 }  // namespace

@@ -15,6 +15,11 @@ std::string CollapseWhitespace(std::string_view s);
 // Unicode lower-casing (UTF-8 in, UTF-8 out).
 std::string FoldCase(std::string_view s);
 bool IsValidUtf8(std::string_view s);
+// The length of the valid UTF-8 sequence starting at s[i] (1-4), or 0 when the bytes
+// there are not one. `i` < s.size().
+size_t Utf8SequenceLength(std::string_view s, size_t i);
+// The first `max_characters` characters of `s`, never cut inside a character.
+std::string Utf8Prefix(std::string_view s, size_t max_characters);
 // Characters, not bytes. Assumes valid UTF-8.
 size_t Utf8Length(std::string_view s);
 // True if `s` holds control characters other than tab/newline/carriage return.

@@ -21,6 +21,19 @@ const staff::Actor& Gateway() {
 
 std::string Who(const InboundMail& m) { return m.from.empty() ? m.from_display : m.from; }
 
+// An entry that came by mail (its original is kept by the gateway), written now.
+Entry AddMailEntry(soci::session& sql, int64_t ticket_id, EntryKind kind, const std::string& body,
+                   const std::string& from, const std::string& now) {
+  Entry e;
+  e.kind = kind;
+  e.body = body;
+  e.from = from;
+  e.created_at = now;
+  e.from_mail = true;
+  e.id = store::InsertEntry(sql, ticket_id, e);
+  return e;
+}
+
 }  // namespace
 
 void TicketService::StoreMailFiles(soci::session& sql, const Ticket& t, int64_t entry_id,
@@ -62,13 +75,7 @@ std::pair<Ticket, Entry> TicketService::OpenFromMailIn(db::Tx& tx, const Inbound
   t.number = store::NextNumber(sql);
   t.id = store::InsertTicket(sql, t, now_iso);
   System(sql, t, how, now_iso);
-  Entry e;
-  e.kind = EntryKind::kPublic;
-  e.body = m.body;
-  e.from = Who(m);
-  e.created_at = now_iso;
-  e.from_mail = true;
-  e.id = store::InsertEntry(sql, t.id, EntryKind::kPublic, m.body, std::nullopt, e.from, now_iso);
+  Entry e = AddMailEntry(sql, t.id, EntryKind::kPublic, m.body, Who(m), now_iso);
   StoreMailFiles(sql, t, e.id, m, now_iso);
   for (const auto& p : m.participants) store::AddParticipant(sql, t.id, p);
   audit_.Write(
@@ -83,13 +90,7 @@ Entry TicketService::AddMailReplyIn(db::Tx& tx, int64_t id, const InboundMail& m
   std::string now_iso = FormatIsoUtc(clock_.NowUnix());
   auto t = store::FindTicket(sql, id);
   if (!t) throw NotFound("Ticket");
-  Entry e;
-  e.kind = EntryKind::kPublic;
-  e.body = m.body;
-  e.from = Who(m);
-  e.created_at = now_iso;
-  e.from_mail = true;
-  e.id = store::InsertEntry(sql, id, EntryKind::kPublic, m.body, std::nullopt, e.from, now_iso);
+  Entry e = AddMailEntry(sql, id, EntryKind::kPublic, m.body, Who(m), now_iso);
   StoreMailFiles(sql, *t, e.id, m, now_iso);
   if (!m.from.empty() && text::FoldCase(m.from) != text::FoldCase(t->contact_email)) {
     store::AddParticipant(sql, id, m.from);
@@ -116,13 +117,7 @@ Entry TicketService::AddMailNoteIn(db::Tx& tx, int64_t id, const std::string& bo
   std::string now_iso = FormatIsoUtc(clock_.NowUnix());
   auto t = store::FindTicket(sql, id);
   if (!t) throw NotFound("Ticket");
-  Entry e;
-  e.kind = EntryKind::kInternal;
-  e.body = body;
-  e.from = Gateway().name;
-  e.created_at = now_iso;
-  e.from_mail = true;
-  e.id = store::InsertEntry(sql, id, EntryKind::kInternal, body, std::nullopt, e.from, now_iso);
+  Entry e = AddMailEntry(sql, id, EntryKind::kInternal, body, Gateway().name, now_iso);
   store::UpdateTicket(sql, *t, now_iso);
   return e;
 }

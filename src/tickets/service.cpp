@@ -63,7 +63,12 @@ SlaTargets StoredSla(soci::session& sql) {
 
 void TicketService::System(soci::session& sql, const Ticket& t, const std::string& text,
                            const std::string& now) {
-  store::InsertEntry(sql, t.id, EntryKind::kSystem, text, std::nullopt, "OpsMerge", now);
+  Entry e;
+  e.kind = EntryKind::kSystem;
+  e.body = text;
+  e.from = "OpsMerge";
+  e.created_at = now;
+  store::InsertEntry(sql, t.id, e);
 }
 
 void TicketService::CheckRelations(const staff::Actor& actor, const Ticket& t) {
@@ -261,7 +266,7 @@ Ticket TicketService::Update(const staff::Actor& actor, int64_t id, const Ticket
       }
     }
     if ((patch.add_sender_contact || patch.add_sender_domain) && !before.client_id && t.client_id) {
-      std::string sender = store::FirstOutsideAuthor(sql, id);
+      std::string sender = store::FirstMailSender(sql, id);
       auto email = text::NormalizeEmail(sender);
       if (!email) throw ValidationError("client_id", "This ticket has no sender's address to add");
       if (patch.add_sender_domain) {
@@ -352,7 +357,7 @@ std::string TicketService::MailSender(const staff::Actor& actor, int64_t id) {
   std::string out;
   db_.Read([&](soci::session& sql) {
     Found(sql, id);
-    out = store::FirstOutsideAuthor(sql, id);
+    out = store::FirstMailSender(sql, id);
   });
   return text::NormalizeEmail(out) ? out : "";
 }
@@ -380,9 +385,8 @@ Entry TicketService::AddEntry(const staff::Actor& actor, int64_t id, EntryKind k
     if (reply && !t.client_id) {
       throw ValidationError("client_id", "Choose the ticket's client before replying");
     }
-    e.id = store::InsertEntry(sql, id, kind, e.body,
-                              actor.user_id ? std::optional<int64_t>(actor.user_id) : std::nullopt,
-                              actor.name, e.created_at);
+    e.id = store::InsertEntry(sql, id, e,
+                              actor.user_id ? std::optional<int64_t>(actor.user_id) : std::nullopt);
     if (reply) {
       if (!t.first_responded_at) t.first_responded_at = now;
       if (t.status == Status::kNew) t.status = Status::kOpen;
@@ -437,9 +441,6 @@ std::vector<Entry> TicketService::Entries(const staff::Actor& actor, int64_t id)
       if (auto it = by_id.find(a.entry_id); it != by_id.end()) {
         it->second->attachments.push_back(std::move(a));
       }
-    }
-    for (int64_t entry : store::EntriesFromMail(sql, id)) {
-      if (auto it = by_id.find(entry); it != by_id.end()) it->second->from_mail = true;
     }
   });
   return out;

@@ -297,16 +297,16 @@ int64_t CountTickets(soci::session& sql, const Filter& f) {
   return n;
 }
 
-int64_t InsertEntry(soci::session& sql, int64_t ticket_id, EntryKind kind, const std::string& body,
-                    std::optional<int64_t> author_id, const std::string& author_name,
-                    const std::string& now) {
+int64_t InsertEntry(soci::session& sql, int64_t ticket_id, const Entry& e,
+                    std::optional<int64_t> author_id) {
   long long tid = ticket_id, aid = author_id.value_or(0), id = 0;
   soci::indicator ai = Ind(author_id.has_value());
-  std::string k = EntryKindName(kind);
-  sql << "INSERT INTO ticket_entries (ticket_id, kind, body, author_id, author_name, created_at) "
-         "VALUES (:t, :k, :b, :a, :n, :c) RETURNING id",
-      soci::use(tid), soci::use(k), soci::use(body), soci::use(aid, ai), soci::use(author_name),
-      soci::use(now), soci::into(id);
+  std::string k = EntryKindName(e.kind);
+  int via_mail = e.from_mail ? 1 : 0;
+  sql << "INSERT INTO ticket_entries (ticket_id, kind, body, author_id, author_name, created_at, "
+         "via_mail) VALUES (:t, :k, :b, :a, :n, :c, :m) RETURNING id",
+      soci::use(tid), soci::use(k), soci::use(e.body), soci::use(aid, ai), soci::use(e.from),
+      soci::use(e.created_at), soci::use(via_mail), soci::into(id);
   return id;
 }
 
@@ -314,8 +314,8 @@ std::vector<Entry> ListEntries(soci::session& sql, int64_t ticket_id) {
   std::vector<Entry> out;
   long long tid = ticket_id;
   soci::rowset<soci::row> rs =
-      (sql.prepare << "SELECT id, kind, body, author_name, created_at FROM ticket_entries "
-                      "WHERE ticket_id = :t ORDER BY id",
+      (sql.prepare << "SELECT id, kind, body, author_name, created_at, via_mail FROM "
+                      "ticket_entries WHERE ticket_id = :t ORDER BY id",
        soci::use(tid));
   for (const auto& r : rs) {
     Entry e;
@@ -327,6 +327,7 @@ std::vector<Entry> ListEntries(soci::session& sql, int64_t ticket_id) {
     e.body = db::RowText(r, "body");
     e.from = db::RowText(r, "author_name");
     e.created_at = db::RowText(r, "created_at");
+    e.from_mail = db::RowBool(r, "via_mail");
     out.push_back(std::move(e));
   }
   return out;
@@ -406,24 +407,13 @@ std::optional<int64_t> TicketIdByNumber(soci::session& sql, int64_t number) {
   return id;
 }
 
-std::string FirstOutsideAuthor(soci::session& sql, int64_t ticket_id) {
+std::string FirstMailSender(soci::session& sql, int64_t ticket_id) {
   long long tid = ticket_id;
   std::string name;
   sql << "SELECT author_name FROM ticket_entries WHERE ticket_id = :t AND kind = 'public' AND "
-         "author_id IS NULL ORDER BY id LIMIT 1",
+         "via_mail = 1 ORDER BY id LIMIT 1",
       soci::use(tid), soci::into(name);
   return sql.got_data() ? name : "";
-}
-
-std::vector<int64_t> EntriesFromMail(soci::session& sql, int64_t ticket_id) {
-  std::vector<int64_t> out;
-  long long tid = ticket_id;
-  soci::rowset<soci::row> rs =
-      (sql.prepare << "SELECT entry_id FROM mail_messages WHERE ticket_id = :t AND entry_id IS "
-                      "NOT NULL",
-       soci::use(tid));
-  for (const auto& r : rs) out.push_back(db::RowInt(r, 0));
-  return out;
 }
 
 int64_t InsertTimeEntry(soci::session& sql, const TimeEntry& e, const std::string& now) {

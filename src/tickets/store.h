@@ -45,9 +45,10 @@ std::vector<Ticket> ListTickets(soci::session& sql, const Filter& f, int64_t off
 // How many match; a search counts at most kSearchCountCap + 1 ("more than 10,000").
 int64_t CountTickets(soci::session& sql, const Filter& f);
 
-int64_t InsertEntry(soci::session& sql, int64_t ticket_id, EntryKind kind, const std::string& body,
-                    std::optional<int64_t> author_id, const std::string& author_name,
-                    const std::string& now);
+// Writes `e` (kind, body, from as the author's name, created_at, from_mail) on ticket
+// `ticket_id`; returns its id.
+int64_t InsertEntry(soci::session& sql, int64_t ticket_id, const Entry& e,
+                    std::optional<int64_t> author_id = std::nullopt);
 std::vector<Entry> ListEntries(soci::session& sql, int64_t ticket_id);
 
 // Attachments: metadata of a ticket's files (grouped by the caller), and one file
@@ -61,11 +62,9 @@ std::optional<std::pair<Attachment, std::string>> FindAttachment(soci::session& 
 void AddParticipant(soci::session& sql, int64_t ticket_id, const std::string& email);
 std::vector<std::string> Participants(soci::session& sql, int64_t ticket_id);
 std::optional<int64_t> TicketIdByNumber(soci::session& sql, int64_t number);
-// The author of a ticket's first public entry written by nobody on the staff (the
-// sender of the email that opened it), "" when none.
-std::string FirstOutsideAuthor(soci::session& sql, int64_t ticket_id);
-// The ids of entries whose original message the email gateway kept.
-std::vector<int64_t> EntriesFromMail(soci::session& sql, int64_t ticket_id);
+// The sender of the email that opened a ticket (its first public entry that came by
+// mail), "" when none.
+std::string FirstMailSender(soci::session& sql, int64_t ticket_id);
 
 int64_t InsertTimeEntry(soci::session& sql, const TimeEntry& e, const std::string& now);
 std::vector<TimeEntry> ListTimeEntries(soci::session& sql, int64_t ticket_id);

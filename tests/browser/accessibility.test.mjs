@@ -3,8 +3,7 @@
 // violation, and at 390 px wide no page may scroll sideways.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startServer, startBrowser, screenshotter, axeViolations } from "./server.mjs";
-const password = "tram lemon ladder forty-seven";
+import { startServer, createFirstAdmin, adminPassword, startBrowser, screenshotter, axeViolations } from "./server.mjs";
 
 let server, browser, page, shot;
 let clientId, contactId, siteId, ticketPath;
@@ -12,7 +11,7 @@ let clientId, contactId, siteId, ticketPath;
 async function signIn() {
   await page.goto(server.base + "/login");
   await page.getByLabel("Email").fill("ada@msp.example");
-  await page.getByLabel("Password").fill(password);
+  await page.getByLabel("Password").fill(adminPassword);
   await page.getByRole("button", { name: "Sign in" }).click();
   await page.waitForURL((url) => url.pathname === "/");
 }
@@ -24,12 +23,7 @@ before(async () => {
   page = await browser.newPage({ viewport: { width: 1280, height: 900 }, bypassCSP: true });
   page.on("dialog", (d) => d.accept());
   shot = screenshotter(page);
-  await page.goto(server.setup);
-  await page.getByLabel("Your name").fill("Ada Admin");
-  await page.getByLabel("Email").fill("ada@msp.example");
-  await page.getByLabel("Password").fill(password);
-  await page.getByRole("button", { name: "Create administrator" }).click();
-  await page.waitForURL((url) => url.pathname === "/");
+  await createFirstAdmin(page, server);
   // Some data, so lists, tabs and badges are drawn.
   for (const [name, domain] of [["Acme Corp", "acmecorp.co.uk"], ["Acme Holdings", "acmeholdings.co.uk"],
                                 ["ACME Corporation Ltd", ""]]) {

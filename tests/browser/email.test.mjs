@@ -9,7 +9,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startServer, startBrowser } from "./server.mjs";
+import { startServer, createFirstAdmin, startBrowser } from "./server.mjs";
 
 let server, browser, page, smtp, smtpDir, smtpPort;
 
@@ -67,12 +67,7 @@ after(async () => {
 });
 
 test("a technician answers an emailed ticket and the client's reply threads", async () => {
-  await page.goto(server.setup);
-  await page.getByLabel("Your name").fill("Ada Admin");
-  await page.getByLabel("Email").fill("ada@msp.example");
-  await page.getByLabel("Password").fill("tram lemon ladder forty-seven");
-  await page.getByRole("button", { name: "Create administrator" }).click();
-  await page.waitForURL((url) => url.pathname === "/");
+  await createFirstAdmin(page, server);
 
   // The mail settings, on the Settings page.
   await page.goto(server.base + "/settings/general");

@@ -4,7 +4,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
 import { dirname, join } from "node:path";
-import { startServer, startBrowser, screenshotter, axeViolations } from "./server.mjs";
+import { startServer, createFirstAdmin, startBrowser, screenshotter, axeViolations } from "./server.mjs";
 
 let server, browser, page, shot;
 const sidebar = () => page.getByRole("navigation", { name: "Main" });
@@ -27,12 +27,7 @@ after(async () => {
 });
 
 test("first admin is created from the setup address", async () => {
-  await page.goto(server.setup);
-  await page.getByLabel("Your name").fill("Ada Admin");
-  await page.getByLabel("Email").fill("ada@msp.example");
-  await page.getByLabel("Password").fill("tram lemon ladder forty-seven");
-  await page.getByRole("button", { name: "Create administrator" }).click();
-  await page.waitForURL((url) => url.pathname === "/");
+  await createFirstAdmin(page, server);
   await shot("00-signed-in");
 });
 

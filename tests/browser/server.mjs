@@ -40,6 +40,18 @@ export async function startServer() {
   };
 }
 
+// The first administrator, through the setup address the server printed; signed in
+// on the dashboard after.
+export const adminPassword = "tram lemon ladder forty-seven";
+export async function createFirstAdmin(page, server) {
+  await page.goto(server.setup);
+  await page.getByLabel("Your name").fill("Ada Admin");
+  await page.getByLabel("Email").fill("ada@msp.example");
+  await page.getByLabel("Password").fill(adminPassword);
+  await page.getByRole("button", { name: "Create administrator" }).click();
+  await page.waitForURL((url) => url.pathname === "/");
+}
+
 export async function startBrowser() {
   return chromium.launch({
     executablePath: process.env.CHROMIUM || "/usr/bin/chromium",

@@ -490,14 +490,10 @@ int Browser::SignIn(const std::string& email, const std::string& password) {
 
 constexpr const char* kSystemPython = "/usr/bin/python3";
 
-bool SmtpSink::Available() {
-  return std::system((std::string(kSystemPython) + " -c 'import aiosmtpd' 2>/dev/null").c_str()) ==
-         0;
-}
+namespace {
 
-SmtpSink::SmtpSink() {
-  dir_ = MakeTempDir();
-  // A free port: bind to 0, read it, let it go (aiosmtpd binds it a moment later).
+// A free port: bind to 0, read it, let it go (the server binds it a moment later).
+int FreeLoopbackPort() {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
@@ -505,23 +501,36 @@ SmtpSink::SmtpSink() {
   bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
   socklen_t len = sizeof addr;
   getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  port_ = ntohs(addr.sin_port);
   close(fd);
+  return ntohs(addr.sin_port);
+}
+
+// Whether something accepts connections on the loopback port.
+bool Listening(int port) {
+  int s = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bool ok = connect(s, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+  close(s);
+  return ok;
+}
+
+}  // namespace
+
+bool SmtpSink::Available() {
+  return std::system((std::string(kSystemPython) + " -c 'import aiosmtpd' 2>/dev/null").c_str()) ==
+         0;
+}
+
+SmtpSink::SmtpSink() {
+  dir_ = MakeTempDir();
+  port_ = FreeLoopbackPort();
   pid_ = Spawn({kSystemPython, "-m", "aiosmtpd", "-n", "-l", "127.0.0.1:" + std::to_string(port_),
                 "-c", "aiosmtpd.handlers.Mailbox", dir_ + "/maildir"},
                "/dev/null", dir_ + "/out", dir_ + "/err");
-  bool up = Eventually(
-      [&] {
-        int s = socket(AF_INET, SOCK_STREAM, 0);
-        sockaddr_in a{};
-        a.sin_family = AF_INET;
-        a.sin_port = htons(static_cast<uint16_t>(port_));
-        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        bool ok = connect(s, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-        close(s);
-        return ok;
-      },
-      20);
+  bool up = Eventually([&] { return Listening(port_); }, 20);
   if (!up) throw std::runtime_error("the SMTP server did not start: " + ReadFile(dir_ + "/err"));
 }
 
@@ -540,15 +549,7 @@ bool ImapServer::Available() { return geteuid() == 0 && access("/usr/sbin/doveco
 ImapServer::ImapServer() {
   // Dovecot's sockets live under base_dir: a short path keeps them under the limit.
   dir_ = MakeTempDir();
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  port_ = ntohs(addr.sin_port);
-  close(fd);
+  port_ = FreeLoopbackPort();
   std::string home = dir_ + "/home/help";
   for (const char* sub : {"/Maildir/new", "/Maildir/cur", "/Maildir/tmp"}) {
     std::filesystem::create_directories(home + sub);
@@ -581,18 +582,7 @@ ImapServer::ImapServer() {
       << "service submission-login {\n  inet_listener submission {\n    port = 0\n  }\n}\n";
   pid_ = Spawn({"/usr/sbin/dovecot", "-F", "-c", dir_ + "/dovecot.conf"}, "/dev/null",
                dir_ + "/out", dir_ + "/err");
-  bool up = Eventually(
-      [&] {
-        int s = socket(AF_INET, SOCK_STREAM, 0);
-        sockaddr_in a{};
-        a.sin_family = AF_INET;
-        a.sin_port = htons(static_cast<uint16_t>(port_));
-        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        bool ok = connect(s, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-        close(s);
-        return ok;
-      },
-      20);
+  bool up = Eventually([&] { return Listening(port_); }, 20);
   if (!up) {
     throw std::runtime_error("Dovecot did not start: " + ReadFile(dir_ + "/err") +
                              ReadFile(dir_ + "/log"));

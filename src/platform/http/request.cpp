@@ -123,22 +123,15 @@ Response Response::Download(std::string body, const std::string& filename,
                                 std::string_view("!#$&^_.+-/").find(c) != std::string_view::npos);
   }
   r.content_type = plain_type ? content_type : "application/octet-stream";
-  std::string name = filename.substr(
-      filename.find_last_of("/\\") == std::string::npos ? 0 : filename.find_last_of("/\\") + 1);
-  std::string ascii, encoded;
+  size_t slash = filename.find_last_of("/\\");
+  std::string name = filename.substr(slash == std::string::npos ? 0 : slash + 1);
+  std::string ascii;
   for (char ch : name) {
     unsigned char c = static_cast<unsigned char>(ch);
     bool safe = c >= 0x20 && c < 0x7F && c != '"' && c != '\\' && c != '%' && c != ';';
     ascii += safe ? ch : '_';
-    if (std::isalnum(c) || std::string_view("-._~").find(ch) != std::string_view::npos) {
-      encoded += ch;
-    } else {
-      static const char* kHex = "0123456789ABCDEF";
-      encoded += '%';
-      encoded += kHex[c >> 4];
-      encoded += kHex[c & 15];
-    }
   }
+  std::string encoded = UrlEncode(name);  // RFC 5987: the attr-chars stay, the rest %XX
   if (ascii.empty()) ascii = encoded = "download";
   r.SetHeader("Content-Disposition",
               "attachment; filename=\"" + ascii + "\"; filename*=UTF-8''" + encoded);
