@@ -1,14 +1,16 @@
 -- The email gateway (mail/): every message that reached us, kept whole (base64 of
--- the raw bytes) with what became of it; the same Message-ID twice is one row, so a
--- redelivered message lands once. Participants are the other addresses on a
--- ticket's thread; attachments live in their own rows, base64, never in the
--- entry's. The auto-reply log caps acknowledgements per recipient per hour (E4).
+-- the raw bytes) with what became of it; the same Message-ID from the same sender
+-- twice is one row, so a redelivered message lands once. Participants are the
+-- other addresses on a ticket's thread; attachments live in their own rows, base64,
+-- never in the entry's. The auto-reply log caps acknowledgements per recipient per
+-- hour (E4).
+
 -- An entry that came by mail (its original is kept in mail_messages).
 ALTER TABLE ticket_entries ADD COLUMN via_mail INTEGER NOT NULL DEFAULT 0;
 
 CREATE TABLE mail_messages (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
-  message_id TEXT NOT NULL UNIQUE,
+  message_id TEXT NOT NULL,
   sender TEXT NOT NULL DEFAULT '',
   subject TEXT NOT NULL DEFAULT '',
   outcome TEXT NOT NULL CHECK (outcome IN ('ticket', 'reply', 'note', 'dropped')),
@@ -19,6 +21,9 @@ CREATE TABLE mail_messages (
   raw TEXT NOT NULL,
   received_at TEXT NOT NULL
 );
+-- One message is one Message-ID from one sender: someone who has seen a client's
+-- Message-ID cannot make the client's own message a "duplicate" by sending first.
+CREATE UNIQUE INDEX mail_messages_once ON mail_messages(message_id, sender);
 CREATE INDEX mail_messages_ticket ON mail_messages(ticket_id);
 CREATE INDEX mail_messages_entry ON mail_messages(entry_id);
 

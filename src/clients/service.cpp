@@ -581,7 +581,9 @@ Contact ClientService::AddMailContactIn(db::Tx& tx, const staff::Actor& actor, i
                                         const std::string& name, const std::string& email) {
   ContactInput in;
   std::string shown = text::CollapseWhitespace(name);
-  if (text::HasControlCharacters(shown) || shown.size() > 200) shown.clear();
+  if (!text::IsValidUtf8(shown) || text::HasControlCharacters(shown) || shown.size() > 200) {
+    shown.clear();
+  }
   in.name = shown.empty() ? email.substr(0, email.find('@')) : shown;
   in.email = email;
   Contact c = ValidateContact(in, nullptr);

@@ -108,7 +108,7 @@ void Gateway::Store(const Message& m, const std::string& raw, const std::string&
     rec.raw =
         raw.size() > limits_.max_message_bytes ? raw.substr(0, limits_.max_message_bytes) : raw;
     rec.received_at = FormatIsoUtc(now);
-    if (store::Exists(sql, id)) {
+    if (store::Exists(sql, id, sender)) {
       out.kind = Outcome::Kind::kDuplicate;
       out.detail = "already received";
       return;
@@ -130,7 +130,8 @@ void Gateway::Store(const Message& m, const std::string& raw, const std::string&
       ids.insert(ids.end(), m.in_reply_to.begin(), m.in_reply_to.end());
       if (!m.dsn_original_id.empty()) ids.push_back(m.dsn_original_id);
       auto tid = ThreadOf(sql, ids);
-      if (!tid || !tickets_.FindIn(tx, *tid)) {
+      std::optional<tickets::Ticket> reported = tid ? tickets_.FindIn(tx, *tid) : std::nullopt;
+      if (!reported) {
         finish(Outcome::Kind::kDropped, "a delivery report about mail we did not send");
         return;
       }
@@ -141,7 +142,7 @@ void Gateway::Store(const Message& m, const std::string& raw, const std::string&
       tickets::Entry e = tickets_.AddMailNoteIn(tx, *tid, note);
       rec.entry_id = e.id;
       out.ticket_id = tid;
-      out.ticket_number = tickets_.FindIn(tx, *tid)->number;
+      out.ticket_number = reported->number;
       finish(Outcome::Kind::kNote,
              "delivery report noted on ticket #" + std::to_string(*out.ticket_number));
       return;
@@ -184,20 +185,16 @@ void Gateway::Store(const Message& m, const std::string& raw, const std::string&
       }
     }
     std::string follow_up;
-    if (tid) {
-      auto t = tickets_.FindIn(tx, *tid);
-      if (!t) {
-        tid.reset();
-      } else if (t->status == tickets::Status::kClosed) {
-        follow_up = " It follows up closed ticket #" + std::to_string(t->number) + ".";
-        tid.reset();
-      }
+    std::optional<tickets::Ticket> joined = tid ? tickets_.FindIn(tx, *tid) : std::nullopt;
+    if (joined && joined->status == tickets::Status::kClosed) {
+      follow_up = " It follows up closed ticket #" + std::to_string(joined->number) + ".";
+      joined.reset();
     }
-    if (tid) {
-      tickets::Entry e = tickets_.AddMailReplyIn(tx, *tid, in);
+    if (joined) {
+      tickets::Entry e = tickets_.AddMailReplyIn(tx, joined->id, in);
       rec.entry_id = e.id;
-      out.ticket_id = tid;
-      out.ticket_number = tickets_.FindIn(tx, *tid)->number;
+      out.ticket_id = joined->id;
+      out.ticket_number = joined->number;
       finish(Outcome::Kind::kReply,
              "added to ticket #" + std::to_string(*out.ticket_number) + " (" + threaded + ")");
       return;
@@ -222,10 +219,11 @@ void Gateway::Store(const Message& m, const std::string& raw, const std::string&
         how = "In triage: " + in.from + " is a contact at " +
               std::to_string(clients_of_contact.size()) + " clients";
       } else if (match.domain_client) {
+        // AddMailContactIn cleans the display name so the contact rules always take
+        // it (tested with hostile names): a refusal here would be retried for ever.
         client_id = match.domain_client;
-        clients::Contact c =
-            clients_.AddMailContactIn(tx, GatewayActor(), *client_id, m.from_name, in.from);
-        contact_id = c.id;
+        contact_id =
+            clients_.AddMailContactIn(tx, GatewayActor(), *client_id, m.from_name, in.from).id;
         how = "Routed to " + clients_.GetIn(tx, GatewayActor(), *client_id).client.name +
               " by domain " + DomainOf(in.from) + "; " + in.from + " added as a contact";
       } else {

@@ -142,7 +142,6 @@ std::string LoopReason(const Message& m) {
     std::string local = Lower(a.substr(0, a.find('@')));
     if (local == "mailer-daemon" || local == "postmaster") return "sent by " + local;
   }
-  if (m.from.empty() && !m.from_malformed) return "no sender";
   return "";
 }
 

@@ -37,20 +37,24 @@ std::string PollImap(db::Database& db, Gateway& gateway, const SecretBox& secret
   imap::Mailbox box;
   std::string cursor;
   bool due = false;
-  db.Write([&](soci::session& sql) {
+  // Read first: the job runs every few seconds on every node, and most runs find no
+  // mailbox set or its time not come, which needs no write lock.
+  db.Read([&](soci::session& sql) {
     box.url = settings::Get(sql, "imap_url").value_or("");
     if (box.url.empty()) return;
     int64_t every = Number(settings::Get(sql, "imap_poll_seconds"), 60);
     int64_t last = Number(settings::Get(sql, kPolledAt), 0);
     if (now - last < every) return;
     due = true;
-    settings::Set(sql, kPolledAt, std::to_string(now), FormatIsoUtc(now));
     if (auto sealed = settings::Get(sql, "imap_password")) {
       box.password = secrets.Open(*sealed).value_or("");
     }
     cursor = settings::Get(sql, kCursor).value_or("");
   });
   if (!due) return "";
+  db.Write([&](soci::session& sql) {
+    settings::Set(sql, kPolledAt, std::to_string(now), FormatIsoUtc(now));
+  });
 
   imap::Client client(box);
   int64_t validity = client.UidValidity();

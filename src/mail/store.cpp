@@ -7,10 +7,10 @@
 
 namespace opsmerge::mail::store {
 
-bool Exists(soci::session& sql, const std::string& message_id) {
+bool Exists(soci::session& sql, const std::string& message_id, const std::string& sender) {
   long long id = 0;
-  sql << "SELECT id FROM mail_messages WHERE message_id = :m", soci::use(message_id),
-      soci::into(id);
+  sql << "SELECT id FROM mail_messages WHERE message_id = :m AND sender = :s",
+      soci::use(message_id), soci::use(sender), soci::into(id);
   return sql.got_data();
 }
 
@@ -32,7 +32,7 @@ std::optional<int64_t> TicketOfReceived(soci::session& sql, const std::string& m
   soci::indicator ind = soci::i_null;
   long long tid = 0;
   sql << "SELECT ticket_id FROM mail_messages WHERE message_id = :m AND outcome IN ('ticket', "
-         "'reply')",
+         "'reply') ORDER BY id LIMIT 1",
       soci::use(message_id), soci::into(tid, ind);
   if (!sql.got_data() || ind != soci::i_ok) return std::nullopt;
   return tid;

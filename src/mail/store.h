@@ -23,8 +23,9 @@ struct Record {
   std::string received_at;
 };
 
-bool Exists(soci::session& sql, const std::string& message_id);
-// Throws soci_error on a duplicate Message-ID (a concurrent delivery of the same
+// Whether this Message-ID from this sender was stored already.
+bool Exists(soci::session& sql, const std::string& message_id, const std::string& sender);
+// Throws soci_error on a duplicate Message-ID and sender (a concurrent delivery of the same
 // message): the caller's transaction rolls back and the retry sees it stored.
 void Insert(soci::session& sql, const Record& r);
 // The ticket a message we received and kept on a ticket belongs to.

@@ -486,6 +486,46 @@ TEST_F(Mail, TheQueueChangesTicketsInBulkAllOrNone) {
   EXPECT_EQ(api.Json()["updated"], 1);
 }
 
+TEST_F(Mail, HostileSenderHeadersStillMakeAReadableTicketAndContact) {
+  // Invalid UTF-8 in the subject and name, an encoded line break and 600 characters
+  // of display name, an 8-bit body with no charset: stored (exit 0), cleaned.
+  std::string name = "=?utf-8?q?Eve=0D=0ABcc:_x@evil.example?= " + std::string(600, 'N');
+  Ingest("From: \"" + name +
+         "\" <eve@acme.example>\r\nTo: help@msp.example\r\n"
+         "Subject: bad \xff\xfe bytes\r\nMessage-ID: <hostile-1@acme.example>\r\n\r\n"
+         "caf\xe9 cr\xe8me\r\n");
+  json t = LatestTicket();
+  EXPECT_EQ(t["client_id"], acme_);
+  EXPECT_EQ(t["subject"], "bad \u00ff\u00fe bytes");  // undeclared 8-bit: windows-1252
+  EXPECT_EQ(LastBody(t), "caf\u00e9 cr\u00e8me");
+  json contact =
+      server_
+          .Api(admin_, "GET", "/api/v1/contacts/" + std::to_string(t["contact_id"].get<int64_t>()))
+          .Json();
+  EXPECT_EQ(contact["email"], "eve@acme.example");
+  EXPECT_EQ(contact["name"], "eve");  // the name was unusable: the address's local part
+  // A name that is fine after cleaning is kept, on one line.
+  Ingest(
+      "From: =?utf-8?q?Zo=C3=AB=0ANg?= <zoe@acme.example>\r\nSubject: hi\r\n"
+      "Message-ID: <hostile-2@acme.example>\r\n\r\nhello\r\n");
+  contact =
+      server_
+          .Api(admin_, "GET",
+               "/api/v1/contacts/" + std::to_string(LatestTicket()["contact_id"].get<int64_t>()))
+          .Json();
+  EXPECT_EQ(contact["name"], "Zo\u00eb Ng");
+}
+
+TEST_F(Mail, ASeenMessageIdFromAnotherSenderDoesNotSwallowTheRealMessage) {
+  // Someone who saw Priya's Message-ID sends first with it; her message still lands.
+  Ingest(
+      "From: mallory@evil.example\r\nSubject: first\r\n"
+      "Message-ID: <CAF=gmail-new-1@mail.gmail.com>\r\n\r\nsquatting\r\n");
+  EXPECT_EQ(IngestFile("gmail_new.eml").rfind("ticket: new ticket", 0), 0u);
+  EXPECT_EQ(LatestTicket()["client_id"], acme_);
+  EXPECT_EQ(Count("tickets"), 2);
+}
+
 TEST_F(Mail, TheImapPollerTakesEachNewMessageOnceAndMarksItSeenAfterItIsStored) {
   if (!ImapServer::Available()) GTEST_SKIP() << "Dovecot needs root and dovecot-imapd";
   ImapServer imap;
@@ -510,6 +550,38 @@ TEST_F(Mail, TheImapPollerTakesEachNewMessageOnceAndMarksItSeenAfterItIsStored) 
   EXPECT_TRUE(Eventually([&] { return imap.Unseen() == 0; }, 20)) << imap.Unseen();
   EXPECT_EQ(Count("mail_messages"), 4);
   EXPECT_EQ(Count("tickets"), 3);
+}
+
+TEST_F(Mail, AMessageThePollerCouldNotStoreStaysUnseenAndIsTakenNextTime) {
+  if (!ImapServer::Available()) GTEST_SKIP() << "Dovecot needs root and dovecot-imapd";
+  if (OnPostgres()) GTEST_SKIP() << "the failure is made with a SQLite trigger";
+  ImapServer imap;
+  // Every store fails, as on a full disk.
+  server_.Sql(
+      "CREATE TRIGGER full_disk BEFORE INSERT ON mail_messages BEGIN "
+      "SELECT RAISE(ABORT, 'database or disk is full'); END");
+  imap.Deliver(Fixture("gmail_new.eml"));
+  ASSERT_EQ(server_
+                .Api(admin_, "PATCH", "/api/v1/settings",
+                     {{"imap_url", imap.url()}, {"imap_password", ImapServer::password()}})
+                .status,
+            200);
+  // The poll ran (it moved its clock mark) and stored nothing; the message is unseen.
+  EXPECT_TRUE(Eventually(
+      [&] {
+        return !server_.Query("SELECT value FROM settings WHERE key = 'mail.imap_polled_at'")
+                    .empty();
+      },
+      20));
+  EXPECT_TRUE(Eventually([&] { return imap.Unseen() == 1; }, 5));
+  EXPECT_EQ(Count("mail_messages"), 0);
+  EXPECT_EQ(Count("tickets"), 0);
+  // The disk has room again: the next poll takes it, once.
+  server_.Sql("DROP TRIGGER full_disk");
+  server_.AdvanceClock(61);
+  EXPECT_TRUE(Eventually([&] { return Count("mail_messages") == 1 && imap.Unseen() == 0; }, 20))
+      << Count("mail_messages") << " stored, " << imap.Unseen() << " unseen";
+  EXPECT_EQ(Count("tickets"), 1);
 }
 
 }  // namespace
