@@ -200,7 +200,14 @@ TEST_F(Mail, RepliesThreadOnMessageIdsWeSentAndTagsOnlyFromPeopleOnTheTicket) {
   // The tag: honoured from the requester (any case) and a participant, never from a
   // stranger; a reference we never sent is not a thread.
   EXPECT_EQ(IngestFile("tag_from_requester.eml", v).rfind("reply:", 0), 0u);
+  // Waiting on the client: their answer opens it again.
+  ASSERT_EQ(server_
+                .Api(admin_, "PATCH", "/api/v1/tickets/" + std::to_string(id),
+                     {{"status", "waiting_on_client"}})
+                .status,
+            200);
   EXPECT_EQ(IngestFile("tag_from_participant.eml", v).rfind("reply:", 0), 0u);
+  EXPECT_EQ(Ticket(id)["status"], "open");
   EXPECT_EQ(IngestFile("tag_from_stranger.eml", v).rfind("ticket: new ticket", 0), 0u);
   EXPECT_TRUE(LatestTicket()["client_id"].is_null());
   EXPECT_EQ(IngestFile("forged_reference.eml", v).rfind("ticket: new ticket", 0), 0u);
@@ -289,6 +296,11 @@ TEST_F(Mail, CharsetsHtmlAndFileNamesComeOutAsSafeReadableText) {
   EXPECT_EQ(r.Header("content-disposition").rfind("attachment; filename=\"", 0), 0u);
   EXPECT_EQ(r.Header("x-content-type-options"), "nosniff");
   EXPECT_EQ(r.body, "<script>alert(1)</script>");
+  // The ticket page's link serves the same, the same way.
+  HttpResult page_link = server_.Api(
+      admin_, "GET", "/tickets/" + std::to_string(tid) + "/attachments/" + std::to_string(aid));
+  EXPECT_EQ(page_link.body, r.body);
+  EXPECT_EQ(page_link.Header("content-disposition"), r.Header("content-disposition"));
   IngestFile("related.eml");
   int64_t other = LatestTicket()["id"];
   EXPECT_EQ(

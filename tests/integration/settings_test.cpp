@@ -144,6 +144,22 @@ TEST_F(Settings, TheGeneralPageSavesAndKeepsAPasswordLeftEmpty) {
   EXPECT_EQ(s["smtp_password"], "set") << "kept";
   EXPECT_EQ(s["auto_close_days"], 3);
   EXPECT_EQ(s["sla"]["urgent"]["resolution_minutes"], 600);
+  EXPECT_TRUE(s["business_hours"].is_null()) << "off unless ticked";
+  // Business hours and the mail templates, from the page.
+  form.insert(form.end(), {{"business_hours_on", "on"},
+                           {"bh_mon", "on"},
+                           {"bh_fri", "on"},
+                           {"bh_start", "08:00"},
+                           {"bh_end", "16:00"},
+                           {"ack_template", "Thanks {{name}}: #{{number}}"},
+                           {"reply_template", "{{body}}"}});
+  ASSERT_EQ(b.Post("/settings/general", form).status, 303);
+  s = server_.Api(admin_, "GET", "/api/v1/settings").Json();
+  EXPECT_EQ(s["business_hours"],
+            json({{"days", {"mon", "fri"}}, {"start", "08:00"}, {"end", "16:00"}}));
+  EXPECT_EQ(s["ack_template"], "Thanks {{name}}: #{{number}}");
+  HttpResult page_again = b.Get("/settings/general");
+  EXPECT_NE(page_again.body.find("name=\"business_hours_on\" checked"), std::string::npos);
   Browser tech(server_);
   ASSERT_EQ(tech.SignIn("tech@msp.example", "a long enough password"), 303);
   EXPECT_EQ(tech.Get("/settings/general").status, 403);
