@@ -73,13 +73,21 @@ MailUrl ParseMailUrl(const std::string& value, const std::string& key,
   }
   std::string user = uri.getUserInfo();
   if (size_t colon = user.find(':'); colon != std::string::npos) {
-    out.password = user.substr(colon + 1);
+    // The URL carries it percent-encoded ("p%40ss"); the server wants "p@ss".
+    Poco::URI::decode(user.substr(colon + 1), out.password);
     out.had_password = true;
     user = user.substr(0, colon);
   }
   std::string url = uri.getScheme() + "://" + (user.empty() ? "" : user + "@") + uri.getHost();
   if (uri.getSpecifiedPort() != 0) url += ":" + std::to_string(uri.getSpecifiedPort());
-  if (path_allowed && !uri.getPath().empty() && uri.getPath() != "/") url += uri.getPath();
+  if (path_allowed && !uri.getPath().empty() && uri.getPath() != "/") {
+    for (unsigned char c : uri.getPath()) {
+      if (c < 0x20 || c == 0x7F || c == '"' || c == '\\' || c == '%' || c == '*') {
+        throw ValidationError(key, key + " names a mailbox with characters IMAP cannot take here");
+      }
+    }
+    url += uri.getPath();
+  }
   out.url = url;
   return out;
 }

@@ -5,6 +5,7 @@
 #include <mutex>
 #include <stdexcept>
 
+#include <Poco/URI.h>
 #include <curl/curl.h>
 
 #include "platform/http/request.h"
@@ -49,7 +50,8 @@ Client::Client(const Mailbox& m) : impl_(std::make_unique<Impl>()) {
   std::string authority =
       url.substr(host_start, path == std::string::npos ? path : path - host_start);
   if (size_t at = authority.rfind('@'); at != std::string::npos) {
-    impl_->user = authority.substr(0, at);
+    // Written percent-encoded in the URL ("help%40msp.example"); the server wants it plain.
+    Poco::URI::decode(authority.substr(0, at), impl_->user);
     authority = authority.substr(at + 1);
   }
   impl_->base = url.substr(0, host_start) + authority + "/";

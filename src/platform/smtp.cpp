@@ -4,6 +4,7 @@
 #include <mutex>
 #include <stdexcept>
 
+#include <Poco/URI.h>
 #include <curl/curl.h>
 
 namespace opsmerge::smtp {
@@ -33,7 +34,8 @@ void Send(const Server& server, const std::string& from, const std::vector<std::
   std::string url = server.url, user;
   if (size_t scheme = url.find("://"), at = url.find('@');
       at != std::string::npos && scheme != std::string::npos && at > scheme) {
-    user = url.substr(scheme + 3, at - scheme - 3);
+    // Written percent-encoded in the URL ("help%40msp.example"); the server wants it plain.
+    Poco::URI::decode(url.substr(scheme + 3, at - scheme - 3), user);
     url = url.substr(0, scheme + 3) + url.substr(at + 1);
   }
   CURL* curl = curl_easy_init();

@@ -360,42 +360,39 @@ void RegisterPages(http::Router& router, TicketService& service, clients::Client
   };
   router.Add("GET", "/tickets/{id}",
              [show_page](Request& req) { return show_page(req, json::object(), 200); });
-  router.Add(
-      "POST", "/tickets/bulk",
-      FormPost(
-          [&service](Request& req) {
-            std::vector<int64_t> ids;
-            for (const auto& v : req.FormAll("ids")) {
-              if (v.empty() || v.size() > 18 ||
-                  v.find_first_not_of("0123456789") != std::string::npos) {
-                throw ValidationError("ids", "Tick tickets from the list");
-              }
-              ids.push_back(std::stoll(v));
-            }
-            TicketPatch p;
-            if (!req.Form("status").empty()) p.status = req.Form("status");
-            std::string who = req.Form("assignee_id");
-            if (who == "none") {
-              p.assignee_id = std::optional<int64_t>();
-            } else if (!who.empty()) {
-              p.assignee_id = FormId(req, "assignee_id");
-            }
-            service.UpdateMany(ActorFrom(req), ids, p);
-            // Back to the list as it was filtered (a path of ours only).
-            std::string back = req.Form("back");
-            if (back.rfind("/tickets", 0) != 0 && back.rfind("/clients/", 0) != 0) {
-              back = "/tickets";
-            }
-            if (back.find_first_of("\r\n\\") != std::string::npos || back.rfind("//", 0) == 0) {
-              back = "/tickets";
-            }
-            return Response::Redirect(back);
-          },
-          [&t](Request& req, const json& problem, int status) {
-            json view = {{"heading", "Please check your input"},
-                         {"message", problem.value("message", std::string("Nothing changed"))}};
-            return RenderPage(t, req, "layout/error", view, {"Tickets", "tickets", status});
-          }));
+  router.Add("POST", "/tickets/bulk",
+             FormPost(
+                 [&service](Request& req) {
+                   std::vector<int64_t> ids;
+                   for (const auto& v : req.FormAll("ids")) {
+                     if (v.empty() || v.size() > 18 ||
+                         v.find_first_not_of("0123456789") != std::string::npos) {
+                       throw ValidationError("ids", "Tick tickets from the list");
+                     }
+                     ids.push_back(std::stoll(v));
+                   }
+                   TicketPatch p;
+                   if (!req.Form("status").empty()) p.status = req.Form("status");
+                   std::string who = req.Form("assignee_id");
+                   if (who == "none") {
+                     p.assignee_id = std::optional<int64_t>();
+                   } else if (!who.empty()) {
+                     p.assignee_id = FormId(req, "assignee_id");
+                   }
+                   service.UpdateMany(ActorFrom(req), ids, p);
+                   // Back to the list as it was filtered (a path of ours only).
+                   std::string back = req.Form("back");
+                   bool list = back.rfind("/tickets", 0) == 0 || back.rfind("/clients/", 0) == 0 ||
+                               back.rfind("/endpoints/", 0) == 0;
+                   bool one_line = back.find_first_of("\r\n\\") == std::string::npos;
+                   return Response::Redirect(list && one_line ? back : "/tickets");
+                 },
+                 [&t](Request& req, const json& problem, int status) {
+                   json view = {
+                       {"heading", "Please check your input"},
+                       {"message", problem.value("message", std::string("Nothing changed"))}};
+                   return RenderPage(t, req, "layout/error", view, {"Tickets", "tickets", status});
+                 }));
   router.Add(
       "POST", "/tickets/{id}",
       FormPost(

@@ -42,7 +42,7 @@ struct Filter {
   std::string sort;               // "number", "priority", "due", "updated"; '-' reverses
 };
 std::vector<Ticket> ListTickets(soci::session& sql, const Filter& f, int64_t offset, int64_t limit);
-// How many match; a search counts at most kSearchCountCap + 1 ("more than 10,000").
+// How many match; a search counts at most kSearchCountCap + 1 ("more than 200").
 int64_t CountTickets(soci::session& sql, const Filter& f);
 
 // Writes `e` (kind, body, from as the author's name, created_at, from_mail) on ticket

@@ -550,9 +550,10 @@ ImapServer::ImapServer() {
   // Dovecot's sockets live under base_dir: a short path keeps them under the limit.
   dir_ = MakeTempDir();
   port_ = FreeLoopbackPort();
-  std::string home = dir_ + "/home/help";
-  for (const char* sub : {"/Maildir/new", "/Maildir/cur", "/Maildir/tmp"}) {
-    std::filesystem::create_directories(home + sub);
+  for (const char* user : {"help", "help@msp.example"}) {
+    for (const char* sub : {"/Maildir/new", "/Maildir/cur", "/Maildir/tmp"}) {
+      std::filesystem::create_directories(dir_ + "/home/" + user + sub);
+    }
   }
   struct passwd* nobody = getpwnam("nobody");
   if (!nobody) throw std::runtime_error("no user nobody for Dovecot's mail");
@@ -567,7 +568,8 @@ ImapServer::ImapServer() {
   if (chown((dir_ + "/home").c_str(), nobody->pw_uid, nobody->pw_gid) != 0) {
     throw std::runtime_error("chown failed");
   }
-  std::ofstream(dir_ + "/passwd") << "help:{PLAIN}" << password() << "\n";
+  std::ofstream(dir_ + "/passwd") << "help:{PLAIN}" << password()
+                                  << "\nhelp@msp.example:{PLAIN}s@cret+1\n";
   std::ofstream(dir_ + "/dovecot.conf")
       << "protocols = imap\nlisten = 127.0.0.1\nbase_dir = " << dir_ << "/run\n"
       << "state_dir = " << dir_ << "/state\nlog_path = " << dir_ << "/log\n"
@@ -599,16 +601,16 @@ ImapServer::~ImapServer() {
   std::filesystem::remove_all(dir_, ec);
 }
 
-void ImapServer::Deliver(const std::string& raw) {
+void ImapServer::Deliver(const std::string& raw, const std::string& user) {
   std::string name = std::to_string(time(nullptr)) + ".M" + std::to_string(++delivered_) + "P" +
                      std::to_string(getpid()) + ".opsmerge-test";
-  std::string tmp = dir_ + "/home/help/Maildir/tmp/" + name;
+  std::string tmp = dir_ + "/home/" + user + "/Maildir/tmp/" + name;
   std::ofstream(tmp, std::ios::binary) << raw;
   struct passwd* nobody = getpwnam("nobody");
   if (chown(tmp.c_str(), nobody->pw_uid, nobody->pw_gid) != 0) {
     throw std::runtime_error("chown failed");
   }
-  std::filesystem::rename(tmp, dir_ + "/home/help/Maildir/new/" + name);
+  std::filesystem::rename(tmp, dir_ + "/home/" + user + "/Maildir/new/" + name);
 }
 
 size_t ImapServer::Unseen() const {

@@ -147,7 +147,8 @@ class SmtpSink {
 };
 
 // A real IMAP server on loopback: Dovecot (Debian's dovecot-imapd) with its own
-// configuration, one user "help" (password "imap-secret") and a Maildir. Needs root
+// configuration, users "help" (password "imap-secret") and "help@msp.example", each
+// with a Maildir. Needs root
 // (Dovecot drops to "nobody" for mail); Available() says whether it can run here.
 class ImapServer {
  public:
@@ -159,8 +160,10 @@ class ImapServer {
   // "imap://help@127.0.0.1:PORT/INBOX"; the password is separate, as settings keep it.
   std::string url() const { return "imap://help@127.0.0.1:" + std::to_string(port_) + "/INBOX"; }
   static std::string password() { return "imap-secret"; }
-  // Delivers a message as an MTA would (Maildir new/: unseen).
-  void Deliver(const std::string& raw);
+  // Delivers a message as an MTA would (Maildir new/: unseen), to "help" or to the
+  // second user, "help@msp.example" (password "s@cret+1", as Microsoft 365 names
+  // mailboxes).
+  void Deliver(const std::string& raw, const std::string& user = "help");
   // How many messages are still unseen.
   size_t Unseen() const;
 

@@ -564,6 +564,27 @@ TEST_F(Mail, TheImapPollerTakesEachNewMessageOnceAndMarksItSeenAfterItIsStored) 
   EXPECT_EQ(Count("tickets"), 3);
 }
 
+TEST_F(Mail, AMailboxNamedByAnEmailAddressSignsInWithTheUrlsEncodedNameAndPassword) {
+  if (!ImapServer::Available()) GTEST_SKIP() << "Dovecot needs root and dovecot-imapd";
+  ImapServer imap;
+  imap.Deliver(Fixture("gmail_new.eml"), "help@msp.example");
+  std::string port = imap.url().substr(imap.url().rfind(':') + 1);
+  port = port.substr(0, port.find('/'));
+  // "@" and "+" in the user and password are written %40 and %2B, as the docs say.
+  HttpResult r = server_.Api(
+      admin_, "PATCH", "/api/v1/settings",
+      {{"imap_url", "imap://help%40msp.example:s%40cret%2B1@127.0.0.1:" + port + "/INBOX"}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.Json()["imap_url"], "imap://help%40msp.example@127.0.0.1:" + port + "/INBOX");
+  EXPECT_EQ(r.Json()["imap_password"], "set");
+  EXPECT_TRUE(Eventually([&] { return Count("mail_messages") == 1; }, 20));
+  // A mailbox name IMAP would need quoted is refused by its field.
+  HttpResult bad = server_.Api(admin_, "PATCH", "/api/v1/settings",
+                               {{"imap_url", "imap://help@127.0.0.1:" + port + "/In%22box"}});
+  EXPECT_EQ(bad.status, 422);
+  EXPECT_NE(bad.body.find("imap_url"), std::string::npos);
+}
+
 TEST_F(Mail, AMessageThePollerCouldNotStoreStaysUnseenAndIsTakenNextTime) {
   if (!ImapServer::Available()) GTEST_SKIP() << "Dovecot needs root and dovecot-imapd";
   if (OnPostgres()) GTEST_SKIP() << "the failure is made with a SQLite trigger";
