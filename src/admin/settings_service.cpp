@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <unistd.h>
 
+#include "billing/service.h"
 #include "platform/errors.h"
 #include "platform/outbox.h"
 #include "platform/settings.h"
@@ -19,9 +20,12 @@ namespace {
 using nlohmann::json;
 
 const std::vector<std::string> kKeys = {
-    "public_url",    "mail_from",         "smtp_url",      "smtp_password",   "imap_url",
-    "imap_password", "imap_poll_seconds", "sla",           "auto_close_days", "time_zone",
-    "ack_template",  "reply_template",    "business_hours"};
+    "public_url", "mail_from", "smtp_url", "smtp_password", "imap_url", "imap_password",
+    "imap_poll_seconds", "sla", "auto_close_days", "time_zone", "ack_template", "reply_template",
+    "business_hours",
+    // Billing (issue "contracts and recurring invoices").
+    "supplier_name", "supplier_address", "vat_number", "vat_rate_bp", "hourly_rate_pence",
+    "billing_day", "invoice_number_format", "payment_terms_days"};
 const std::set<std::string> kSecrets = {"smtp_password", "imap_password"};
 
 std::string Text(const json& v, const std::string& key, size_t max) {
@@ -155,6 +159,13 @@ std::string Template(const json& v, const std::string& key, const std::set<std::
   return s;
 }
 
+// Text of several lines (an address), as printed.
+std::string MultiLine(const json& v, const std::string& key, size_t max_chars) {
+  if (v.is_null()) return "";
+  if (!v.is_string()) throw ValidationError(key, key + " must be text");
+  return text::CleanField(key, key, v.get<std::string>(), max_chars, true);
+}
+
 }  // namespace
 
 json SettingsService::View(soci::session& sql) {
@@ -176,6 +187,15 @@ json SettingsService::View(soci::session& sql) {
       {"time_zone", get("time_zone")},
       {"ack_template", settings::Get(sql, "ack_template").value_or(outbox::kAckTemplate)},
       {"reply_template", settings::Get(sql, "reply_template").value_or(outbox::kReplyTemplate)}};
+  billing::BillingSettings b = billing::StoredBillingSettings(sql);
+  out["supplier_name"] = b.supplier_name;
+  out["supplier_address"] = b.supplier_address;
+  out["vat_number"] = b.vat_number;
+  out["vat_rate_bp"] = b.vat_rate_bp;
+  out["hourly_rate_pence"] = b.hourly_rate_pence;
+  out["billing_day"] = b.billing_day;
+  out["invoice_number_format"] = b.invoice_number_format;
+  out["payment_terms_days"] = b.payment_terms_days;
   for (const auto& k : kSecrets) out[k] = get(k).empty() ? json() : json("set");
   return out;
 }
@@ -266,6 +286,32 @@ json SettingsService::Update(const staff::Actor& actor, const json& patch) {
         {"reply_template", {"body", "name", "number", "subject", "technician"}}}) {
     if (!has(key.c_str())) continue;
     plain[key] = Template(patch[key], key, names);
+  }
+  if (has("supplier_name"))
+    plain["supplier_name"] = Text(patch["supplier_name"], "supplier_name", 200);
+  if (has("vat_number")) plain["vat_number"] = Text(patch["vat_number"], "vat_number", 40);
+  if (has("supplier_address")) {
+    // Several lines: the address as it is printed on invoices.
+    plain["supplier_address"] = MultiLine(patch["supplier_address"], "supplier_address", 1000);
+  }
+  if (has("vat_rate_bp")) {
+    plain["vat_rate_bp"] = std::to_string(Whole(patch["vat_rate_bp"], "vat_rate_bp", 0, 10000));
+  }
+  if (has("hourly_rate_pence")) {
+    plain["hourly_rate_pence"] =
+        std::to_string(Whole(patch["hourly_rate_pence"], "hourly_rate_pence", 0, 1'000'000'000));
+  }
+  if (has("billing_day")) {
+    plain["billing_day"] = std::to_string(Whole(patch["billing_day"], "billing_day", 1, 28));
+  }
+  if (has("payment_terms_days")) {
+    plain["payment_terms_days"] =
+        std::to_string(Whole(patch["payment_terms_days"], "payment_terms_days", 0, 365));
+  }
+  if (has("invoice_number_format")) {
+    std::string f = Text(patch["invoice_number_format"], "invoice_number_format", 40);
+    if (!f.empty()) billing::ValidateNumberFormat(f);
+    plain["invoice_number_format"] = f;
   }
   json out;
   db_.Write([&](soci::session& sql) {

@@ -154,6 +154,11 @@ const std::vector<FlagSpec>& Flags() {
        "the user's name (user add) or the key's label (api-key create)",
        {"user add", "api-key create"}},
       {"role", nullptr, "ROLE", "admin, technician or billing", {"user add"}},
+      {"month",
+       nullptr,
+       "YYYY-MM",
+       "the invoice month (the calendar month billed)",
+       {"billing run"}},
   };
   return kFlags;
 }
@@ -171,6 +176,8 @@ const std::vector<Command>& Commands() {
       {"user add", "", "add a staff user; the password is read from the first line of stdin"},
       {"api-key create", "", "create an API key acting as a staff user; prints it once"},
       {"backup", "PATH", "copy the live SQLite database to PATH (online, consistent)"},
+      {"billing run", "",
+       "make the month's draft invoices (one per client-month, never two); prints them"},
       {"mail ingest", "",
        "take one email message on stdin (for an MTA pipe): exit 0 stored or dropped, 75 try "
        "again later, 65 not a message"},
@@ -406,6 +413,7 @@ int main(int argc, char** argv) {
       return opsmerge::app::CreateApiKey(config, Required(args, "email"), Required(args, "name"));
     }
     if (cmd == "mail ingest") return opsmerge::app::IngestMail(config);
+    if (cmd == "billing run") return opsmerge::app::RunBilling(config, Required(args, "month"));
     if (cmd == "backup") {
       if (args.operands.size() != 1) throw UsageError("backup needs one destination PATH");
       return opsmerge::app::Backup(config, args.operands[0]);

@@ -19,6 +19,8 @@
 #include "admin/routes.h"
 #include "audit/service.h"
 #include "billing/client_data.h"
+#include "billing/routes.h"
+#include "billing/service.h"
 #include "clients/routes.h"
 #include "clients/service.h"
 #include "home/routes.h"
@@ -103,6 +105,7 @@ struct Features {
       : clients(db, audit, clock, Registered(owners)),
         rmm(db, audit, clock, clients, rmm::RmmSettings{checkin_interval}),
         tickets(db, audit, clock, clients, rmm),
+        billing(db, audit, clock, clients, rmm, tickets),
         gateway(db, clock, clients, tickets) {}
   Features(const Features&) = delete;
   Features& operator=(const Features&) = delete;
@@ -118,6 +121,7 @@ struct Features {
   clients::ClientService clients;
   rmm::RmmService rmm;
   tickets::TicketService tickets;
+  billing::BillingService billing;
   mail::Gateway gateway;
 };
 
@@ -170,6 +174,7 @@ int Serve(const Config& config) {
   rmm::RmmService& rmm = features.rmm;
   tickets::TicketService& tickets = features.tickets;
   mail::Gateway& gateway = features.gateway;
+  billing::BillingService& billing = features.billing;
   rmm::AgentDownloads downloads{AgentBinaryPath(), config.public_url};
   SecretBox secrets = SecretBox::Load(config.data_dir);
   admin::SettingsService general_settings(*db, audit, clock, secrets);
@@ -198,6 +203,7 @@ int Serve(const Config& config) {
   scheduler.Add({"mail-send", 15, [&db, &secrets, &clock] {
                    return outbox::SendDue(*db, secrets, clock.NowUnix());
                  }});
+  scheduler.Add({"billing-run", 3600, [&billing] { return billing.ScheduledRun(); }});
   scheduler.Add({"mail-poll", 5, [&db, &gateway, &secrets, &clock] {
                    return mail::PollImap(*db, gateway, secrets, clock.NowUnix());
                  }});
@@ -215,6 +221,8 @@ int Serve(const Config& config) {
   rmm::RegisterPages(router, rmm, clients, templates, downloads);
   tickets::RegisterApi(router, tickets);
   tickets::RegisterPages(router, tickets, clients, rmm, templates);
+  billing::RegisterApi(router, billing);
+  billing::RegisterPages(router, billing, clients, templates);
   mail::RegisterPages(router, gateway);
   admin::RegisterSettings(router, general_settings, templates);
   home::RegisterPages(router, clients, rmm, tickets, templates);
@@ -334,6 +342,28 @@ int IngestMail(const Config& config) {
     std::cerr << "opsmerge mail ingest: not stored, try again later: " << e.what() << "\n";
     return kTempFail;
   }
+}
+
+int RunBilling(const Config& config, const std::string& month) {
+  auto m = billing::ParseMonth(month);
+  if (!m) throw ValidationError("month", "--month must be YYYY-MM, like 2026-11");
+#ifdef OPSMERGE_TEST_BUILD
+  TestClock clock;
+#else
+  SystemClock clock;
+#endif
+  auto db = OpenDatabase(config, 2);
+  audit::AuditLog audit(clock);
+  Features features(*db, audit, clock, config.checkin_interval);
+  billing::RunResult r = features.billing.Run(staff::Actor::System(), *m);
+  for (int64_t id : r.invoice_ids) {
+    billing::Invoice inv = features.billing.GetInvoice(staff::Actor::System(), id);
+    std::cout << "draft " << inv.id << "  " << inv.client_name << "  "
+              << billing::FormatMoney(inv.net_pence) << " net, " << inv.lines.size()
+              << (inv.lines.size() == 1 ? " line\n" : " lines\n");
+  }
+  std::cout << r.Summary() << "\n";
+  return r.failed ? 1 : 0;
 }
 
 int Backup(const Config& config, const std::string& path) {

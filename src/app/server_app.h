@@ -33,6 +33,10 @@ int CreateApiKey(const Config& config, const std::string& email, const std::stri
 // dropped, 65 not a message at all, 75 (EX_TEMPFAIL) when it could not be stored
 // now (database or disk unavailable) so the MTA delivers it again later.
 int IngestMail(const Config& config);
+// B2: the monthly run for `month` (YYYY-MM); prints each new draft and a summary.
+// 0 done (also when every client-month had its invoice already), 1 when a
+// client's draft failed (the others are made; run it again).
+int RunBilling(const Config& config, const std::string& month);
 // SQLite only: a consistent copy of the live database at `path` (online backup API).
 int Backup(const Config& config, const std::string& path);
 

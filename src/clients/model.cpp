@@ -12,19 +12,9 @@ namespace opsmerge::clients {
 
 namespace {
 
-// Trimmed text of at most `max` characters, valid UTF-8, no control characters
-// (new lines allowed only where `multiline`).
 std::string CleanText(const std::string& field, const std::string& label, std::string_view value,
                       size_t max, bool multiline) {
-  std::string v = multiline ? text::Trim(value) : text::CollapseWhitespace(value);
-  if (!text::IsValidUtf8(v)) throw ValidationError(field, label + " is not valid text");
-  if (text::HasControlCharacters(v)) {
-    throw ValidationError(field, label + " contains control characters");
-  }
-  if (text::Utf8Length(v) > max) {
-    throw ValidationError(field, label + " must be at most " + std::to_string(max) + " characters");
-  }
-  return v;
+  return text::CleanField(field, label, value, max, multiline);
 }
 
 std::string CleanDomain(const std::string& field, std::string_view value) {

@@ -29,10 +29,12 @@ void LocaliseTimes(nlohmann::json& v) {
 void AddCommon(const http::Request& request, nlohmann::json& view) {
   view["csrf"] = request.csrf_token;
   if (request.principal) {
-    view["me"] = {{"name", request.principal->name},
-                  {"email", request.principal->email},
-                  {"role", request.principal->role},
-                  {"is_admin", request.principal->role == "admin"}};
+    view["me"] = {
+        {"name", request.principal->name},
+        {"email", request.principal->email},
+        {"role", request.principal->role},
+        {"is_admin", request.principal->role == "admin"},
+        {"can_bill", request.principal->role == "admin" || request.principal->role == "billing"}};
   } else {
     view["me"] = false;
   }
@@ -50,7 +52,8 @@ http::Response RenderPage(const Templates& templates, const http::Request& reque
   layout["title"] = options.title;
   layout["content_html"] = templates.Render(content_template, view);
   layout["section"] = options.section;
-  for (const char* s : {"home", "clients", "tickets", "endpoints", "settings", "account"}) {
+  for (const char* s :
+       {"home", "clients", "tickets", "endpoints", "invoices", "settings", "account"}) {
     layout[std::string("section_") + s] = options.section == s;
   }
   return http::Response::Html(templates.Render("layout/base", layout), options.status);

@@ -6,6 +6,8 @@
 #include <Poco/UTF8String.h>
 #include <Poco/Unicode.h>
 
+#include "platform/errors.h"
+
 namespace opsmerge::text {
 
 std::string Trim(std::string_view s) {
@@ -86,6 +88,25 @@ size_t Utf8Length(std::string_view s) {
     if ((static_cast<unsigned char>(c) & 0xC0) != 0x80) ++n;
   }
   return n;
+}
+
+std::string CleanField(const std::string& field, const std::string& label, std::string_view value,
+                       size_t max, bool multiline) {
+  std::string v;
+  if (multiline) {
+    // Forms send line breaks as CR LF; they are kept as LF.
+    for (char c : Trim(value)) {
+      if (c != '\r') v += c;
+    }
+  } else {
+    v = CollapseWhitespace(value);
+  }
+  if (!IsValidUtf8(v)) throw ValidationError(field, label + " is not valid text");
+  if (HasControlCharacters(v)) throw ValidationError(field, label + " contains control characters");
+  if (Utf8Length(v) > max) {
+    throw ValidationError(field, label + " must be at most " + std::to_string(max) + " characters");
+  }
+  return v;
 }
 
 bool HasControlCharacters(std::string_view s) {

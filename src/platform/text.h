@@ -25,6 +25,13 @@ size_t Utf8Length(std::string_view s);
 // True if `s` holds control characters other than tab/newline/carriage return.
 bool HasControlCharacters(std::string_view s);
 
+// What a person typed in a field, cleaned: trimmed (`multiline`: line breaks kept,
+// as LF; otherwise runs of white space made one space), valid UTF-8, no control characters but
+// line breaks and tabs, at most `max` characters. ValidationError(field) naming
+// `label` otherwise.
+std::string CleanField(const std::string& field, const std::string& label, std::string_view value,
+                       size_t max, bool multiline);
+
 // "1 endpoint", "3 endpoints", "0 endpoints": a count with its noun agreeing.
 std::string CountOf(int64_t n, std::string_view singular, std::string_view plural);
 

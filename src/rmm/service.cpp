@@ -517,6 +517,10 @@ int64_t RmmService::CountBillable(const staff::Actor& actor, int64_t client_id) 
   return n;
 }
 
+int64_t RmmService::CountBillableIn(db::Tx& tx, int64_t client_id) {
+  return store::CountBillable(tx.sql(), client_id);
+}
+
 std::string RmmService::PruneMetrics() {
   int64_t n = 0, r = 0;
   db_.Write([&](soci::session& sql) {

@@ -138,6 +138,8 @@ class RmmService {
                      std::optional<int64_t> site_id);
   // R4: billable, non-retired endpoints right now.
   int64_t CountBillable(const staff::Actor& actor, int64_t client_id);
+  // The same in the caller's transaction (the billing run reads it at generation).
+  int64_t CountBillableIn(db::Tx& tx, int64_t client_id);
 
   Status StatusOf(const Endpoint& e) const;
   int64_t checkin_interval() const { return settings_.checkin_interval; }

@@ -31,6 +31,8 @@ bool Allows(Role role, Permission permission) {
     case Permission::kEditClients:
     case Permission::kWorkTickets:
       return role == Role::kAdmin || role == Role::kTechnician;
+    case Permission::kManageBilling:
+      return role == Role::kAdmin || role == Role::kBilling;
     case Permission::kMergeClients:
     case Permission::kDeleteClients:
     case Permission::kManageStaff:

@@ -23,6 +23,7 @@ enum class Permission {
   kDeleteClients,  // delete clients
   kManageStaff,    // staff users, API keys of others, settings
   kWorkTickets,    // open, answer, assign and log time on tickets
+  kManageBilling,  // contracts, invoice runs, issuing, voiding, invoices' PDFs
 };
 
 bool Allows(Role role, Permission permission);

@@ -531,4 +531,9 @@ std::string TicketService::CloseResolved() {
   return std::to_string(closed) + " resolved tickets closed";
 }
 
+int64_t TicketService::BillableMinutesIn(db::Tx& tx, int64_t client_id, const std::string& from,
+                                         const std::string& to) {
+  return store::BillableMinutes(tx.sql(), client_id, from, to);
+}
+
 }  // namespace opsmerge::tickets

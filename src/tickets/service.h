@@ -148,6 +148,10 @@ class TicketService {
   std::optional<int64_t> IdOfNumberIn(db::Tx& tx, int64_t number);
   // Whether `email` is on ticket `id`: its contact's address or a participant.
   bool IsOnTicketIn(db::Tx& tx, int64_t id, const std::string& email);
+  // Billable minutes logged on client `client_id`'s tickets, dated from `from` to
+  // `to` (YYYY-MM-DD, inclusive), in the caller's transaction (the billing run).
+  int64_t BillableMinutesIn(db::Tx& tx, int64_t client_id, const std::string& from,
+                            const std::string& to);
 
  private:
   // Checks that the contact, endpoint and site of `t` belong to its client.

@@ -468,4 +468,14 @@ std::optional<std::string> ActiveStaffName(soci::session& sql, int64_t staff_id)
   return std::nullopt;
 }
 
+int64_t BillableMinutes(soci::session& sql, int64_t client_id, const std::string& from,
+                        const std::string& to) {
+  long long cid = client_id, n = 0;
+  soci::indicator ind = soci::i_ok;
+  sql << "SELECT SUM(e.minutes) FROM time_entries e JOIN tickets t ON t.id = e.ticket_id "
+         "WHERE t.client_id = :c AND e.billable = 1 AND e.work_date >= :f AND e.work_date <= :t",
+      soci::use(cid), soci::use(from), soci::use(to), soci::into(n, ind);
+  return ind == soci::i_ok ? n : 0;
+}
+
 }  // namespace opsmerge::tickets::store

@@ -68,6 +68,9 @@ std::string FirstMailSender(soci::session& sql, int64_t ticket_id);
 
 int64_t InsertTimeEntry(soci::session& sql, const TimeEntry& e, const std::string& now);
 std::vector<TimeEntry> ListTimeEntries(soci::session& sql, int64_t ticket_id);
+// Billable minutes on a client's tickets dated from `from` to `to` (inclusive).
+int64_t BillableMinutes(soci::session& sql, int64_t client_id, const std::string& from,
+                        const std::string& to);
 
 // Active staff (id, name) by name: who a ticket can be assigned to.
 std::vector<std::pair<int64_t, std::string>> ActiveStaff(soci::session& sql);

@@ -236,9 +236,8 @@ Server::~Server() {
   }
 }
 
-int Server::Cli(const std::vector<std::string>& args, const std::string& stdin_text,
-                std::string* stdout_text) const {
-  std::string in = data_dir_ + "/cli.in", out = data_dir_ + "/cli.out";
+int Server::CliStart(const std::vector<std::string>& args, const std::string& stdin_text) const {
+  std::string in = data_dir_ + "/cli.in";
   std::ofstream(in) << stdin_text;
   std::vector<std::string> argv = {TestBinary()};
   argv.insert(argv.end(), args.begin(), args.end());
@@ -248,10 +247,15 @@ int Server::Cli(const std::vector<std::string>& args, const std::string& stdin_t
     argv.push_back("--database");
     argv.push_back(database_url_);
   }
-  int pid = Spawn(argv, in, out, data_dir_ + "/cli.err");
+  return Spawn(argv, in, data_dir_ + "/cli.out", data_dir_ + "/cli.err");
+}
+
+int Server::Cli(const std::vector<std::string>& args, const std::string& stdin_text,
+                std::string* stdout_text) const {
+  int pid = CliStart(args, stdin_text);
   int status = 0;
   waitpid(pid, &status, 0);
-  if (stdout_text) *stdout_text = ReadFile(out);
+  if (stdout_text) *stdout_text = ReadFile(data_dir_ + "/cli.out");
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
 }
 

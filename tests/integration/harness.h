@@ -75,6 +75,9 @@ class Server {
   // Runs another opsmerge command on this server's data dir; returns exit code.
   int Cli(const std::vector<std::string>& args, const std::string& stdin_text = "",
           std::string* stdout_text = nullptr) const;
+  // Starts the command like Cli and returns its pid without waiting (to kill it
+  // half-way); the caller reaps it.
+  int CliStart(const std::vector<std::string>& args, const std::string& stdin_text = "") const;
   // The same with exactly `args` (no data dir or database added); stderr in *error.
   int CliAsIs(const std::vector<std::string>& args, const std::string& stdin_text,
               std::string* stdout_text, std::string* error = nullptr) const;
