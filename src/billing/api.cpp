@@ -190,6 +190,14 @@ void RegisterApi(http::Router& router, BillingService& service) {
     return JsonResponse(
         InvoiceToJson(service.GetInvoice(ActorFrom(req), req.ParamId(0, "Invoice"))));
   });
+  router.Add("GET", "/api/v1/invoices/{id}/pdf", [&service](Request& req) {
+    InvoicePdf pdf = service.Pdf(ActorFrom(req), req.ParamId(0, "Invoice"));
+    return http::Response::Download(std::move(pdf.content), pdf.filename, "application/pdf");
+  });
+  router.Add("POST", "/api/v1/invoices/{id}/email", [&service](Request& req) {
+    return JsonResponse({{"queued_to", service.Email(ActorFrom(req), req.ParamId(0, "Invoice"))}},
+                        202);
+  });
   router.Add("POST", "/api/v1/invoices/issue-all", [&service](Request& req) {
     json body = http::ParseJsonObject(req.body);
     http::RejectUnknownFields(body, {"month"});

@@ -275,8 +275,9 @@ std::vector<Line> BuildLines(const RunInput& in) {
       Line l;
       l.kind = LineKind::kEndpoints;
       l.contract_id = c->id;
-      std::string count = std::to_string(n) + (n == 1 ? " endpoint" : " endpoints");
-      l.description = c->name + ": " + count + ", " + dates;
+      std::string count = text::CountOf(n, "endpoint", "endpoints");
+      l.description = c->name;
+      l.description.append(": ").append(count).append(", ").append(dates);
       l.working = count + " x " + FormatMoney(c->per_endpoint_pence) + DaysFactor(cov, m);
       l.quantity_milli = n * 1000;
       l.unit_pence = c->per_endpoint_pence;

@@ -35,7 +35,8 @@ const std::map<std::string, std::string> kNotices = {
     {"issued", "Invoice issued."},
     {"voided", "Invoice voided."},
     {"regenerated", "Draft worked out again from today's contracts, endpoints and time."},
-    {"reissued", "A new draft was made for this month."}};
+    {"reissued", "A new draft was made for this month."},
+    {"emailed", "Invoice queued to the billing recipients, with its PDF."}};
 
 std::string Notice(const Request& req) {
   auto it = kNotices.find(req.Query("notice"));
@@ -349,7 +350,11 @@ void RegisterPages(http::Router& router, BillingService& service, clients::Clien
   };
   router.Add("GET", "/invoices/{id}",
              [invoice_page](Request& req) { return invoice_page(req, json::object(), 200); });
-  for (const std::string action : {"issue", "void", "regenerate", "reissue"}) {
+  router.Add("GET", "/invoices/{id}/pdf", [&service](Request& req) {
+    InvoicePdf pdf = service.Pdf(ActorFrom(req), req.ParamId(0, "Invoice"));
+    return Response::Download(std::move(pdf.content), pdf.filename, "application/pdf");
+  });
+  for (const std::string action : {"issue", "void", "regenerate", "reissue", "email"}) {
     router.Add(
         "POST", "/invoices/{id}/" + action,
         FormPost(

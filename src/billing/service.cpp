@@ -5,9 +5,11 @@
 #include <nlohmann/json.hpp>
 #include <soci/soci.h>
 
+#include "billing/pdf.h"
 #include "billing/store.h"
 #include "platform/errors.h"
 #include "platform/log.h"
+#include "platform/outbox.h"
 #include "platform/settings.h"
 #include "platform/text.h"
 
@@ -353,6 +355,51 @@ Invoice BillingService::GetInvoice(const staff::Actor& actor, int64_t id) {
   Invoice out;
   db_.Read([&](soci::session& sql) { out = LoadInvoice(sql, id); });
   return out;
+}
+
+InvoicePdf BillingService::Pdf(const staff::Actor& actor, int64_t id) {
+  Invoice inv = GetInvoice(actor, id);
+  return InvoicePdf{InvoiceFileName(inv), RenderInvoicePdf(inv)};
+}
+
+std::vector<std::string> BillingService::Email(const staff::Actor& actor, int64_t id) {
+  RequireBilling(actor);
+  std::vector<std::string> to;
+  db_.Write([&](db::Tx& tx) {
+    Invoice inv = LoadInvoice(tx.sql(), id);
+    if (inv.status != InvoiceStatus::kIssued) {
+      throw Conflict("conflict", "Only an issued invoice is emailed; this one is " +
+                                     std::string(InvoiceStatusName(inv.status)));
+    }
+    std::string from = settings::Get(tx.sql(), "mail_from").value_or("");
+    if (from.empty()) {
+      throw Conflict("conflict", "Set the address mail is sent from (Settings, General) first");
+    }
+    to = clients_.BillingRecipientsIn(tx, inv.client_id);
+    if (to.empty()) {
+      throw Conflict("conflict", inv.client_name +
+                                     " has no billing recipient and no contact email: tick "
+                                     "Billing recipient on a contact");
+    }
+    std::string who = inv.supplier_name.empty() ? from : inv.supplier_name;
+    outbox::Mail m;
+    m.from = from;
+    m.to = to;
+    m.subject = "Invoice " + inv.number + " from " + who;
+    m.body = "Hello,\n\nPlease find attached invoice " + inv.number + " for " +
+             FormatMonthForPeople(inv.month) + ": " + FormatMoney(inv.gross_pence) +
+             " including VAT, due by " + FormatDateForPeople(*ParseDate(inv.due_date)) +
+             ".\n\nThank you,\n" + who + "\n";
+    m.ref = "invoice:" + std::to_string(id);
+    m.attachments.push_back({InvoiceFileName(inv), "application/pdf", RenderInvoicePdf(inv)});
+    outbox::Enqueue(tx.sql(), m, clock_.NowUnix());
+    std::string list;
+    for (const auto& a : to) list += (list.empty() ? "" : ", ") + a;
+    audit_.Write(tx.sql(), actor.Who(),
+                 {"email", "invoice", id, inv.client_id,
+                  "Emailed invoice " + inv.number + " to " + list, "", ""});
+  });
+  return to;
 }
 
 Invoice BillingService::IssueIn(db::Tx& tx, const staff::Actor& actor, int64_t id,

@@ -43,6 +43,12 @@ struct InvoiceQuery {
   int64_t limit = 50;
 };
 
+// An invoice's PDF (B4) and the name a download offers.
+struct InvoicePdf {
+  std::string filename;
+  std::string content;
+};
+
 struct InvoicePage {
   std::vector<Invoice> items;  // without lines
   int64_t total = 0;
@@ -98,6 +104,12 @@ class BillingService {
 
   InvoicePage ListInvoices(const staff::Actor& actor, const InvoiceQuery& query);
   Invoice GetInvoice(const staff::Actor& actor, int64_t id);
+  InvoicePdf Pdf(const staff::Actor& actor, int64_t id);
+  // B4/P5: queues an issued invoice's PDF to the client's billing recipients (else
+  // its contact email) through the outbound mail queue, with its audit row.
+  // Returns the addresses. Conflict when there is nobody to send to, or no
+  // mail_from in the settings.
+  std::vector<std::string> Email(const staff::Actor& actor, int64_t id);
   // B3: the next number of the gap-free sequence, the issue date and the supplier's
   // and customer's details, frozen, in one transaction. Only a draft.
   Invoice Issue(const staff::Actor& actor, int64_t id);

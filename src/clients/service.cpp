@@ -130,6 +130,15 @@ ClientDetail ClientService::Get(const staff::Actor& actor, int64_t id) {
   return d;
 }
 
+std::vector<std::string> ClientService::BillingRecipientsIn(db::Tx& tx, int64_t client_id) {
+  std::vector<std::string> out = store::BillingRecipientEmails(tx.sql(), client_id);
+  if (out.empty()) {
+    auto c = store::FindClient(tx.sql(), client_id);
+    if (c && !c->contact_email.empty()) out.push_back(c->contact_email);
+  }
+  return out;
+}
+
 ClientDetail ClientService::GetIn(db::Tx& tx, const staff::Actor& actor, int64_t id) {
   staff::Require(actor, staff::Permission::kReadClients);
   return LoadDetail(tx.sql(), id);

@@ -93,6 +93,9 @@ class ClientService {
   Page<Contact> ListContacts(const staff::Actor& actor, int64_t client_id, int64_t offset,
                              int64_t limit);
   Contact GetContact(const staff::Actor& actor, int64_t contact_id);
+  // P5: where a client's invoices go, in the caller's transaction: the email
+  // addresses of its billing recipients, else its contact email ([] when neither).
+  std::vector<std::string> BillingRecipientsIn(db::Tx& tx, int64_t client_id);
   // The global search: contacts whose name, email, phone or job title words start
   // with every word of `query` (platform/search_terms), at most `limit`, by name.
   std::vector<ContactHit> SearchContacts(const staff::Actor& actor, const std::string& query,

@@ -174,6 +174,17 @@ void UpdateClient(soci::session& sql, int64_t id, const CleanClient& c, const st
       soci::use(c.contact_email, ei), soci::use(c.notes), soci::use(now), soci::use(cid);
 }
 
+std::vector<std::string> BillingRecipientEmails(soci::session& sql, int64_t client_id) {
+  long long c = client_id;
+  soci::rowset<soci::row> rows =
+      (sql.prepare << "SELECT email FROM contacts WHERE client_id = :c AND billing_recipient = 1 "
+                      "AND email IS NOT NULL AND email <> '' ORDER BY name, id",
+       soci::use(c));
+  std::vector<std::string> out;
+  for (const auto& r : rows) out.push_back(db::RowText(r, "email"));
+  return out;
+}
+
 std::optional<Client> FindClient(soci::session& sql, int64_t id) {
   long long cid = id;
   soci::rowset<soci::row> rs =

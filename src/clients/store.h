@@ -26,6 +26,8 @@ struct NamedId {
 int64_t InsertClient(soci::session& sql, const CleanClient& c, const std::string& now);
 void UpdateClient(soci::session& sql, int64_t id, const CleanClient& c, const std::string& now);
 std::optional<Client> FindClient(soci::session& sql, int64_t id);
+// The email addresses of a client's billing recipients, by name.
+std::vector<std::string> BillingRecipientEmails(soci::session& sql, int64_t client_id);
 std::optional<int64_t> FindRedirect(soci::session& sql, int64_t old_id);
 std::vector<Client> ListClients(soci::session& sql, const ClientQuery& q,
                                 std::vector<ClientCounts>* counts);

@@ -1,5 +1,6 @@
 #include "platform/outbox.h"
 
+#include <cctype>
 #include <ctime>
 
 #include <soci/soci.h>
@@ -106,6 +107,30 @@ std::string Join(const std::vector<std::string>& items, const std::string& sep) 
   return out;
 }
 
+// A file name any mail client takes as it is, quoted or not.
+std::string SafeFileName(const std::string& name) {
+  std::string out;
+  for (char c : name) {
+    bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+              c == '.' || c == '-' || c == '_';
+    out += ok ? c : '_';
+  }
+  return out.empty() ? "file" : out.substr(0, 100);
+}
+
+// "type/subtype" of token characters, else application/octet-stream.
+std::string MediaType(const std::string& type) {
+  size_t slash = type.find('/');
+  bool ok = slash != std::string::npos && slash > 0 && slash + 1 < type.size() && type.size() < 100;
+  for (char c : type) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '/' && c != '.' && c != '-' &&
+        c != '+') {
+      ok = false;
+    }
+  }
+  return ok ? type : "application/octet-stream";
+}
+
 }  // namespace
 
 std::string Build(const Mail& m, const std::string& message_id, int64_t now) {
@@ -130,9 +155,26 @@ std::string Build(const Mail& m, const std::string& message_id, int64_t now) {
   header("X-Auto-Response-Suppress", "All");
   header("X-OpsMerge-Loop", DomainOf(OneLine(m.from)));
   header("MIME-Version", "1.0");
-  header("Content-Type", "text/plain; charset=utf-8");
-  header("Content-Transfer-Encoding", "quoted-printable");
-  return h + "\r\n" + QuotedPrintable(m.body);
+  if (m.attachments.empty()) {
+    header("Content-Type", "text/plain; charset=utf-8");
+    header("Content-Transfer-Encoding", "quoted-printable");
+    return h + "\r\n" + QuotedPrintable(m.body);
+  }
+  std::string boundary = "=_om_" + crypto::RandomHex(12);
+  header("Content-Type", "multipart/mixed; boundary=\"" + boundary + "\"");
+  std::string body = "--" + boundary +
+                     "\r\nContent-Type: text/plain; charset=utf-8\r\n"
+                     "Content-Transfer-Encoding: quoted-printable\r\n\r\n" +
+                     QuotedPrintable(m.body) + "\r\n";
+  for (const auto& f : m.attachments) {
+    std::string name = SafeFileName(f.filename);
+    body += "--" + boundary + "\r\nContent-Type: " + MediaType(f.content_type) + "; name=\"" +
+            name + "\"\r\nContent-Disposition: attachment; filename=\"" + name +
+            "\"\r\nContent-Transfer-Encoding: base64\r\n\r\n";
+    std::string b64 = crypto::Base64(f.content);
+    for (size_t i = 0; i < b64.size(); i += 76) body += b64.substr(i, 76) + "\r\n";
+  }
+  return h + "\r\n" + body + "--" + boundary + "--\r\n";
 }
 
 std::string Fill(const std::string& tpl, const std::map<std::string, std::string>& values) {

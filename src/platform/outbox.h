@@ -24,6 +24,13 @@ class Database;
 // to know a reply answers mail we really sent.
 namespace opsmerge::outbox {
 
+// A file sent with a message (an invoice's PDF).
+struct File {
+  std::string filename;  // sent as ASCII letters, digits, '.', '-', '_' (others become '_')
+  std::string content_type;
+  std::string content;
+};
+
 struct Mail {
   std::string from;  // settings mail_from
   std::vector<std::string> to;
@@ -31,8 +38,9 @@ struct Mail {
   std::string body;     // plain text
   std::string in_reply_to;
   std::vector<std::string> references;
-  bool auto_reply = false;  // an acknowledgement: Auto-Submitted: auto-replied
-  std::string ref;          // what it belongs to ("ticket:12"), for threading
+  bool auto_reply = false;        // an acknowledgement: Auto-Submitted: auto-replied
+  std::string ref;                // what it belongs to ("ticket:12"), for threading
+  std::vector<File> attachments;  // none: a plain text message; else multipart/mixed
 };
 
 // The default templates (settings "ack_template", "reply_template"): text with

@@ -4,6 +4,8 @@
 // half-way), gap-free numbers on issue, void and reissue, and who may bill.
 #include <algorithm>
 #include <atomic>
+#include <cstdio>
+#include <fstream>
 #include <random>
 #include <set>
 #include <thread>
@@ -501,6 +503,96 @@ TEST_F(Billing, TimeIsBilledAgainstAnHoursBlockOrAdHoc) {
   EXPECT_EQ(h["lines"][0]["quantity"], 1.583);
 }
 
+// pdftotext's reading of a PDF (poppler-utils, installed with the test tools).
+std::string PdfText(const std::string& dir, const std::string& pdf) {
+  std::string path = dir + "/check.pdf";
+  std::ofstream(path, std::ios::binary) << pdf;
+  std::string out;
+  FILE* p = popen(("pdftotext -layout " + path + " -").c_str(), "r");
+  if (!p) return "";
+  char buf[4096];
+  size_t n = 0;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  pclose(p);
+  return out;
+}
+
+TEST_F(Billing, AnIssuedInvoicesPdfCarriesTheVatInvoiceFieldsAndLongOnesBreakOntoPages) {
+  ASSERT_EQ(server_
+                .Api(admin_, "PATCH", "/api/v1/settings",
+                     {{"supplier_name", "Northwind IT Ltd"},
+                      {"supplier_address", "1 High Street\nLeeds LS1 1AA"},
+                      {"vat_number", "GB123456789"},
+                      {"mail_from", "accounts@msp.example"}})
+                .status,
+            200);
+  int64_t cafe = NewClient("Caf\xC3\xA9 Zo\xC3\xAB Ltd");
+  ASSERT_EQ(server_
+                .Api(billing_, "PUT", C(cafe) + "/billing-address",
+                     {{"billing_address", "3 Rue d'\xC3\x89t\xC3\xA9\nLondon"}})
+                .status,
+            200);
+  for (int i = 1; i <= 45; ++i) {
+    Contract(cafe, {{"name", "Service " + std::to_string(i)},
+                    {"kind", "fixed"},
+                    {"start_date", "2026-11-0" + std::to_string(1 + i % 9)},
+                    {"monthly_fee_pence", 1000 * i + 99}});
+  }
+  Run("2026-11");
+  int64_t id = Invoices("client_id=" + std::to_string(cafe))["items"][0]["id"];
+  HttpResult draft = server_.Api(billing_, "GET", I(id) + "/pdf");
+  ASSERT_EQ(draft.status, 200);
+  EXPECT_NE(PdfText(server_.data_dir(), draft.body).find("DRAFT"), std::string::npos);
+  json inv = server_.Api(billing_, "POST", I(id) + "/issue").Json();
+  HttpResult pdf = server_.Api(billing_, "GET", I(id) + "/pdf");
+  ASSERT_EQ(pdf.status, 200);
+  EXPECT_EQ(pdf.Header("content-type"), "application/pdf");
+  EXPECT_NE(pdf.Header("content-disposition").find("attachment; filename=\"INV-000001.pdf\""),
+            std::string::npos);
+  EXPECT_EQ(pdf.Header("x-content-type-options"), "nosniff");
+  EXPECT_EQ(pdf.body.rfind("%PDF-", 0), 0u);
+  std::string text = PdfText(server_.data_dir(), pdf.body);
+  for (std::string want :
+       {"VAT invoice INV-000001", "Northwind IT Ltd", "1 High Street", "GB123456789",
+        "Caf\xC3\xA9 Zo\xC3\xAB Ltd", "3 Rue d'\xC3\x89t\xC3\xA9", "2 Dec 2026", "November 2026",
+        "Service 45: monthly fee", "20%", "Page 2"}) {
+    EXPECT_NE(text.find(want), std::string::npos) << want << "\n" << text;
+  }
+  // The totals, as the JSON has them.
+  auto money = [](int64_t p) {
+    std::string pounds = std::to_string(p / 100);
+    for (int i = static_cast<int>(pounds.size()) - 3; i > 0; i -= 3) pounds.insert(i, ",");
+    std::string pence = std::to_string(p % 100);
+    return "\xC2\xA3" + pounds + "." + (pence.size() == 1 ? "0" + pence : pence);
+  };
+  EXPECT_NE(text.find(money(inv["gross_pence"])), std::string::npos) << text;
+  EXPECT_NE(text.find(money(inv["vat_pence"])), std::string::npos);
+
+  // Emailed to the billing recipients (else the contact email) with the PDF.
+  EXPECT_EQ(server_.Api(billing_, "POST", I(id) + "/email").status, 409) << "nobody to send to";
+  ASSERT_EQ(server_
+                .Api(admin_, "POST", C(cafe) + "/contacts",
+                     {{"name", "Ann Accounts"},
+                      {"email", "ann@cafe.example"},
+                      {"billing_recipient", true}})
+                .status,
+            201);
+  HttpResult sent = server_.Api(billing_, "POST", I(id) + "/email");
+  ASSERT_EQ(sent.status, 202) << sent.body;
+  EXPECT_EQ(sent.Json()["queued_to"], json::array({"ann@cafe.example"}));
+  auto rows = server_.Query("SELECT recipients, message FROM mail_outbox WHERE ref = 'invoice:" +
+                            std::to_string(id) + "'");
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0][0], "ann@cafe.example");
+  EXPECT_NE(rows[0][1].find("Subject: Invoice INV-000001 from Northwind IT Ltd"),
+            std::string::npos);
+  EXPECT_NE(rows[0][1].find("filename=\"INV-000001.pdf\""), std::string::npos);
+  EXPECT_NE(rows[0][1].find("JVBERi0"), std::string::npos) << "the PDF, base64";
+  EXPECT_EQ(server_.Api(billing_, "POST", I(Run("2026-12")["invoice_ids"][0]) + "/email").status,
+            409)
+      << "a draft is not emailed";
+}
+
 TEST_F(Billing, PagesTakeAContractFromTheClientToAnIssuedInvoice) {
   Browser admin(server_);
   ASSERT_EQ(admin.SignIn("admin@msp.example", kPassword), 303);
@@ -571,6 +663,10 @@ TEST_F(Billing, PagesTakeAContractFromTheClientToAnIssuedInvoice) {
   HttpResult again = admin.Post("/invoices/" + std::to_string(id) + "/issue", {});
   EXPECT_EQ(again.status, 409);
   EXPECT_NE(again.body.find("only a draft is issued"), std::string::npos);
+  EXPECT_EQ(admin.Get("/invoices/" + std::to_string(id) + "/pdf").Header("content-type"),
+            "application/pdf");
+  EXPECT_EQ(admin.Post("/invoices/" + std::to_string(id) + "/email", {}).status, 409)
+      << "no recipient yet";
   EXPECT_EQ(admin.Post("/invoices/issue-all", {{"month", "2026-11"}}).status, 303);
   HttpResult refused = admin.Post("/contracts/" + std::to_string(contract) + "/delete", {});
   EXPECT_EQ(refused.status, 409);

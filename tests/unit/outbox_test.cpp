@@ -29,6 +29,32 @@ TEST(Outbox, LineBreaksInWhatPeopleTypedNeverStartAHeader) {
             std::string::npos);
 }
 
+TEST(Outbox, AttachmentsTravelAsBase64PartsWhoseNamesAndTypesCannotBreakOut) {
+  Mail m;
+  m.from = "accounts@msp.example";
+  m.to = {"jane@acme.example"};
+  m.subject = "Invoice";
+  m.body = "Attached.";
+  m.attachments.push_back({"INV-000001.pdf", "application/pdf", std::string("%PDF-1.5\0\xff", 10)});
+  m.attachments.push_back({"evil\"\r\nContent-Type: text/html.pdf", "text/html\r\nX-Evil: 1", "x"});
+  std::string msg = Build(m, "<id@msp.example>", 1796202000);
+  size_t at = msg.find("Content-Type: multipart/mixed; boundary=\"=_om_");
+  ASSERT_NE(at, std::string::npos) << msg;
+  size_t from = msg.find("boundary=\"", at) + 10;
+  std::string boundary = msg.substr(from, msg.find('"', from) - from);
+  EXPECT_EQ(boundary.size(), 29u) << boundary;
+  EXPECT_NE(msg.find("Content-Type: application/pdf; name=\"INV-000001.pdf\"\r\n"
+                     "Content-Disposition: attachment; filename=\"INV-000001.pdf\"\r\n"
+                     "Content-Transfer-Encoding: base64\r\n\r\nJVBERi0xLjUA/w==\r\n"),
+            std::string::npos)
+      << msg;
+  EXPECT_NE(msg.find("name=\"evil___Content-Type__text_html.pdf\""), std::string::npos);
+  EXPECT_NE(msg.find("Content-Type: application/octet-stream;"), std::string::npos);
+  EXPECT_EQ(msg.find("X-Evil"), std::string::npos);
+  EXPECT_NE(msg.rfind("--" + boundary + "--\r\n"), std::string::npos);
+  EXPECT_NE(msg.find("Attached."), std::string::npos);
+}
+
 TEST(Outbox, NonAsciiSubjectsAreEncodedAndLongLinesFolded) {
   Mail m;
   m.from = "help@msp.example";
