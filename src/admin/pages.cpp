@@ -1,6 +1,7 @@
 #include <nlohmann/json.hpp>
 
 #include "admin/routes.h"
+#include "billing/model.h"
 #include "platform/errors.h"
 #include "platform/http/json.h"
 #include "platform/page.h"
@@ -38,6 +39,25 @@ json FromForm(const Request& req, const json& current) {
     return std::stoll(v);
   };
   patch["imap_poll_seconds"] = number("imap_poll_seconds");
+  // Billing: sent by the form's Billing section (a form without it changes none).
+  for (const char* k :
+       {"supplier_name", "supplier_address", "vat_number", "invoice_number_format"}) {
+    if (req.HasForm(k)) patch[k] = req.Form(k);
+  }
+  for (const char* k : {"billing_day", "payment_terms_days"}) {
+    if (req.HasForm(k)) patch[k] = number(k);
+  }
+  if (req.HasForm("hourly_rate")) {
+    auto p = billing::ParseMoney(req.Form("hourly_rate"));
+    if (!p) throw ValidationError("hourly_rate", "Write an amount in pounds, like 85.00");
+    patch["hourly_rate_pence"] = *p;
+  }
+  if (req.HasForm("vat_rate")) {
+    // A percentage with up to two decimals ("20", "17.5") in basis points.
+    auto p = billing::ParseMoney(req.Form("vat_rate"));
+    if (!p || *p > 10000) throw ValidationError("vat_rate", "Write a percentage, like 20");
+    patch["vat_rate_bp"] = *p;
+  }
   patch["auto_close_days"] = number("auto_close_days");
   json sla = current["sla"];
   for (const auto& [name, label] : kPriorities) {
@@ -80,7 +100,12 @@ void RegisterSettings(http::Router& router, SettingsService& service, const Temp
            {"resolution", req.method == "GET" ? current["sla"][name]["resolution_minutes"].dump()
                                               : req.Form("sla_" + name + "_resolution")}});
     }
-    for (const char* k : {"imap_poll_seconds", "auto_close_days"}) {
+    if (req.method == "GET") {
+      values["vat_rate"] = billing::FormatQuantity(current["vat_rate_bp"].get<int64_t>() * 10);
+      values["hourly_rate"] = billing::MoneyInput(current["hourly_rate_pence"].get<int64_t>());
+    }
+    for (const char* k :
+         {"imap_poll_seconds", "auto_close_days", "billing_day", "payment_terms_days"}) {
       if (values.contains(k) && values[k].is_number()) values[k] = values[k].dump();
     }
     values.erase("sla");

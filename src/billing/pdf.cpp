@@ -37,45 +37,28 @@ struct FontFree {
   void operator()(PangoFontDescription* f) const { pango_font_description_free(f); }
 };
 
+// Draws text with one pango layout for the whole document: making a layout (and
+// its context) per string costs more than the drawing.
 class Writer {
  public:
-  explicit Writer(cairo_t* cr) : cr_(cr) {}
+  explicit Writer(cairo_t* cr)
+      : cr_(cr), layout_(pango_cairo_create_layout(cr)), font_(pango_font_description_new()) {
+    pango_font_description_set_family(font_.get(), kFont);
+    pango_layout_set_wrap(layout_.get(), PANGO_WRAP_WORD_CHAR);
+  }
 
   // Draws `text` with its top-left at (x, y), wrapped to `width` (0: no wrapping),
   // right-aligned to x + width when `right`. Returns its height.
   double Text(const std::string& text, double x, double y, double size, bool bold = false,
               double width = 0, bool right = false, double grey = 0) {
-    std::unique_ptr<PangoLayout, LayoutFree> layout(pango_cairo_create_layout(cr_));
-    std::unique_ptr<PangoFontDescription, FontFree> font(pango_font_description_new());
-    pango_font_description_set_family(font.get(), kFont);
-    pango_font_description_set_absolute_size(font.get(), size * PANGO_SCALE);
-    pango_font_description_set_weight(font.get(), bold ? PANGO_WEIGHT_BOLD : PANGO_WEIGHT_NORMAL);
-    pango_layout_set_font_description(layout.get(), font.get());
-    if (width > 0) {
-      pango_layout_set_width(layout.get(), static_cast<int>(width * PANGO_SCALE));
-      pango_layout_set_wrap(layout.get(), PANGO_WRAP_WORD_CHAR);
-      if (right) pango_layout_set_alignment(layout.get(), PANGO_ALIGN_RIGHT);
-    }
-    pango_layout_set_text(layout.get(), text.c_str(), static_cast<int>(text.size()));
-    int w = 0, h = 0;
-    pango_layout_get_pixel_size(layout.get(), &w, &h);
+    double h = Prepare(text, size, bold, width, right);
     cairo_set_source_rgb(cr_, grey, grey, grey);
     cairo_move_to(cr_, x, y);
-    pango_cairo_show_layout(cr_, layout.get());
+    pango_cairo_show_layout(cr_, layout_.get());
     return h;
   }
   double Measure(const std::string& text, double size, double width) {
-    std::unique_ptr<PangoLayout, LayoutFree> layout(pango_cairo_create_layout(cr_));
-    std::unique_ptr<PangoFontDescription, FontFree> font(pango_font_description_new());
-    pango_font_description_set_family(font.get(), kFont);
-    pango_font_description_set_absolute_size(font.get(), size * PANGO_SCALE);
-    pango_layout_set_font_description(layout.get(), font.get());
-    pango_layout_set_width(layout.get(), static_cast<int>(width * PANGO_SCALE));
-    pango_layout_set_wrap(layout.get(), PANGO_WRAP_WORD_CHAR);
-    pango_layout_set_text(layout.get(), text.c_str(), static_cast<int>(text.size()));
-    int w = 0, h = 0;
-    pango_layout_get_pixel_size(layout.get(), &w, &h);
-    return h;
+    return Prepare(text, size, false, width, false);
   }
   void Rule(double y, double grey = 0.75) {
     cairo_set_source_rgb(cr_, grey, grey, grey);
@@ -86,7 +69,21 @@ class Writer {
   }
 
  private:
+  double Prepare(const std::string& text, double size, bool bold, double width, bool right) {
+    pango_font_description_set_absolute_size(font_.get(), size * PANGO_SCALE);
+    pango_font_description_set_weight(font_.get(), bold ? PANGO_WEIGHT_BOLD : PANGO_WEIGHT_NORMAL);
+    pango_layout_set_font_description(layout_.get(), font_.get());
+    pango_layout_set_width(layout_.get(), width > 0 ? static_cast<int>(width * PANGO_SCALE) : -1);
+    pango_layout_set_alignment(layout_.get(), right ? PANGO_ALIGN_RIGHT : PANGO_ALIGN_LEFT);
+    pango_layout_set_text(layout_.get(), text.c_str(), static_cast<int>(text.size()));
+    int w = 0, h = 0;
+    pango_layout_get_pixel_size(layout_.get(), &w, &h);
+    return h;
+  }
+
   cairo_t* cr_;
+  std::unique_ptr<PangoLayout, LayoutFree> layout_;
+  std::unique_ptr<PangoFontDescription, FontFree> font_;
 };
 
 std::string Percent(int64_t bp) { return FormatQuantity(bp * 10) + "%"; }

@@ -298,7 +298,7 @@ RunResult BillingService::Run(const staff::Actor& actor, const Month& m) {
   db_.Read([&](soci::session& sql) {
     r.existing = store::CountInvoicedClients(sql, FormatMonth(m)) - r.created;
   });
-  log::Info("billing run " + r.Summary());
+  if (r.created || r.failed) log::Info("billing run " + r.Summary());
   return r;
 }
 
@@ -313,11 +313,13 @@ std::string BillingService::ScheduledRun() {
   Month due{today.year, today.month};
   if (today.day < s.billing_day)
     due = Month{due.month == 1 ? due.year - 1 : due.year, due.month == 1 ? 12 : due.month - 1};
+  // The month due is run on every pass until the next one is due, so a contract
+  // added during the month gets its prorated draft within the hour (client-months
+  // that have an invoice are left alone); months missed while no node ran (at
+  // most a year back) are caught up.
   auto last_run = ParseMonth(last);
-  if (last_run && !(*last_run < due)) return "";  // nothing due
-  // From the month after the last run (at most a year back) to the one due.
   auto index = [](const Month& m) { return m.year * 12 + m.month - 1; };
-  Month from = last_run ? last_run->Next() : due;
+  Month from = last_run && *last_run < due ? *last_run : due;
   if (index(due) - index(from) >= kMaxCatchUpMonths) {
     int i = index(due) - kMaxCatchUpMonths + 1;
     from = Month{i / 12, i % 12 + 1};
@@ -328,7 +330,7 @@ std::string BillingService::ScheduledRun() {
     db_.Write([&](soci::session& sql) {
       settings::Set(sql, kLastRunKey, FormatMonth(m), FormatIsoUtc(clock_.NowUnix()));
     });
-    out += (out.empty() ? "" : "; ") + r.Summary();
+    if (r.created || r.failed) out += (out.empty() ? "" : "; ") + r.Summary();
   }
   return out;
 }

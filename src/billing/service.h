@@ -98,8 +98,10 @@ class BillingService {
   // B2: a draft for every active client with a contract covering a day of `month`
   // or billable time in it, unless the client-month has an invoice already.
   RunResult Run(const staff::Actor& actor, const Month& month);
-  // Scheduled (every node, under the scheduler's lease): on or after the billing
-  // day, runs the month that has started, and any month missed since the last run.
+  // Scheduled (under the scheduler's lease, hourly): from its billing day on, the
+  // month that has started, again on every pass (only client-months without an
+  // invoice get one, so a contract added mid-month is billed that month), and any
+  // month missed since the last run, at most a year back.
   std::string ScheduledRun();
 
   InvoicePage ListInvoices(const staff::Actor& actor, const InvoiceQuery& query);

@@ -503,6 +503,56 @@ TEST_F(Billing, TimeIsBilledAgainstAnHoursBlockOrAdHoc) {
   EXPECT_EQ(h["lines"][0]["quantity"], 1.583);
 }
 
+TEST_F(Billing, TheScheduledRunBillsTheMonthOnItsBillingDayAndCatchesUpMissedMonths) {
+  Contract(acme_, {{"name", "Support"},
+                   {"kind", "fixed"},
+                   {"start_date", "2026-01-01"},
+                   {"monthly_fee_pence", 10000}});
+  auto months = [&] {
+    std::vector<std::string> out;
+    for (const auto& r : server_.Query("SELECT month FROM invoices ORDER BY month")) {
+      out.push_back(r[0]);
+    }
+    return out;
+  };
+  // The job runs hourly (it ran at start, before the contract).
+  server_.AdvanceClock(3601);
+  server_.Tick();  // 2 Dec 2026, billing day 1: December is due
+  EXPECT_EQ(months(), std::vector<std::string>({"2026-12"}));
+  server_.AdvanceClock(3601);
+  server_.Tick();
+  EXPECT_EQ(months().size(), 1u) << "nothing twice";
+  // A contract added during the month is billed for it at the next pass.
+  int64_t late = NewClient("Late Ltd");
+  Contract(late, {{"name", "Support"},
+                  {"kind", "fixed"},
+                  {"start_date", "2026-12-15"},
+                  {"monthly_fee_pence", 3100}});
+  server_.AdvanceClock(3601);
+  server_.Tick();
+  json lates = Invoices("client_id=" + std::to_string(late));
+  ASSERT_EQ(lates["total"], 1);
+  EXPECT_EQ(lates["items"][0]["net_pence"], 1700) << "17 of 31 days";
+  server_.Sql(
+      "DELETE FROM invoice_lines WHERE invoice_id IN (SELECT id FROM invoices WHERE "
+      "client_id = " +
+      std::to_string(late) + ")");
+  server_.Sql("DELETE FROM invoices WHERE client_id = " + std::to_string(late));
+  server_.Sql("DELETE FROM contracts WHERE client_id = " + std::to_string(late));
+  server_.FreezeClock(1804237200);  // 5 Mar 2027: January and February were missed
+  server_.Tick();
+  EXPECT_EQ(months(), std::vector<std::string>({"2026-12", "2027-01", "2027-02", "2027-03"}));
+  ASSERT_EQ(server_.Api(admin_, "PATCH", "/api/v1/settings", {{"billing_day", 10}}).status, 200);
+  server_.FreezeClock(1806915600);  // 5 Apr 2027: before the billing day
+  server_.Tick();
+  EXPECT_EQ(months().size(), 4u);
+  server_.FreezeClock(1807347600);  // 10 Apr 2027
+  server_.Tick();
+  EXPECT_EQ(months().back(), "2027-04");
+  EXPECT_EQ(server_.Api(admin_, "PATCH", "/api/v1/settings", {{"billing_day", 29}}).status, 422)
+      << "every month has the billing day";
+}
+
 // pdftotext's reading of a PDF (poppler-utils, installed with the test tools).
 std::string PdfText(const std::string& dir, const std::string& pdf) {
   std::string path = dir + "/check.pdf";
@@ -678,6 +728,52 @@ TEST_F(Billing, PagesTakeAContractFromTheClientToAnIssuedInvoice) {
   EXPECT_EQ(admin.Post("/invoices/run", {{"month", "soon"}}).status, 422);
   // CSRF on every billing form.
   EXPECT_EQ(admin.Post("/invoices/run", {{"month", "2026-10"}}, false).status, 403);
+
+  // Settings -> General -> Billing.
+  HttpResult general = admin.Get("/settings/general");
+  ASSERT_EQ(general.status, 200);
+  EXPECT_NE(general.body.find("value=\"20\""), std::string::npos) << "VAT 20% by default";
+  auto post_settings = [&](const std::string& vat, const std::string& rate) {
+    return admin.Post("/settings/general", {{"public_url", ""},
+                                            {"mail_from", ""},
+                                            {"smtp_url", ""},
+                                            {"imap_url", ""},
+                                            {"time_zone", ""},
+                                            {"ack_template", ""},
+                                            {"reply_template", ""},
+                                            {"imap_poll_seconds", "60"},
+                                            {"auto_close_days", "7"},
+                                            {"sla_low_first", "480"},
+                                            {"sla_low_resolution", "7200"},
+                                            {"sla_normal_first", "240"},
+                                            {"sla_normal_resolution", "2880"},
+                                            {"sla_high_first", "60"},
+                                            {"sla_high_resolution", "480"},
+                                            {"sla_urgent_first", "30"},
+                                            {"sla_urgent_resolution", "240"},
+                                            {"supplier_name", "Northwind IT Ltd"},
+                                            {"vat_number", "GB123456789"},
+                                            {"supplier_address", "1 High Street\r\nLeeds"},
+                                            {"vat_rate", vat},
+                                            {"hourly_rate", rate},
+                                            {"billing_day", "5"},
+                                            {"payment_terms_days", "14"},
+                                            {"invoice_number_format", "NW-{n:4}"}});
+  };
+  HttpResult wrong = post_settings("twenty", "85");
+  EXPECT_EQ(wrong.status, 422);
+  EXPECT_NE(wrong.body.find("Write a percentage"), std::string::npos);
+  EXPECT_EQ(post_settings("17.5",
+                          "\xC2\xA3"
+                          "85.50")
+                .status,
+            303);
+  json saved = server_.Api(admin_, "GET", "/api/v1/settings").Json();
+  EXPECT_EQ(saved["vat_rate_bp"], 1750);
+  EXPECT_EQ(saved["hourly_rate_pence"], 8550);
+  EXPECT_EQ(saved["billing_day"], 5);
+  EXPECT_EQ(saved["invoice_number_format"], "NW-{n:4}");
+  EXPECT_EQ(saved["supplier_address"], "1 High Street\nLeeds");
 
   Browser tech(server_);
   ASSERT_EQ(tech.SignIn("tech@msp.example", kPassword), 303);
