@@ -344,6 +344,18 @@ void RegisterPages(http::Router& router, BillingService& service, clients::Clien
     view["customer_address"] = i.customer_address;
     view["notice"] = Notice(req);
     view["error"] = problem.value("errors", json::object()).value("form", "");
+    // A draft says what a VAT invoice would lack if it were issued now.
+    std::string missing;
+    if (i.status == InvoiceStatus::kDraft) {
+      BillingSettings s = service.Settings(ActorFrom(req));
+      for (const auto& [value, label] : std::vector<std::pair<std::string, std::string>>{
+               {s.supplier_name, "your company's name"},
+               {s.supplier_address, "your address"},
+               {s.vat_number, "your VAT number"}}) {
+        if (value.empty()) missing += (missing.empty() ? "" : ", ") + label;
+      }
+    }
+    view["missing"] = missing;
     return RenderPage(
         t, req, "billing/invoice", view,
         {(i.number.empty() ? "Draft" : i.number) + " · " + i.client_name, "invoices", status});

@@ -359,6 +359,13 @@ Invoice BillingService::GetInvoice(const staff::Actor& actor, int64_t id) {
   return out;
 }
 
+BillingSettings BillingService::Settings(const staff::Actor& actor) {
+  RequireBilling(actor);
+  BillingSettings s;
+  db_.Read([&](soci::session& sql) { s = StoredBillingSettings(sql); });
+  return s;
+}
+
 InvoicePdf BillingService::Pdf(const staff::Actor& actor, int64_t id) {
   Invoice inv = GetInvoice(actor, id);
   return InvoicePdf{InvoiceFileName(inv), RenderInvoicePdf(inv)};

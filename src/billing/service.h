@@ -124,6 +124,9 @@ class BillingService {
   // A new draft for a void invoice's client-month (a reissue is a new invoice).
   Invoice Reissue(const staff::Actor& actor, int64_t id);
 
+  // The billing settings (for the pages' warnings: what an issued invoice would lack).
+  BillingSettings Settings(const staff::Actor& actor);
+
   int64_t Now() const { return clock_.NowUnix(); }
 
  private:

@@ -168,11 +168,12 @@ std::string Build(const Mail& m, const std::string& message_id, int64_t now) {
                      QuotedPrintable(m.body) + "\r\n";
   for (const auto& f : m.attachments) {
     std::string name = SafeFileName(f.filename);
-    body += "--" + boundary + "\r\nContent-Type: " + MediaType(f.content_type) + "; name=\"" +
-            name + "\"\r\nContent-Disposition: attachment; filename=\"" + name +
-            "\"\r\nContent-Transfer-Encoding: base64\r\n\r\n";
+    body.append("--").append(boundary).append("\r\nContent-Type: ");
+    body.append(MediaType(f.content_type)).append("; name=\"").append(name);
+    body.append("\"\r\nContent-Disposition: attachment; filename=\"").append(name);
+    body.append("\"\r\nContent-Transfer-Encoding: base64\r\n\r\n");
     std::string b64 = crypto::Base64(f.content);
-    for (size_t i = 0; i < b64.size(); i += 76) body += b64.substr(i, 76) + "\r\n";
+    for (size_t i = 0; i < b64.size(); i += 76) body.append(b64, i, 76).append("\r\n");
   }
   return h + "\r\n" + body + "--" + boundary + "--\r\n";
 }

@@ -699,6 +699,9 @@ TEST_F(Billing, PagesTakeAContractFromTheClientToAnIssuedInvoice) {
   int64_t id = std::stoll(server_.Query("SELECT id FROM invoices")[0][0]);
   HttpResult inv = admin.Get("/invoices/" + std::to_string(id));
   ASSERT_EQ(inv.status, 200);
+  EXPECT_NE(inv.body.find("Not set yet: your company&apos;s name, your address, your VAT number"),
+            std::string::npos)
+      << inv.body;
   EXPECT_NE(inv.body.find("2 endpoints x \xC2\xA3"
                           "17.99"),
             std::string::npos);
