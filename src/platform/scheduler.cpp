@@ -86,6 +86,7 @@ void Scheduler::ForgetPeriods() {
 }
 
 void Scheduler::Tick() {
+  std::lock_guard<std::mutex> pass(pass_);
   for (const Job& job : jobs_) {
     int64_t now = clock_.NowUnix();
     if (!db_.TryLease("job:" + job.name, node_id_, now, lease_seconds_)) continue;

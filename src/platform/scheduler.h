@@ -41,6 +41,9 @@ class Scheduler {
   void Add(Job job);
   void Start();
   void Stop();
+  // One pass over the jobs. Passes never overlap within a process: a Tick called
+  // while the background loop's pass runs waits for it, so when Tick returns every
+  // job that was due has finished (the test build's /__test__/tick relies on it).
   void Tick();
   // Forgets when each job last ran, so the next tick runs them all (the test
   // build, when a test sets the clock back).
@@ -58,7 +61,8 @@ class Scheduler {
   const std::chrono::milliseconds tick_;
   std::vector<Job> jobs_;
   std::thread thread_;
-  std::mutex mu_;  // guards stopping_
+  std::mutex mu_;    // guards stopping_
+  std::mutex pass_;  // one Tick at a time
   std::condition_variable wake_;
   bool stopping_ = false;
 };
