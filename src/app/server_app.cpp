@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 #include <memory>
 #include <stdexcept>
@@ -355,7 +356,17 @@ int RunBilling(const Config& config, const std::string& month) {
   auto db = OpenDatabase(config, 2);
   audit::AuditLog audit(clock);
   Features features(*db, audit, clock, config.checkin_interval);
-  billing::RunResult r = features.billing.Run(staff::Actor::System(), *m);
+  std::function<void(int64_t)> made;
+#ifdef OPSMERGE_TEST_BUILD
+  // Crash tests: die like kill -9 once this many drafts are written (mid-batch).
+  if (const char* n = std::getenv("OPSMERGE_TEST_KILL_AFTER_DRAFTS")) {
+    int64_t after = std::atoll(n);
+    made = [after](int64_t count) {
+      if (count >= after) raise(SIGKILL);
+    };
+  }
+#endif
+  billing::RunResult r = features.billing.Run(staff::Actor::System(), *m, made);
   for (int64_t id : r.invoice_ids) {
     billing::Invoice inv = features.billing.GetInvoice(staff::Actor::System(), id);
     std::cout << "draft " << inv.id << "  " << inv.client_name << "  "

@@ -37,15 +37,6 @@ ContractPatch ReadContract(const json& body) {
   return p;
 }
 
-std::optional<int64_t> QueryId(const Request& req, const std::string& name) {
-  std::string v = req.Query(name);
-  if (v.empty()) return std::nullopt;
-  if (v.size() > 18 || v.find_first_not_of("0123456789") != std::string::npos) {
-    throw ValidationError(name, name + " must be an id");
-  }
-  return std::stoll(v);
-}
-
 Month RequiredMonth(const json& body) {
   auto m = http::OptString(body, "month", 20);
   if (!m) throw ValidationError("month", "month is required (YYYY-MM)");
@@ -55,21 +46,6 @@ Month RequiredMonth(const json& body) {
 }
 
 }  // namespace
-
-json ContractToJson(const Contract& c) {
-  return {{"id", c.id},
-          {"client_id", c.client_id},
-          {"name", c.name},
-          {"kind", ContractKindName(c.kind)},
-          {"start_date", FormatDate(c.start)},
-          {"end_date", c.end ? json(FormatDate(*c.end)) : json()},
-          {"monthly_fee_pence", c.monthly_fee_pence},
-          {"included_hours", c.included_hours},
-          {"overage_rate_pence", c.overage_rate_pence},
-          {"per_endpoint_pence", c.per_endpoint_pence},
-          {"created_at", c.created_at},
-          {"updated_at", c.updated_at}};
-}
 
 json InvoiceToJson(const Invoice& i, bool with_lines) {
   json out = {{"id", i.id},
@@ -176,7 +152,7 @@ void RegisterApi(http::Router& router, BillingService& service) {
   router.Add("GET", "/api/v1/invoices", [&service](Request& req) {
     http::Paging paging = http::ParsePaging(req);
     InvoiceQuery q;
-    q.client_id = QueryId(req, "client_id");
+    q.client_id = http::QueryId(req, "client_id");
     q.month = req.Query("month").substr(0, 20);
     q.status = req.Query("status").substr(0, 20);
     q.offset = paging.Offset();

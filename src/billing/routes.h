@@ -15,12 +15,9 @@ void RegisterApi(http::Router& router, BillingService& service);
 void RegisterPages(http::Router& router, BillingService& service, clients::ClientService& clients,
                    const Templates& templates);
 
-// The API's forms: a contract {"id","client_id","name","kind","start_date",
-// "end_date","monthly_fee_pence","included_hours","overage_rate_pence",
-// "per_endpoint_pence"}; an invoice {"id","client_id","month","status","number",
+// The API's form of an invoice {"id","client_id","month","status","number",
 // "issue_date","currency","lines":[...],"net_pence","vat_pence","gross_pence"} and
 // more (see docs/api.md).
-nlohmann::json ContractToJson(const Contract& c);
 nlohmann::json InvoiceToJson(const Invoice& i, bool with_lines = true);
 
 }  // namespace opsmerge::billing

@@ -26,19 +26,6 @@ constexpr size_t kRunBatch = 100;
 constexpr const char* kLastRunKey = "billing.last_run_month";
 constexpr int kMaxCatchUpMonths = 12;
 
-json ContractJson(const Contract& c) {
-  return {{"id", c.id},
-          {"client_id", c.client_id},
-          {"name", c.name},
-          {"kind", ContractKindName(c.kind)},
-          {"start_date", FormatDate(c.start)},
-          {"end_date", c.end ? json(FormatDate(*c.end)) : json()},
-          {"monthly_fee_pence", c.monthly_fee_pence},
-          {"included_hours", c.included_hours},
-          {"overage_rate_pence", c.overage_rate_pence},
-          {"per_endpoint_pence", c.per_endpoint_pence}};
-}
-
 int64_t Number(soci::session& sql, const std::string& key, int64_t fallback) {
   std::string v = settings::Get(sql, key).value_or("");
   if (v.empty() || v.size() > 18 || v.find_first_not_of("0123456789") != std::string::npos) {
@@ -64,6 +51,21 @@ std::string Address(const std::string& in) {
 }
 
 }  // namespace
+
+json ContractToJson(const Contract& c) {
+  return {{"id", c.id},
+          {"client_id", c.client_id},
+          {"name", c.name},
+          {"kind", ContractKindName(c.kind)},
+          {"start_date", FormatDate(c.start)},
+          {"end_date", c.end ? json(FormatDate(*c.end)) : json()},
+          {"monthly_fee_pence", c.monthly_fee_pence},
+          {"included_hours", c.included_hours},
+          {"overage_rate_pence", c.overage_rate_pence},
+          {"per_endpoint_pence", c.per_endpoint_pence},
+          {"created_at", c.created_at},
+          {"updated_at", c.updated_at}};
+}
 
 std::string RunResult::Summary() const {
   return FormatMonthForPeople(month) + ": " + std::to_string(created) +
@@ -113,7 +115,7 @@ Contract BillingService::CreateContract(const staff::Actor& actor, int64_t clien
     c = LoadContract(tx.sql(), c.id);
     audit_.Write(tx.sql(), actor.Who(),
                  {"create", "contract", c.id, client_id, "Added contract " + c.name, "",
-                  ContractJson(c).dump()});
+                  ContractToJson(c).dump()});
   });
   return c;
 }
@@ -170,7 +172,7 @@ Contract BillingService::UpdateContract(const staff::Actor& actor, int64_t id,
     out = LoadContract(tx.sql(), id);
     audit_.Write(tx.sql(), actor.Who(),
                  {"update", "contract", id, out.client_id, "Changed contract " + out.name,
-                  ContractJson(before).dump(), ContractJson(out).dump()});
+                  ContractToJson(before).dump(), ContractToJson(out).dump()});
   });
   return out;
 }
@@ -187,7 +189,7 @@ void BillingService::DeleteContract(const staff::Actor& actor, int64_t id) {
     store::DeleteContract(tx.sql(), id);
     audit_.Write(tx.sql(), actor.Who(),
                  {"delete", "contract", id, c.client_id, "Deleted contract " + c.name,
-                  ContractJson(c).dump(), ""});
+                  ContractToJson(c).dump(), ""});
   });
 }
 
@@ -227,9 +229,7 @@ RunInput BillingService::InputsIn(db::Tx& tx, int64_t client_id, const Month& m,
       tickets_.BillableMinutesIn(tx, client_id, FormatDate(m.First()), FormatDate(m.Last()));
   in.hourly_rate_pence = s.hourly_rate_pence;
   in.vat_rate_bp = s.vat_rate_bp;
-  std::vector<int64_t> ids;
-  for (const auto& c : in.contracts) ids.push_back(c.id);
-  in.already_billed = store::AlreadyBilled(tx.sql(), ids, FormatMonth(m), invoice_id);
+  in.already_billed = store::AlreadyBilled(tx.sql(), client_id, FormatMonth(m), invoice_id);
   return in;
 }
 
@@ -257,7 +257,8 @@ std::optional<int64_t> BillingService::DraftIn(db::Tx& tx, const staff::Actor& a
   return id;
 }
 
-RunResult BillingService::Run(const staff::Actor& actor, const Month& m) {
+RunResult BillingService::Run(const staff::Actor& actor, const Month& m,
+                              const std::function<void(int64_t)>& made) {
   RequireBilling(actor);
   RunResult r;
   r.month = m;
@@ -271,7 +272,7 @@ RunResult BillingService::Run(const staff::Actor& actor, const Month& m) {
   for (size_t at = 0; at < candidates.size(); at += kRunBatch) {
     size_t end = std::min(candidates.size(), at + kRunBatch);
     RunResult batch;
-    db_.Write([&](db::Tx& tx) {
+    db_.Write([&](db::Tx&) {
       batch = RunResult{};
       for (size_t k = at; k < end; ++k) {
         int64_t client = candidates[k];
@@ -280,6 +281,7 @@ RunResult BillingService::Run(const staff::Actor& actor, const Month& m) {
             if (auto id = DraftIn(inner, actor, client, m, s, std::nullopt)) {
               ++batch.created;
               batch.invoice_ids.push_back(*id);
+              if (made) made(r.created + batch.created);
             }
           });
         } catch (const std::exception& e) {
@@ -288,7 +290,6 @@ RunResult BillingService::Run(const staff::Actor& actor, const Month& m) {
                      e.what());
         }
       }
-      (void)tx;
     });
     r.created += batch.created;
     r.failed += batch.failed;

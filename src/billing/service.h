@@ -1,9 +1,12 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include <nlohmann/json_fwd.hpp>
 
 #include "audit/service.h"
 #include "billing/model.h"
@@ -77,6 +80,11 @@ struct BillingSettings {
 };
 BillingSettings StoredBillingSettings(soci::session& sql);
 
+// The API's (and the audit log's) form of a contract: {"id","client_id","name",
+// "kind","start_date","end_date","monthly_fee_pence","included_hours",
+// "overage_rate_pence","per_endpoint_pence","created_at","updated_at"}.
+nlohmann::json ContractToJson(const Contract& c);
+
 class BillingService {
  public:
   BillingService(db::Database& db, const audit::AuditLog& audit, const Clock& clock,
@@ -97,7 +105,11 @@ class BillingService {
 
   // B2: a draft for every active client with a contract covering a day of `month`
   // or billable time in it, unless the client-month has an invoice already.
-  RunResult Run(const staff::Actor& actor, const Month& month);
+  // `made` (optional) is called after each draft is written, before its batch
+  // commits, with the number made so far (the command line's progress; the test
+  // build kills the run there to prove a crash leaves whole invoices or none).
+  RunResult Run(const staff::Actor& actor, const Month& month,
+                const std::function<void(int64_t)>& made = {});
   // Scheduled (under the scheduler's lease, hourly): from its billing day on, the
   // month that has started, again on every pass (only client-months without an
   // invoice get one, so a contract added mid-month is billed that month), and any

@@ -236,17 +236,17 @@ void WriteLines(soci::session& sql, int64_t invoice_id, const std::vector<Line>&
       soci::use(net), soci::use(vat), soci::use(gross), soci::use(now), soci::use(inv);
 }
 
-std::vector<int64_t> AlreadyBilled(soci::session& sql, const std::vector<int64_t>& contract_ids,
-                                   const std::string& month, int64_t except_invoice) {
+std::vector<int64_t> AlreadyBilled(soci::session& sql, int64_t client_id, const std::string& month,
+                                   int64_t except_invoice) {
+  long long c = client_id, except = except_invoice;
+  soci::rowset<soci::row> rows =
+      (sql.prepare << "SELECT DISTINCT l.contract_id FROM invoice_lines l "
+                      "JOIN invoices i ON i.id = l.invoice_id "
+                      "JOIN contracts k ON k.id = l.contract_id WHERE k.client_id = :c "
+                      "AND i.month = :m AND i.status <> 'void' AND i.id <> :e",
+       soci::use(c), soci::use(month), soci::use(except));
   std::vector<int64_t> out;
-  long long except = except_invoice;
-  for (int64_t id : contract_ids) {
-    long long c = id, n = 0;
-    sql << "SELECT COUNT(*) FROM invoice_lines l JOIN invoices i ON i.id = l.invoice_id "
-           "WHERE l.contract_id = :c AND i.month = :m AND i.status <> 'void' AND i.id <> :e",
-        soci::use(c), soci::use(month), soci::use(except), soci::into(n);
-    if (n > 0) out.push_back(id);
-  }
+  for (const auto& r : rows) out.push_back(db::RowInt(r, size_t{0}));
   return out;
 }
 

@@ -47,10 +47,10 @@ std::optional<int64_t> InsertDraft(soci::session& sql, int64_t client_id, const 
 // Replaces a draft's lines and totals.
 void WriteLines(soci::session& sql, int64_t invoice_id, const std::vector<Line>& lines,
                 const std::string& now);
-// Contracts of `contract_ids` already on a line of another invoice for `month` that
-// is not void.
-std::vector<int64_t> AlreadyBilled(soci::session& sql, const std::vector<int64_t>& contract_ids,
-                                   const std::string& month, int64_t except_invoice);
+// The client's contracts already on a line of another invoice for `month` that is
+// not void (one query).
+std::vector<int64_t> AlreadyBilled(soci::session& sql, int64_t client_id, const std::string& month,
+                                   int64_t except_invoice);
 
 std::optional<Invoice> FindInvoice(soci::session& sql, int64_t id);  // with lines
 struct Filter {

@@ -61,15 +61,6 @@ json EndpointJson(const Endpoint& e, Status status) {
           {"created_at", e.created_at}};
 }
 
-std::optional<int64_t> QueryId(const Request& req, const std::string& name) {
-  std::string v = req.Query(name);
-  if (v.empty()) return std::nullopt;
-  if (v.size() > 18 || v.find_first_not_of("0123456789") != std::string::npos) {
-    throw ValidationError(name, name + " must be an id");
-  }
-  return std::stoll(v);
-}
-
 std::string ReadFile(const std::string& path) {
   std::ifstream f(path, std::ios::binary);
   if (!f) return "";
@@ -225,12 +216,12 @@ void RegisterApi(http::Router& router, RmmService& service, const AgentDownloads
   router.Add("GET", "/api/v1/endpoints", [&service](Request& req) {
     http::Paging paging = http::ParsePaging(req);
     EndpointQuery q;
-    q.client_id = QueryId(req, "client_id");
+    q.client_id = http::QueryId(req, "client_id");
     std::string site = req.Query("site_id");
     if (site == "none" || site == "pool") {
       q.pool_only = true;
     } else {
-      q.site_id = QueryId(req, "site_id");
+      q.site_id = http::QueryId(req, "site_id");
     }
     q.status = req.Query("status");
     q.search = req.Query("q").substr(0, 200);

@@ -54,15 +54,6 @@ json TimeEntryJson(const TimeEntry& e) {
           {"created_at", e.created_at}};
 }
 
-std::optional<int64_t> QueryId(const Request& req, const std::string& name) {
-  std::string v = req.Query(name);
-  if (v.empty()) return std::nullopt;
-  if (v.size() > 18 || v.find_first_not_of("0123456789") != std::string::npos) {
-    throw ValidationError(name, name + " must be an id");
-  }
-  return std::stoll(v);
-}
-
 }  // namespace
 
 json TicketJson(const Ticket& t, int64_t now) {
@@ -92,14 +83,14 @@ void RegisterApi(http::Router& router, TicketService& service) {
   router.Add("GET", "/api/v1/tickets", [&service](Request& req) {
     http::Paging paging = http::ParsePaging(req);
     TicketQuery q;
-    q.client_id = QueryId(req, "client_id");
+    q.client_id = http::QueryId(req, "client_id");
     q.triage = req.Query("triage") == "true";
     q.status = req.Query("status");
     q.priority = req.Query("priority");
     if (req.Query("assignee_id") == "none") {
       q.assignee_id = 0;
     } else {
-      q.assignee_id = QueryId(req, "assignee_id");
+      q.assignee_id = http::QueryId(req, "assignee_id");
     }
     q.mine = req.Query("mine") == "true";
     q.q = req.Query("q").substr(0, 200);

@@ -149,4 +149,13 @@ nlohmann::json ListEnvelope(nlohmann::json items, int64_t total, const Paging& p
           {"per_page", paging.per_page}};
 }
 
+std::optional<int64_t> QueryId(const Request& request, const std::string& name) {
+  std::string v = request.Query(name);
+  if (v.empty()) return std::nullopt;
+  if (v.size() > 18 || v.find_first_not_of("0123456789") != std::string::npos) {
+    throw ValidationError(name, name + " must be an id");
+  }
+  return std::stoll(v);
+}
+
 }  // namespace opsmerge::http

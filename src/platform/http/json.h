@@ -52,6 +52,10 @@ struct Paging {
 };
 Paging ParsePaging(const Request& request);
 
+// An id in the query string (`?client_id=12`): nullopt when absent or empty,
+// ValidationError naming it when it is not a whole number.
+std::optional<int64_t> QueryId(const Request& request, const std::string& name);
+
 nlohmann::json ListEnvelope(nlohmann::json items, int64_t total, const Paging& paging);
 
 }  // namespace opsmerge::http
