@@ -49,10 +49,9 @@ void RegisterTestRoutes(http::Router& router, TestClock& clock, Scheduler& sched
         nlohmann::json body = http::ParseJsonObject(req.body);
         if (auto at = http::OptInt(body, "freeze_at")) {
           if (*at <= 0) throw ValidationError("freeze_at", "freeze_at must be a unix time");
-          clock.Freeze(*at);
           // Periods claimed at the real time before the freeze would otherwise keep
           // jobs from running until the frozen clock catches up with it.
-          scheduler.ForgetPeriods();
+          scheduler.ResetClock([&] { clock.Freeze(*at); });
           return http::JsonResponse({{"now", clock.NowUnix()}});
         }
         auto seconds = http::OptInt(body, "advance_seconds");

@@ -81,7 +81,9 @@ bool Scheduler::ClaimPeriod(const Job& job, int64_t now) {
   return claimed;
 }
 
-void Scheduler::ForgetPeriods() {
+void Scheduler::ResetClock(const std::function<void()>& set_clock) {
+  std::lock_guard<std::mutex> pass(pass_);
+  set_clock();
   db_.Write([](soci::session& sql) { sql << "DELETE FROM job_state"; });
 }
 

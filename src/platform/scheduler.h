@@ -45,9 +45,11 @@ class Scheduler {
   // while the background loop's pass runs waits for it, so when Tick returns every
   // job that was due has finished (the test build's /__test__/tick relies on it).
   void Tick();
-  // Forgets when each job last ran, so the next tick runs them all (the test
-  // build, when a test sets the clock back).
-  void ForgetPeriods();
+  // Between two passes (never during one), calls `set_clock` and forgets when
+  // each job last ran, so the next tick runs them all: the test build, when a
+  // test sets the clock back. A pass that read the old clock cannot claim a
+  // period after the reset.
+  void ResetClock(const std::function<void()>& set_clock);
 
   const std::string& node_id() const { return node_id_; }
 
