@@ -1,15 +1,11 @@
-// opsmerge-agent: enroll | run | status
+// opsmerge-agent (Linux): enroll | run | status
 #include <atomic>
 #include <cstdio>
-#include <cstring>
-#include <fstream>
-#include <iostream>
-#include <string>
 
 #include <signal.h>
 
 #include "core/agent.h"
-#include "core/config.h"
+#include "core/cli.h"
 #include "core/files.h"
 #include "platform/linux/collector.h"
 #include "platform/linux/curl_transport.h"
@@ -29,59 +25,20 @@ const char* kUsage =
     "  opsmerge-agent status [--config PATH]\n"
     "PATH defaults to /etc/opsmerge-agent/agent.json\n";
 
-std::string Trim(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();
-  size_t b = s.find_first_not_of(" \t");
-  return b == std::string::npos ? "" : s.substr(b);
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc < 2) {
-    std::fputs(kUsage, stderr);
-    return 64;
-  }
-  std::string cmd = argv[1];
-  std::string config = opsmerge::agent::DefaultConfigPath(), server, token_file;
-  for (int i = 2; i < argc; ++i) {
-    std::string a = argv[i];
-    auto value = [&]() -> std::string {
-      if (i + 1 >= argc) {
-        std::fprintf(stderr, "opsmerge-agent: %s needs a value\n", a.c_str());
-        std::exit(64);
-      }
-      return argv[++i];
-    };
-    if (a == "--config") {
-      config = value();
-    } else if (a == "--server") {
-      server = value();
-    } else if (a == "--token-file") {
-      token_file = value();
-    } else if (a == "--token") {
-      std::fprintf(stderr,
-                   "opsmerge-agent: pass the token on standard input or with --token-file, not as "
-                   "an argument\n");
-      return 64;
-    } else {
-      std::fprintf(stderr, "opsmerge-agent: unknown option %s\n%s", a.c_str(), kUsage);
-      return 64;
-    }
-  }
-  if (cmd == "enroll") {
-    std::string token;
-    if (!token_file.empty()) {
-      std::ifstream f(token_file);
-      std::getline(f, token);
-    } else {
-      std::getline(std::cin, token);
-    }
+  auto options =
+      opsmerge::agent::ParseOptions(argc, argv, opsmerge::agent::DefaultConfigPath(), kUsage);
+  if (!options) return 64;
+  const std::string& config = options->config;
+  if (options->command == "enroll") {
+    std::string token = opsmerge::agent::ReadToken(options->token_file);
     opsmerge::agent::CurlTransport transport;
     opsmerge::agent::LinuxCollector collector;
-    return opsmerge::agent::Enroll(server, Trim(token), config, transport, collector);
+    return opsmerge::agent::Enroll(options->server, token, config, transport, collector);
   }
-  if (cmd == "run") {
+  if (options->command == "run") {
     struct sigaction sa {};
     sa.sa_handler = OnSignal;
     sigaction(SIGTERM, &sa, nullptr);
@@ -91,7 +48,7 @@ int main(int argc, char** argv) {
     opsmerge::agent::LinuxCollector collector;
     return opsmerge::agent::Run(config, g_stop, transport, collector);
   }
-  if (cmd == "status") return opsmerge::agent::Status(config);
+  if (options->command == "status") return opsmerge::agent::Status(config);
   std::fputs(kUsage, stderr);
   return 64;
 }

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <random>
 
+#include "core/log.h"
 #include "protocol/agent_wire.h"
 #include "protocol/json_limits.h"
 
@@ -104,11 +105,11 @@ int Enroll(const std::string& server_in, const std::string& token, const std::st
   std::string server = server_in;
   while (!server.empty() && server.back() == '/') server.pop_back();
   if (server.rfind("http://", 0) != 0 && server.rfind("https://", 0) != 0) {
-    std::fprintf(stderr, "opsmerge-agent: --server must start with https:// or http://\n");
+    Logf("opsmerge-agent: --server must start with https:// or http://\n");
     return 64;
   }
   if (token.empty()) {
-    std::fprintf(stderr, "opsmerge-agent: no enrolment token (pipe it in, or use --token-file)\n");
+    Logf("opsmerge-agent: no enrolment token (pipe it in, or use --token-file)\n");
     return 64;
   }
   // Software and pending updates follow with the first check-ins.
@@ -119,12 +120,14 @@ int Enroll(const std::string& server_in, const std::string& token, const std::st
   if (auto h = inventory.find(wire::kHostname); h != inventory.end()) body[wire::kHostname] = *h;
   HttpReply r = transport.PostJson(server + wire::kEnrollPath, body.dump(), "");
   if (r.status != 201) {
-    std::fprintf(stderr, "opsmerge-agent: enrolment refused: %s\n", DescribeFailure(r).c_str());
+    Logf(r.status == 0 ? "opsmerge-agent: the server did not answer: %s\n"
+                       : "opsmerge-agent: enrolment refused: %s\n",
+         DescribeFailure(r).c_str());
     return r.status == 0 ? 75 : 77;
   }
   auto reply = ParseEnrollReply(r.body);
   if (!reply) {
-    std::fprintf(stderr, "opsmerge-agent: the server's answer was not understood\n");
+    Logf("opsmerge-agent: the server's answer was not understood\n");
     return 76;
   }
   Config c;
@@ -134,7 +137,7 @@ int Enroll(const std::string& server_in, const std::string& token, const std::st
   c.checkin_interval = reply->checkin_interval;
   std::string error;
   if (!SaveConfig(config_path, c, &error)) {
-    std::fprintf(stderr, "opsmerge-agent: %s\n", error.c_str());
+    Logf("opsmerge-agent: %s\n", error.c_str());
     return 73;
   }
   std::printf("enrolled as endpoint %lld; identity saved to %s\n",
@@ -200,7 +203,7 @@ double CheckinLoop::Step() {
   }
   std::string why =
       r.status == 200 ? "HTTP 200 with an answer that was not understood" : DescribeFailure(r);
-  std::fprintf(stderr, "opsmerge-agent: check-in failed: %s\n", why.c_str());
+  Logf("opsmerge-agent: check-in failed: %s\n", why.c_str());
   if (state_.last_error != why) {
     state_.last_error = why;
     SaveState(config_path_, state_);
@@ -229,7 +232,7 @@ int Run(const std::string& config_path, const std::atomic<bool>& stop, Transport
   std::string error;
   auto config = LoadConfig(config_path, &error);
   if (!config) {
-    std::fprintf(stderr, "opsmerge-agent: %s\n", error.c_str());
+    Logf("opsmerge-agent: %s\n", error.c_str());
     return 78;
   }
   BackgroundInventory background(collector, {});

@@ -125,6 +125,28 @@ std::string ServerBaseUrl(const Request& req, const AgentDownloads& downloads) {
   return http::BaseUrl(req, downloads.public_url);
 }
 
+std::string AgentDownloads::WindowsExe() const {
+  return binary_path.substr(0, binary_path.rfind('/') + 1) + "opsmerge-agent.exe";
+}
+
+std::string AgentDownloads::WindowsMsi() const {
+  return binary_path.substr(0, binary_path.rfind('/') + 1) + "opsmerge-agent.msi";
+}
+
+std::string WindowsInstallCommand(const std::string& base_url, const std::string& token) {
+  // Single-quoted PowerShell strings: a quote is doubled.
+  auto quoted = [](const std::string& s) { return "'" + Replace(s, "'", "''") + "'"; };
+  // TLS 1.2 for Windows PowerShell 5.1 on systems whose .NET still defaults to
+  // 1.0; the token goes to a file in the user's own temp folder and msiexec gets
+  // its path (TOKENFILE); PSReadLine keeps lines naming a token out of its
+  // history file.
+  std::string command =
+      R"PS([Net.ServicePointManager]::SecurityProtocol = [Net.ServicePointManager]::SecurityProtocol -bor 3072; $token = @TOKEN@; $f = Join-Path $env:TEMP 'opsmerge-enrol.txt'; Set-Content -Path $f -Value $token -NoNewline; $msi = Join-Path $env:TEMP 'opsmerge-agent.msi'; Invoke-WebRequest -UseBasicParsing -Uri @MSI@ -OutFile $msi; Start-Process msiexec.exe -Wait -ArgumentList "/i `"$msi`" /qn SERVER=@SERVER@ TOKENFILE=`"$f`""; Remove-Item $f; Remove-Variable token)PS";
+  command = Replace(command, "@MSI@", quoted(base_url + "/agent/download/windows-amd64.msi"));
+  command = Replace(command, "@SERVER@", base_url);
+  return Replace(command, "@TOKEN@", quoted(token));
+}
+
 std::string LinuxInstallCommand(const std::string& base_url, const std::string& token) {
   return "curl -fsSL " + base_url + "/agent/install.sh -o opsmerge-install.sh && echo '" + token +
          "' | sudo sh opsmerge-install.sh";
@@ -163,19 +185,28 @@ void RegisterAgentApi(http::Router& router, RmmService& service, const AgentDown
         return r;
       },
       http::Access::kPublic);
-  router.Add(
-      "GET", "/agent/download/linux-amd64",
-      [downloads](Request&) {
-        std::string binary = ReadFile(downloads.binary_path);
-        if (binary.empty())
-          throw NotFound("The agent binary (build opsmerge-agent next to opsmerge)");
-        Response r;
-        r.content_type = "application/octet-stream";
-        r.body = std::move(binary);
-        r.SetHeader("Content-Disposition", "attachment; filename=opsmerge-agent");
-        return r;
-      },
-      http::Access::kPublic);
+  auto serve = [&router](const std::string& path, const std::string& file, const std::string& name,
+                         const std::string& type, const std::string& missing) {
+    router.Add(
+        "GET", path,
+        [file, name, type, missing](Request&) {
+          std::string binary = ReadFile(file);
+          if (binary.empty()) throw NotFound(missing);
+          Response r;
+          r.content_type = type;
+          r.body = std::move(binary);
+          r.SetHeader("Content-Disposition", "attachment; filename=" + name);
+          return r;
+        },
+        http::Access::kPublic);
+  };
+  serve("/agent/download/linux-amd64", downloads.binary_path, "opsmerge-agent",
+        "application/octet-stream", "The agent binary (build opsmerge-agent next to opsmerge)");
+  serve("/agent/download/windows-amd64.exe", downloads.WindowsExe(), "opsmerge-agent.exe",
+        "application/vnd.microsoft.portable-executable",
+        "The Windows agent (build with mingw-w64 installed: scripts/deps)");
+  serve("/agent/download/windows-amd64.msi", downloads.WindowsMsi(), "opsmerge-agent.msi",
+        "application/x-msi", "The Windows installer (build with msitools installed: scripts/deps)");
 }
 
 void RegisterApi(http::Router& router, RmmService& service, const AgentDownloads& downloads) {
@@ -195,7 +226,8 @@ void RegisterApi(http::Router& router, RmmService& service, const AgentDownloads
          {"expires_at", FormatIsoUtc(issued.token.expires_at)},
          {"max_uses", issued.token.max_uses ? json(*issued.token.max_uses) : json()},
          {"install",
-          {{"linux", LinuxInstallCommand(ServerBaseUrl(req, downloads), issued.secret)}}}},
+          {{"linux", LinuxInstallCommand(ServerBaseUrl(req, downloads), issued.secret)},
+           {"windows", WindowsInstallCommand(ServerBaseUrl(req, downloads), issued.secret)}}}},
         201);
   });
   router.Add("GET", "/api/v1/clients/{id}/enrollment-tokens", [&service](Request& req) {

@@ -162,6 +162,12 @@ Inventory ValidateInventory(const json& inv, const std::string& fallback_hostnam
   clean["os"] = {{"name", out.os_name},
                  {"version", out.os_version},
                  {"kernel", Str(os, "kernel", p + "os.", 200)}};
+  // Windows: the edition ("Professional"), the build with its update revision
+  // ("22631.4602") and the installation type ("Client", "Server").
+  // Empty from Linux agents.
+  for (const char* key : {"edition", "build", "installation_type"}) {
+    clean["os"][key] = Str(os, key, p + "os.", 100);
+  }
   const json& cpu = Obj(inv, "cpu", p);
   clean["cpu"] = {{"model", Str(cpu, "model", p + "cpu.", 200)},
                   {"cores", Num(cpu, "cores", p + "cpu.")}};
@@ -184,6 +190,7 @@ Inventory ValidateInventory(const json& inv, const std::string& fallback_hostnam
                      {"size_bytes", Num(disk, "size_bytes", p + "disks.")},
                      {"used_bytes", Num(disk, "used_bytes", p + "disks.")},
                      {"free_bytes", Num(disk, "free_bytes", p + "disks.")}});
+    if (disk.contains("letter")) disks.back()["letter"] = Str(disk, "letter", p + "disks.", 2);
   }
   clean["disks"] = disks;
   json nics = json::array();
@@ -214,6 +221,11 @@ Inventory ValidateInventory(const json& inv, const std::string& fallback_hostnam
     const json& pkg = Item(s, p + "software");
     software.push_back({{"name", Str(pkg, "name", p + "software.", 200)},
                         {"version", Str(pkg, "version", p + "software.", 200)}});
+    // Windows: who published it, and whether it is installed for the machine
+    // (both registry views) or for one user.
+    for (const char* key : {"publisher", "scope"}) {
+      if (pkg.contains(key)) software.back()[key] = Str(pkg, key, p + "software.", 200);
+    }
   }
   clean["software"] = software;
   out.json = clean.dump();

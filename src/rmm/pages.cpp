@@ -163,6 +163,8 @@ void RegisterPages(http::Router& router, RmmService& service, clients::ClientSer
                        {"new_token", issued.secret},
                        {"install_linux",
                         LinuxInstallCommand(ServerBaseUrl(req, downloads), issued.secret)},
+                       {"install_windows",
+                        WindowsInstallCommand(ServerBaseUrl(req, downloads), issued.secret)},
                        {"new_expires", TimeView(issued.token.expires_at)}};
                    return add_agent_page(req, id, extra, 201);
                  },

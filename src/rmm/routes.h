@@ -14,6 +14,10 @@ namespace opsmerge::rmm {
 struct AgentDownloads {
   std::string binary_path;  // the opsmerge-agent built with this server
   std::string public_url;   // base URL agents use; "" = the address the request came to
+  // Beside it, when the build had mingw-w64 (and msitools): opsmerge-agent.exe
+  // and opsmerge-agent.msi.
+  std::string WindowsExe() const;
+  std::string WindowsMsi() const;
 };
 
 void RegisterAgentApi(http::Router& router, RmmService& service, const AgentDownloads& downloads);
@@ -25,5 +29,9 @@ void RegisterPages(http::Router& router, RmmService& service, clients::ClientSer
 std::string ServerBaseUrl(const http::Request& request, const AgentDownloads& downloads);
 // The one-line Linux install command for a token.
 std::string LinuxInstallCommand(const std::string& base_url, const std::string& token);
+// The PowerShell (administrator) install command for a token: downloads the MSI
+// and installs it with the token in a file only the user can read, so it is not
+// on any process's command line (docs/agents.md).
+std::string WindowsInstallCommand(const std::string& base_url, const std::string& token);
 
 }  // namespace opsmerge::rmm

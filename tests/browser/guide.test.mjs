@@ -81,10 +81,13 @@ test("Step 5: Add agent issues a token scoped to this client; the agent lands th
   await page.getByRole("button", { name: "Generate token" }).click();
   const token = (await page.locator("#token").textContent()).trim();
   const install = (await page.locator("#install-linux").textContent()).trim();
-  await page.getByRole("button", { name: "Copy command" }).click();
+  const windows = (await page.locator("#install-windows").textContent()).trim();
+  await page.getByRole("button", { name: "Copy Linux command" }).click();
   await page.getByRole("button", { name: "Copied" }).waitFor();
   assert.match(token, /^omt_[A-Za-z0-9_-]{40,}$/);
   assert.ok(install.includes(token) && install.includes("/agent/install.sh"));
+  // Windows: PowerShell installs the MSI with the token in a file (TOKENFILE).
+  assert.ok(windows.includes("/agent/download/windows-amd64.msi") && windows.includes("TOKENFILE="));
   await shot("06-add-agent");
   // Run the agent the way the install script does: token on stdin, never in argv.
   const agentBin = join(dirname(server.binary), "opsmerge-agent");

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <mutex>
 #include <regex>
 #include <sstream>
 #include <thread>
@@ -69,13 +70,6 @@ int Spawn(const std::vector<std::string>& args, const std::string& in_path,
   posix_spawn_file_actions_destroy(&fa);
   if (rc != 0) throw std::runtime_error("cannot start " + args[0]);
   return pid;
-}
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream f(path);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
 }
 
 std::string AdminUrl() {
@@ -373,9 +367,82 @@ HttpResult Server::Api(const std::string& key, const std::string& method, const 
   return Request(method, path, text, headers);
 }
 
-Agent::Agent() {
+std::string ReadFile(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+std::string WindowsAgentExe() { return AgentBinary() + ".exe"; }
+
+namespace {
+std::string g_wine_prefix;
+std::mutex g_wine_mu;
+
+std::string WinePath(const std::string& unix_path) {
+  std::string out = "Z:" + unix_path;
+  for (char& c : out) c = c == '/' ? '\\' : c;
+  return out;
+}
+}  // namespace
+
+bool Wine::Available() {
+  return access("/usr/lib/wine/wine64", X_OK) == 0 && access(WindowsAgentExe().c_str(), R_OK) == 0;
+}
+
+std::string Wine::Binary() {
+  std::lock_guard<std::mutex> lock(g_wine_mu);
+  if (g_wine_prefix.empty()) {
+    g_wine_prefix = MakeTempDir() + "/wine";
+    setenv("WINEPREFIX", g_wine_prefix.c_str(), 1);
+    setenv("WINEDEBUG", "-all", 1);
+    // No Mono or Gecko installer prompts; no window system needed.
+    setenv("WINEDLLOVERRIDES", "mscoree,mshtml=", 1);
+    unsetenv("DISPLAY");
+    std::string dir = g_wine_prefix.substr(0, g_wine_prefix.rfind('/'));
+    // A new prefix says it is Windows 7; the agent is for 10 and later.
+    for (std::vector<std::string> step : {std::vector<std::string>{"wineboot", "--init"},
+                                          std::vector<std::string>{"winecfg", "-v", "win10"}}) {
+      step.insert(step.begin(), "/usr/lib/wine/wine64");
+      int pid = Spawn(step, "/dev/null", dir + "/boot.out", dir + "/boot.err");
+      int status = 0;
+      waitpid(pid, &status, 0);
+    }
+    // Until the new prefix's first boot has wholly finished, Wine's service
+    // manager starts services too slowly for StartService's timeout.
+    int pid = Spawn({"/usr/lib/wine/wineserver", "-w"}, "/dev/null", "/dev/null", "/dev/null");
+    int status = 0;
+    waitpid(pid, &status, 0);
+  }
+  return "/usr/lib/wine/wine64";
+}
+
+int Wine::Run(const std::vector<std::string>& args, std::string* out) {
+  std::vector<std::string> argv = {Binary()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  std::string dir = g_wine_prefix.substr(0, g_wine_prefix.rfind('/'));
+  int pid = Spawn(argv, "/dev/null", dir + "/run.out", dir + "/run.err");
+  int status = 0;
+  waitpid(pid, &status, 0);
+  if (out) *out = ReadFile(dir + "/run.out") + ReadFile(dir + "/run.err");
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+}
+
+void Wine::Shutdown() {
+  std::lock_guard<std::mutex> lock(g_wine_mu);
+  if (g_wine_prefix.empty()) return;
+  int pid = Spawn({"/usr/lib/wine/wineserver", "-k"}, "/dev/null", "/dev/null", "/dev/null");
+  int status = 0;
+  waitpid(pid, &status, 0);
+  std::error_code ec;
+  std::filesystem::remove_all(g_wine_prefix.substr(0, g_wine_prefix.rfind('/')), ec);
+  g_wine_prefix.clear();
+}
+
+Agent::Agent(Platform platform) : platform_(platform) {
   dir_ = MakeTempDir();
-  config_ = dir_ + "/agent.json";
+  config_ = platform == Platform::kWindows ? WinePath(dir_ + "/agent.json") : dir_ + "/agent.json";
 }
 
 Agent::~Agent() {
@@ -384,10 +451,22 @@ Agent::~Agent() {
   std::filesystem::remove_all(dir_, ec);
 }
 
+std::vector<std::string> Agent::Argv(const std::vector<std::string>& args) const {
+  std::vector<std::string> argv;
+  if (platform_ == Platform::kWindows) {
+    argv = {Wine::Binary(), WindowsAgentExe()};
+  } else {
+    argv = {AgentBinary()};
+  }
+  argv.insert(argv.end(), args.begin(), args.end());
+  argv.insert(argv.end(), {"--config", config_});
+  return argv;
+}
+
 int Agent::Enroll(const std::string& server_url, const std::string& token, std::string* error) {
   std::ofstream(dir_ + "/token") << token << "\n";
-  int pid = Spawn({AgentBinary(), "enroll", "--server", server_url, "--config", config_},
-                  dir_ + "/token", dir_ + "/enroll.out", dir_ + "/enroll.err");
+  int pid = Spawn(Argv({"enroll", "--server", server_url}), dir_ + "/token", dir_ + "/enroll.out",
+                  dir_ + "/enroll.err");
   int status = 0;
   waitpid(pid, &status, 0);
   if (error) *error = ReadFile(dir_ + "/enroll.err");
@@ -395,8 +474,7 @@ int Agent::Enroll(const std::string& server_url, const std::string& token, std::
 }
 
 void Agent::Start() {
-  pid_ = Spawn({AgentBinary(), "run", "--config", config_}, "/dev/null", dir_ + "/run.out",
-               dir_ + "/run.err");
+  pid_ = Spawn(Argv({"run"}), "/dev/null", dir_ + "/run.out", dir_ + "/run.err");
 }
 
 void Agent::Kill(int signal) {
@@ -409,9 +487,16 @@ void Agent::Kill(int signal) {
 
 std::string Agent::Errors() const { return ReadFile(dir_ + "/run.err"); }
 
+int Agent::Command(const std::vector<std::string>& args, std::string* out) {
+  int pid = Spawn(Argv(args), "/dev/null", dir_ + "/cmd.out", dir_ + "/cmd.err");
+  int status = 0;
+  waitpid(pid, &status, 0);
+  if (out) *out = ReadFile(dir_ + "/cmd.out") + ReadFile(dir_ + "/cmd.err");
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+}
+
 std::string Agent::Status() {
-  int pid = Spawn({AgentBinary(), "status", "--config", config_}, "/dev/null", dir_ + "/status.out",
-                  dir_ + "/status.err");
+  int pid = Spawn(Argv({"status"}), "/dev/null", dir_ + "/status.out", dir_ + "/status.err");
   int status = 0;
   waitpid(pid, &status, 0);
   return ReadFile(dir_ + "/status.out");

@@ -110,10 +110,13 @@ class Server {
   void Launch(const std::vector<std::string>& args);
 };
 
-// A real opsmerge-agent process with its own config file in a temporary dir.
+// A real opsmerge-agent process with its own config file in a temporary dir:
+// the Linux agent, or the Windows agent (opsmerge-agent.exe beside it) under
+// Wine, in a Wine prefix of this test process (Wine::Prefix()).
 class Agent {
  public:
-  Agent();
+  enum class Platform { kLinux, kWindows };
+  explicit Agent(Platform platform = Platform::kLinux);
   ~Agent();
   // `enroll`, token on stdin; returns the exit code, stderr in *error.
   int Enroll(const std::string& server_url, const std::string& token, std::string* error = nullptr);
@@ -122,12 +125,33 @@ class Agent {
   const std::string& config_path() const { return config_; }
   std::string Status();
   std::string Errors() const;  // what `run` wrote to stderr so far
+  // Runs the agent with `args` (and --config) to its end; exit code, output in *out.
+  int Command(const std::vector<std::string>& args, std::string* out = nullptr);
 
  private:
+  std::vector<std::string> Argv(const std::vector<std::string>& args) const;
+  Platform platform_;
   std::string dir_;
-  std::string config_;
+  std::string config_;  // as the agent sees it: Z:\tmp\... under Wine
   int pid_ = 0;
 };
+
+// Debian's Wine (wine64), headless, for the Windows agent's tests.
+class Wine {
+ public:
+  // wine64 and the .exe are there (scripts/deps installs both for the tests).
+  static bool Available();
+  // Creates this process's prefix once (WINEPREFIX, set in the environment for
+  // every child) and returns the wine64 binary.
+  static std::string Binary();
+  // Runs a Windows program of the prefix (net.exe, reg.exe ...) to its end.
+  static int Run(const std::vector<std::string>& args, std::string* out = nullptr);
+  // Stops the prefix's wineserver and removes the prefix.
+  static void Shutdown();
+};
+std::string WindowsAgentExe();
+// A whole file (binary-safe); "" if it cannot be read.
+std::string ReadFile(const std::string& path);
 
 // A real SMTP server on loopback (aiosmtpd from Debian's python3-aiosmtpd) that
 // keeps what it receives in a Maildir. Available() is false where the package
