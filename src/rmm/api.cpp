@@ -133,18 +133,17 @@ std::string AgentDownloads::WindowsMsi() const {
   return binary_path.substr(0, binary_path.rfind('/') + 1) + "opsmerge-agent.msi";
 }
 
-std::string WindowsInstallCommand(const std::string& base_url, const std::string& token) {
+std::string WindowsInstallCommand(const std::string& base_url) {
   // Single-quoted PowerShell strings: a quote is doubled.
   auto quoted = [](const std::string& s) { return "'" + Replace(s, "'", "''") + "'"; };
-  // TLS 1.2 for Windows PowerShell 5.1 on systems whose .NET still defaults to
-  // 1.0; the token goes to a file in the user's own temp folder and msiexec gets
-  // its path (TOKENFILE); PSReadLine keeps lines naming a token out of its
-  // history file.
-  std::string command =
-      R"PS([Net.ServicePointManager]::SecurityProtocol = [Net.ServicePointManager]::SecurityProtocol -bor 3072; $token = @TOKEN@; $f = Join-Path $env:TEMP 'opsmerge-enrol.txt'; Set-Content -Path $f -Value $token -NoNewline; $msi = Join-Path $env:TEMP 'opsmerge-agent.msi'; Invoke-WebRequest -UseBasicParsing -Uri @MSI@ -OutFile $msi; Start-Process msiexec.exe -Wait -ArgumentList "/i `"$msi`" /qn SERVER=@SERVER@ TOKENFILE=`"$f`""; Remove-Item $f; Remove-Variable token)PS";
+  // The token is not in the command: the administrator pastes it at the prompt
+  // (Read-Host input is in no history and, read as a SecureString, not echoed). It
+  // goes to a file in their own temp folder and msiexec gets the file's path
+  // (TOKENFILE), so it is on no process's command line. TLS 1.2 for Windows
+  // PowerShell 5.1 on systems whose .NET still defaults to 1.0.
+  std::string command = R"PS([Net.ServicePointManager]::SecurityProtocol = [Net.ServicePointManager]::SecurityProtocol -bor 3072; $s = Read-Host -AsSecureString 'Paste the enrolment token'; $f = Join-Path $env:TEMP 'opsmerge-enrol.txt'; Set-Content -Path $f -Value ([Net.NetworkCredential]::new('', $s).Password) -NoNewline; $msi = Join-Path $env:TEMP 'opsmerge-agent.msi'; Invoke-WebRequest -UseBasicParsing -Uri @MSI@ -OutFile $msi; Start-Process msiexec.exe -Wait -ArgumentList "/i `"$msi`" /qn SERVER=@SERVER@ TOKENFILE=`"$f`""; Remove-Item $f)PS";
   command = Replace(command, "@MSI@", quoted(base_url + "/agent/download/windows-amd64.msi"));
-  command = Replace(command, "@SERVER@", base_url);
-  return Replace(command, "@TOKEN@", quoted(token));
+  return Replace(command, "@SERVER@", base_url);
 }
 
 std::string LinuxInstallCommand(const std::string& base_url, const std::string& token) {
@@ -227,7 +226,7 @@ void RegisterApi(http::Router& router, RmmService& service, const AgentDownloads
          {"max_uses", issued.token.max_uses ? json(*issued.token.max_uses) : json()},
          {"install",
           {{"linux", LinuxInstallCommand(ServerBaseUrl(req, downloads), issued.secret)},
-           {"windows", WindowsInstallCommand(ServerBaseUrl(req, downloads), issued.secret)}}}},
+           {"windows", WindowsInstallCommand(ServerBaseUrl(req, downloads))}}}},
         201);
   });
   router.Add("GET", "/api/v1/clients/{id}/enrollment-tokens", [&service](Request& req) {

@@ -29,9 +29,10 @@ void RegisterPages(http::Router& router, RmmService& service, clients::ClientSer
 std::string ServerBaseUrl(const http::Request& request, const AgentDownloads& downloads);
 // The one-line Linux install command for a token.
 std::string LinuxInstallCommand(const std::string& base_url, const std::string& token);
-// The PowerShell (administrator) install command for a token: downloads the MSI
-// and installs it with the token in a file only the user can read, so it is not
-// on any process's command line (docs/agents.md).
-std::string WindowsInstallCommand(const std::string& base_url, const std::string& token);
+// The PowerShell (administrator) install command: asks for the token (pasted, not
+// echoed), downloads the MSI and installs it with the token in a file only the
+// user can read, so the token is in no history and on no process's command line
+// (docs/agents.md).
+std::string WindowsInstallCommand(const std::string& base_url);
 
 }  // namespace opsmerge::rmm

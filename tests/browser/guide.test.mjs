@@ -86,8 +86,9 @@ test("Step 5: Add agent issues a token scoped to this client; the agent lands th
   await page.getByRole("button", { name: "Copied" }).waitFor();
   assert.match(token, /^omt_[A-Za-z0-9_-]{40,}$/);
   assert.ok(install.includes(token) && install.includes("/agent/install.sh"));
-  // Windows: PowerShell installs the MSI with the token in a file (TOKENFILE).
+  // Windows: PowerShell asks for the token and installs the MSI with it in a file.
   assert.ok(windows.includes("/agent/download/windows-amd64.msi") && windows.includes("TOKENFILE="));
+  assert.ok(!windows.includes(token), "the token is pasted at the prompt, not part of the command");
   await shot("06-add-agent");
   // Run the agent the way the install script does: token on stdin, never in argv.
   const agentBin = join(dirname(server.binary), "opsmerge-agent");

@@ -85,12 +85,13 @@ TEST_F(WindowsAgent, EnrolsChecksInAndIsCountedWithAWindowsInventory) {
                       {{"name", "Head office"}})
                      .Json()["id"];
   json token = Token(client, {{"site_id", site}});
-  // The dialog's PowerShell command installs the MSI with the token in a file.
+  // The dialog's PowerShell command installs the MSI with the token in a file; the
+  // token itself is pasted at its prompt, so it is in no history or command line.
   std::string windows = token["install"]["windows"];
   EXPECT_NE(windows.find("/agent/download/windows-amd64.msi"), std::string::npos) << windows;
+  EXPECT_NE(windows.find("Read-Host -AsSecureString"), std::string::npos);
   EXPECT_NE(windows.find("TOKENFILE="), std::string::npos);
-  EXPECT_EQ(windows.find("TOKEN=" + token["token"].get<std::string>()), std::string::npos)
-      << "the token never goes on msiexec's command line";
+  EXPECT_EQ(windows.find(token["token"].get<std::string>()), std::string::npos);
 
   // Installed software as Programs and Features lists it: both registry views;
   // system components and updates of another product left out.
