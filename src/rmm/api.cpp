@@ -141,7 +141,8 @@ std::string WindowsInstallCommand(const std::string& base_url) {
   // goes to a file in their own temp folder and msiexec gets the file's path
   // (TOKENFILE), so it is on no process's command line. TLS 1.2 for Windows
   // PowerShell 5.1 on systems whose .NET still defaults to 1.0.
-  std::string command = R"PS([Net.ServicePointManager]::SecurityProtocol = [Net.ServicePointManager]::SecurityProtocol -bor 3072; $s = Read-Host -AsSecureString 'Paste the enrolment token'; $f = Join-Path $env:TEMP 'opsmerge-enrol.txt'; Set-Content -Path $f -Value ([Net.NetworkCredential]::new('', $s).Password) -NoNewline; $msi = Join-Path $env:TEMP 'opsmerge-agent.msi'; Invoke-WebRequest -UseBasicParsing -Uri @MSI@ -OutFile $msi; Start-Process msiexec.exe -Wait -ArgumentList "/i `"$msi`" /qn SERVER=@SERVER@ TOKENFILE=`"$f`""; Remove-Item $f)PS";
+  std::string command =
+      R"PS([Net.ServicePointManager]::SecurityProtocol = [Net.ServicePointManager]::SecurityProtocol -bor 3072; $s = Read-Host -AsSecureString 'Paste the enrolment token'; $f = Join-Path $env:TEMP 'opsmerge-enrol.txt'; Set-Content -Path $f -Value ([Net.NetworkCredential]::new('', $s).Password) -NoNewline; $msi = Join-Path $env:TEMP 'opsmerge-agent.msi'; Invoke-WebRequest -UseBasicParsing -Uri @MSI@ -OutFile $msi; Start-Process msiexec.exe -Wait -ArgumentList "/i `"$msi`" /qn SERVER=@SERVER@ TOKENFILE=`"$f`""; Remove-Item $f)PS";
   command = Replace(command, "@MSI@", quoted(base_url + "/agent/download/windows-amd64.msi"));
   return Replace(command, "@SERVER@", base_url);
 }

@@ -163,8 +163,7 @@ void RegisterPages(http::Router& router, RmmService& service, clients::ClientSer
                        {"new_token", issued.secret},
                        {"install_linux",
                         LinuxInstallCommand(ServerBaseUrl(req, downloads), issued.secret)},
-                       {"install_windows",
-                        WindowsInstallCommand(ServerBaseUrl(req, downloads))},
+                       {"install_windows", WindowsInstallCommand(ServerBaseUrl(req, downloads))},
                        {"new_expires", TimeView(issued.token.expires_at)}};
                    return add_agent_page(req, id, extra, 201);
                  },

@@ -401,19 +401,19 @@ std::string Wine::Binary() {
     setenv("WINEDLLOVERRIDES", "mscoree,mshtml=", 1);
     unsetenv("DISPLAY");
     std::string dir = g_wine_prefix.substr(0, g_wine_prefix.rfind('/'));
-    // A new prefix says it is Windows 7; the agent is for 10 and later.
-    for (std::vector<std::string> step : {std::vector<std::string>{"wineboot", "--init"},
-                                          std::vector<std::string>{"winecfg", "-v", "win10"}}) {
-      step.insert(step.begin(), "/usr/lib/wine/wine64");
-      int pid = Spawn(step, "/dev/null", dir + "/boot.out", dir + "/boot.err");
+    auto run = [&](std::vector<std::string> argv) {
+      int pid = Spawn(argv, "/dev/null", dir + "/boot.out", dir + "/boot.err");
       int status = 0;
       waitpid(pid, &status, 0);
-    }
+    };
+    run({"/usr/lib/wine/wine64", "wineboot", "--init"});
     // Until the new prefix's first boot has wholly finished, Wine's service
-    // manager starts services too slowly for StartService's timeout.
-    int pid = Spawn({"/usr/lib/wine/wineserver", "-w"}, "/dev/null", "/dev/null", "/dev/null");
-    int status = 0;
-    waitpid(pid, &status, 0);
+    // manager starts services too slowly for StartService's timeout, and a
+    // setting written meanwhile can be lost.
+    run({"/usr/lib/wine/wineserver", "-w"});
+    // A new prefix says it is Windows 7; the agent is for 10 and later.
+    run({"/usr/lib/wine/wine64", "reg", "add", "HKCU\\Software\\Wine", "/v", "Version", "/d",
+         "win10", "/f"});
   }
   return "/usr/lib/wine/wine64";
 }

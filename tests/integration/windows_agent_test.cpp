@@ -130,7 +130,10 @@ TEST_F(WindowsAgent, EnrolsChecksInAndIsCountedWithAWindowsInventory) {
         inventory =
             Call("GET", "/api/v1/endpoints/" + std::to_string(endpoint["id"].get<int64_t>()))
                 .Json()["inventory"];
-        return inventory.is_object() && inventory.contains("software");
+        // The software list comes from the agent's background collector, a
+        // check-in or two after the first.
+        return inventory.is_object() && inventory.contains("software") &&
+               inventory["software"].size() >= 2;
       },
       90))
       << agent.Errors();
@@ -230,8 +233,9 @@ TEST_F(WindowsAgent, TheServiceEnrolsFromWhatTheInstallerLeftAndStopsWhenAsked) 
             0)
       << out;
   ASSERT_EQ(Wine::Run({WindowsAgentExe(), "install"}, &out), 0) << out;
-  ASSERT_TRUE(Eventually([&] { return EndpointsOf(client).size() == 1; }, 90)) << out;
-  ASSERT_TRUE(Eventually([&] { return !EndpointsOf(client)[0]["metrics"].is_null(); }, 30));
+  ASSERT_TRUE(Eventually([&] { return EndpointsOf(client).size() == 1; }, 90)) << AgentLog();
+  ASSERT_TRUE(Eventually([&] { return !EndpointsOf(client)[0]["metrics"].is_null(); }, 90))
+      << AgentLog() << EndpointsOf(client);
   // The registry's copy of the token's location is gone.
   Wine::Run({"reg", "query", "HKLM\\SOFTWARE\\OpsMerge\\Agent"}, &out);
   EXPECT_EQ(out.find("TokenFile"), std::string::npos) << out;
