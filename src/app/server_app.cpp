@@ -42,6 +42,9 @@
 #include "platform/secret_box.h"
 #include "platform/settings.h"
 #include "platform/templates.h"
+#include "portal/client_data.h"
+#include "portal/routes.h"
+#include "portal/service.h"
 #include "rmm/client_data.h"
 #include "rmm/routes.h"
 #include "rmm/service.h"
@@ -107,7 +110,8 @@ struct Features {
         rmm(db, audit, clock, clients, rmm::RmmSettings{checkin_interval}),
         tickets(db, audit, clock, clients, rmm),
         billing(db, audit, clock, clients, rmm, tickets),
-        gateway(db, clock, clients, tickets) {}
+        gateway(db, clock, clients, tickets),
+        portal(db, audit, clock, clients, tickets, billing) {}
   Features(const Features&) = delete;
   Features& operator=(const Features&) = delete;
 
@@ -115,6 +119,7 @@ struct Features {
     rmm::RegisterClientData(owners);
     tickets::RegisterClientData(owners);
     billing::RegisterClientData(owners);
+    portal::RegisterClientData(owners);
     return owners;
   }
 
@@ -124,6 +129,7 @@ struct Features {
   tickets::TicketService tickets;
   billing::BillingService billing;
   mail::Gateway gateway;
+  portal::PortalService portal;
 };
 
 // The search terms of rows written before the search migration, built once: the
@@ -224,6 +230,7 @@ int Serve(const Config& config) {
   tickets::RegisterPages(router, tickets, clients, rmm, templates);
   billing::RegisterApi(router, billing);
   billing::RegisterPages(router, billing, clients, templates);
+  portal::RegisterPages(router, features.portal, templates, config.public_url);
   mail::RegisterPages(router, gateway);
   admin::RegisterSettings(router, general_settings, templates);
   home::RegisterPages(router, clients, rmm, tickets, templates);
@@ -245,6 +252,7 @@ int Serve(const Config& config) {
   options.host = host;
   options.port = port;
   http::Server server(options, router, staff, error_page);
+  server.SetPortalAuthenticator(&features.portal);
   server.Start();
   std::string base = "http://" + host + ":" + std::to_string(server.port());
   std::cout << "OpsMerge listening on " << base << std::endl;

@@ -1,5 +1,7 @@
 #include "clients/json.h"
 
+#include "platform/clock.h"
+
 namespace opsmerge::clients {
 
 namespace {
@@ -54,7 +56,10 @@ nlohmann::json ContactJson(const Contact& c) {
           {"vip", c.roles.vip},
           {"portal_user", c.roles.portal_user},
           {"billing_recipient", c.roles.billing_recipient},
-          {"primary_technical", c.roles.primary_technical}};
+          {"primary_technical", c.roles.primary_technical},
+          {"last_portal_sign_in_at", c.last_portal_sign_in
+                                         ? nlohmann::json(FormatIsoUtc(*c.last_portal_sign_in))
+                                         : nlohmann::json()}};
 }
 
 nlohmann::json SiteJson(const Site& s) {

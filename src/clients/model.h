@@ -151,6 +151,7 @@ struct Contact {
   ContactRoles roles;
   std::string created_at;
   std::string updated_at;
+  std::optional<int64_t> last_portal_sign_in;  // Unix seconds; the portal writes it
 };
 
 // A contact found by the global search, with what the result line shows.

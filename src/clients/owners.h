@@ -36,6 +36,10 @@ struct ClientOwner {
   std::function<std::map<int64_t, int64_t>(soci::session&, const std::vector<int64_t>&)> count_many;
   // C5: moves everything of `from` to `to` inside the merge's transaction.
   std::function<void(db::Tx&, int64_t from, int64_t to)> move;
+  // Optional, C5: a merged client's contact is folded into the survivor's contact
+  // with the same email (`gone` is deleted right after, in the same transaction):
+  // what the owner keeps per contact follows it to `kept`.
+  std::function<void(db::Tx&, int64_t gone, int64_t kept)> fold_contact;
   // Optional: how many each site holds (the Sites tab's column); a deleted site's
   // rows are let go by the owner's own foreign key (ON DELETE SET NULL).
   std::function<std::map<int64_t, int64_t>(soci::session&, const std::vector<int64_t>&)>

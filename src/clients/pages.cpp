@@ -636,6 +636,9 @@ void RegisterPages(http::Router& router, ClientService& service, const Templates
         Contact c =
             OwnedBy(service.GetContact(ActorFrom(req), req.ParamId(1, "Contact")), id, "Contact");
         view["contact"] = ContactJson(c);
+        view["contact"]["last_portal_sign_in"] =
+            c.last_portal_sign_in ? TimeView(*c.last_portal_sign_in) : json("");
+        view["portal_link_sent"] = req.Query("portal_link") == "sent";
         json history = json::array();
         for (const auto& row : service.ContactHistory(ActorFrom(req), c.id, 20)) {
           history.push_back(audit::EntryView(row));

@@ -313,7 +313,12 @@ ClientDetail ClientService::Merge(const staff::Actor& actor, int64_t survivor_id
         std::vector<int64_t> all = {survivor_id};
         all.insert(all.end(), merged_ids.begin(), merged_ids.end());
         ContactMergePlan plan = PlanContactMerge(survivor_id, store::ContactsForMerge(sql, all));
-        for (const auto& [gone, kept] : plan.fold_into) store::DeleteContact(sql, gone);
+        for (const auto& [gone, kept] : plan.fold_into) {
+          for (const ClientOwner& o : owners_.all()) {
+            if (o.fold_contact) o.fold_contact(tx, gone, kept);
+          }
+          store::DeleteContact(sql, gone);
+        }
         for (const auto& [id, roles] : plan.new_roles) {
           if (!roles.primary_technical) store::SetContactRoles(sql, id, roles, now);
         }

@@ -114,7 +114,7 @@ Client ToClient(const soci::row& r) {
 
 constexpr const char* kContactColumns =
     "SELECT id, client_id, name, email, phone, job_title, vip, portal_user, billing_recipient, "
-    "primary_technical, created_at, updated_at FROM contacts ";
+    "primary_technical, created_at, updated_at, last_portal_sign_in_at FROM contacts ";
 
 Contact ToContact(const soci::row& r) {
   Contact c;
@@ -130,6 +130,7 @@ Contact ToContact(const soci::row& r) {
   c.roles.primary_technical = db::RowBool(r, "primary_technical");
   c.created_at = db::RowText(r, "created_at");
   c.updated_at = db::RowText(r, "updated_at");
+  c.last_portal_sign_in = db::RowOptInt(r, "last_portal_sign_in_at");
   return c;
 }
 
@@ -636,10 +637,12 @@ std::vector<ContactHit> ContactsByIds(soci::session& sql, const std::vector<int6
   for (int64_t id : ids) {
     long long cid = id;
     soci::rowset<soci::row> rs =
-        (sql.prepare << "SELECT p.id, p.client_id, p.name, p.email, p.phone, p.job_title, p.vip, "
-                        "p.portal_user, p.billing_recipient, p.primary_technical, p.created_at, "
-                        "p.updated_at, c.name AS client_name, c.archived_at FROM contacts p "
-                        "JOIN clients c ON c.id = p.client_id WHERE p.id = :id",
+        (sql.prepare
+             << "SELECT p.id, p.client_id, p.name, p.email, p.phone, p.job_title, p.vip, "
+                "p.portal_user, p.billing_recipient, p.primary_technical, p.created_at, "
+                "p.updated_at, p.last_portal_sign_in_at, c.name AS client_name, c.archived_at "
+                "FROM contacts p "
+                "JOIN clients c ON c.id = p.client_id WHERE p.id = :id",
          soci::use(cid));
     for (const auto& r : rs) {
       out.push_back(
@@ -655,7 +658,8 @@ std::vector<ContactHit> AllContacts(soci::session& sql) {
       (sql.prepare
        << "SELECT p.id, p.client_id, p.name, p.email, p.phone, p.job_title, p.vip, "
           "p.portal_user, p.billing_recipient, p.primary_technical, p.created_at, "
-          "p.updated_at, c.name AS client_name, c.archived_at FROM contacts p "
+          "p.updated_at, p.last_portal_sign_in_at, c.name AS client_name, c.archived_at "
+          "FROM contacts p "
           "JOIN clients c ON c.id = p.client_id ORDER BY c.name_key, c.id, p.name, p.id");
   for (const auto& r : rs) {
     out.push_back({ToContact(r), db::RowText(r, "client_name"), !db::RowIsNull(r, "archived_at")});

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <map>
 #include <mutex>
 #include <set>
@@ -394,7 +395,17 @@ std::vector<std::string> SplitSqlScript(const std::string& script) {
     std::string t = Trim(line);
     if (t.rfind("--", 0) == 0) continue;
     current += line + "\n";
-    if (!t.empty() && t.back() == ';') {
+    // A PostgreSQL function body ($$ ... $$) and a SQLite trigger's BEGIN ... END
+    // hold semicolons of their own: the statement ends after them.
+    size_t dollars = 0;
+    for (size_t p = current.find("$$"); p != std::string::npos; p = current.find("$$", p + 2)) {
+      ++dollars;
+    }
+    std::string head = Trim(current).substr(0, 14);
+    for (char& c : head) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    bool in_trigger_body =
+        head == "CREATE TRIGGER" && current.find("\nBEGIN") != std::string::npos && t != "END;";
+    if (!t.empty() && t.back() == ';' && dollars % 2 == 0 && !in_trigger_body) {
       std::string stmt = Trim(current);
       stmt.pop_back();
       if (!Trim(stmt).empty()) out.push_back(stmt);

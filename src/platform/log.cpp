@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <cstdio>
+#include <vector>
 
 #include "platform/clock.h"
 
@@ -40,12 +41,25 @@ void Line(const char* level, const std::string& message) {
 void Info(const std::string& message) { Line("INFO", message); }
 void Error(const std::string& message) { Line("ERROR", message); }
 
+namespace {
+std::vector<std::string>& Redacted() {
+  static std::vector<std::string> prefixes;  // written before serving, then only read
+  return prefixes;
+}
+}  // namespace
+
+void RedactPathsUnder(const std::string& prefix) { Redacted().push_back(prefix); }
+
 void Access(const std::string& method, const std::string& path, int status, double ms,
             const std::string& request_id, const std::string& remote_ip) {
   if (!g_access.load(std::memory_order_relaxed)) return;
   char buf[64];
   std::snprintf(buf, sizeof buf, "%d %.1fms", status, ms);
-  Line("ACCESS", method + " " + path + " " + buf + " id=" + request_id + " ip=" + remote_ip);
+  std::string shown = path;
+  for (const std::string& prefix : Redacted()) {
+    if (path.rfind(prefix, 0) == 0) shown = prefix + "[redacted]";
+  }
+  Line("ACCESS", method + " " + shown + " " + buf + " id=" + request_id + " ip=" + remote_ip);
 }
 
 void SetAccessLog(bool enabled) { g_access = enabled; }

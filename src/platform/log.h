@@ -5,6 +5,10 @@
 // One-line logs to stderr. Thread-safe (each line is written with one call).
 namespace opsmerge::log {
 
+// Paths under `prefix` carry a secret in their last part (a sign-in link): the
+// access log shows "prefix[redacted]". Called at start-up, before serving.
+void RedactPathsUnder(const std::string& prefix);
+
 void Info(const std::string& message);
 void Error(const std::string& message);
 void Access(const std::string& method, const std::string& path, int status, double ms,

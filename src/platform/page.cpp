@@ -49,6 +49,7 @@ http::Response RenderPage(const Templates& templates, const http::Request& reque
   AddCommon(request, view);
   nlohmann::json layout;
   AddCommon(request, layout);
+  layout.update(options.layout_view);
   layout["title"] = options.title;
   layout["content_html"] = templates.Render(content_template, view);
   layout["section"] = options.section;
@@ -56,7 +57,7 @@ http::Response RenderPage(const Templates& templates, const http::Request& reque
        {"home", "clients", "tickets", "endpoints", "invoices", "settings", "account"}) {
     layout[std::string("section_") + s] = options.section == s;
   }
-  return http::Response::Html(templates.Render("layout/base", layout), options.status);
+  return http::Response::Html(templates.Render(options.layout, layout), options.status);
 }
 
 http::Response RenderFragment(const Templates& templates, const http::Request& request,

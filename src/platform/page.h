@@ -20,6 +20,8 @@ struct PageOptions {
   std::string title;
   std::string section;  // sidebar entry to highlight: "clients", "settings"
   int status = 200;
+  std::string layout = "layout/base";                     // the client portal has its own
+  nlohmann::json layout_view = nlohmann::json::object();  // more for the layout
 };
 
 // Renders `content_template` with `view` plus "csrf" and "me" (the signed-in

@@ -21,15 +21,16 @@ const staff::Actor& Gateway() {
 
 std::string Who(const InboundMail& m) { return m.from.empty() ? m.from_display : m.from; }
 
-// An entry that came by mail (its original is kept by the gateway), written now.
+// An entry that came by mail (its original is kept by the gateway) or from the
+// portal (`from_mail` false: there is no original), written now.
 Entry AddMailEntry(soci::session& sql, int64_t ticket_id, EntryKind kind, const std::string& body,
-                   const std::string& from, const std::string& now) {
+                   const std::string& from, const std::string& now, bool from_mail = true) {
   Entry e;
   e.kind = kind;
   e.body = body;
   e.from = from;
   e.created_at = now;
-  e.from_mail = true;
+  e.from_mail = from_mail;
   e.id = store::InsertEntry(sql, ticket_id, e);
   return e;
 }
@@ -56,7 +57,7 @@ void TicketService::StoreMailFiles(soci::session& sql, const Ticket& t, int64_t 
 std::pair<Ticket, Entry> TicketService::OpenFromMailIn(db::Tx& tx, const InboundMail& m,
                                                        std::optional<int64_t> client_id,
                                                        std::optional<int64_t> contact_id,
-                                                       const std::string& how) {
+                                                       const std::string& how, Source source) {
   soci::session& sql = tx.sql();
   int64_t now = clock_.NowUnix();
   std::string now_iso = FormatIsoUtc(now);
@@ -64,7 +65,7 @@ std::pair<Ticket, Entry> TicketService::OpenFromMailIn(db::Tx& tx, const Inbound
   t.subject = m.subject;
   t.client_id = client_id;
   t.contact_id = contact_id;
-  t.source = Source::kEmail;
+  t.source = source;
   if (contact_id && clients_.GetContact(Gateway(), *contact_id).roles.vip) {
     t.vip = true;  // P3
     t.priority = VipPriority(t.priority);
@@ -75,7 +76,8 @@ std::pair<Ticket, Entry> TicketService::OpenFromMailIn(db::Tx& tx, const Inbound
   t.number = store::NextNumber(sql);
   t.id = store::InsertTicket(sql, t, now_iso);
   System(sql, t, how, now_iso);
-  Entry e = AddMailEntry(sql, t.id, EntryKind::kPublic, m.body, Who(m), now_iso);
+  Entry e = AddMailEntry(sql, t.id, EntryKind::kPublic, m.body, Who(m), now_iso,
+                         source == Source::kEmail);
   StoreMailFiles(sql, t, e.id, m, now_iso);
   for (const auto& p : m.participants) store::AddParticipant(sql, t.id, p);
   audit_.Write(
@@ -85,12 +87,12 @@ std::pair<Ticket, Entry> TicketService::OpenFromMailIn(db::Tx& tx, const Inbound
   return {*store::FindTicket(sql, t.id), e};
 }
 
-Entry TicketService::AddMailReplyIn(db::Tx& tx, int64_t id, const InboundMail& m) {
+Entry TicketService::AddMailReplyIn(db::Tx& tx, int64_t id, const InboundMail& m, bool via_portal) {
   soci::session& sql = tx.sql();
   std::string now_iso = FormatIsoUtc(clock_.NowUnix());
   auto t = store::FindTicket(sql, id);
   if (!t) throw NotFound("Ticket");
-  Entry e = AddMailEntry(sql, id, EntryKind::kPublic, m.body, Who(m), now_iso);
+  Entry e = AddMailEntry(sql, id, EntryKind::kPublic, m.body, Who(m), now_iso, !via_portal);
   StoreMailFiles(sql, *t, e.id, m, now_iso);
   if (!m.from.empty() && text::FoldCase(m.from) != text::FoldCase(t->contact_email)) {
     store::AddParticipant(sql, id, m.from);

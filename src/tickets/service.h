@@ -137,17 +137,40 @@ class TicketService {
   // is the system entry saying how it was routed ("Routed to Acme by domain").
   std::pair<Ticket, Entry> OpenFromMailIn(db::Tx& tx, const InboundMail& m,
                                           std::optional<int64_t> client_id,
-                                          std::optional<int64_t> contact_id,
-                                          const std::string& how);
+                                          std::optional<int64_t> contact_id, const std::string& how,
+                                          Source source = Source::kEmail);
   // A message joining ticket `id`: a public entry from its sender, who becomes a
   // participant; a resolved or waiting ticket opens again.
-  Entry AddMailReplyIn(db::Tx& tx, int64_t id, const InboundMail& m);
+  Entry AddMailReplyIn(db::Tx& tx, int64_t id, const InboundMail& m, bool via_portal = false);
   // An internal note from the gateway (a delivery report for mail we sent).
   Entry AddMailNoteIn(db::Tx& tx, int64_t id, const std::string& body);
   std::optional<Ticket> FindIn(db::Tx& tx, int64_t id);
   std::optional<int64_t> IdOfNumberIn(db::Tx& tx, int64_t number);
   // Whether `email` is on ticket `id`: its contact's address or a participant.
   bool IsOnTicketIn(db::Tx& tx, int64_t id, const std::string& email);
+  // The client portal's reads and writes (tickets/portal.cpp). portal/ decides who
+  // is asking; these apply the rules of what a client's person may see and do.
+  struct PortalViewer {
+    int64_t client_id = 0;
+    int64_t contact_id = 0;
+    std::string name;
+    std::string email;
+    bool sees_all = false;  // the primary technical contact and VIPs see all the client's
+  };
+  // The tickets `v` may see (all of the client's, or those they raised or are on),
+  // most recently updated first, at most `limit`.
+  std::vector<Ticket> PortalTickets(const PortalViewer& v, int64_t limit);
+  // A ticket `v` may see, with its public entries (never internal notes or system
+  // lines); NotFound for any other id.
+  std::pair<Ticket, std::vector<Entry>> PortalTicket(const PortalViewer& v, int64_t id);
+  // A new ticket from the portal (source portal; P3: a VIP's gets the VIP
+  // priority), `description` its first public entry.
+  Ticket OpenFromPortal(const PortalViewer& v, const std::string& subject,
+                        const std::string& description);
+  // A public reply from `v` on a ticket they may see: reopens a resolved one, and
+  // the assignee is told by email. NotFound for a ticket they may not see.
+  Entry ReplyFromPortal(const PortalViewer& v, int64_t id, const std::string& body);
+
   // Billable minutes logged on client `client_id`'s tickets, dated from `from` to
   // `to` (YYYY-MM-DD, inclusive), in the caller's transaction (the billing run).
   int64_t BillableMinutesIn(db::Tx& tx, int64_t client_id, const std::string& from,

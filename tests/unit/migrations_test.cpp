@@ -36,3 +36,27 @@ TEST(Migrations, NumbersRunInOrderFromOne) {
 
 }  // namespace
 }  // namespace opsmerge::db
+
+namespace opsmerge {
+namespace {
+
+TEST(MigrationScripts, TriggerBodiesAndFunctionBodiesStayWhole) {
+  std::vector<std::string> s = db::SplitSqlScript(
+      "CREATE TABLE a (x INTEGER);\n"
+      "-- a comment;\n"
+      "CREATE TRIGGER t AFTER UPDATE OF x ON a\nWHEN NEW.x = 0\nBEGIN\n"
+      "  DELETE FROM b WHERE y = NEW.x;\n  DELETE FROM c;\nEND;\n"
+      "CREATE FUNCTION f() RETURNS trigger LANGUAGE plpgsql AS $$\nBEGIN\n"
+      "  DELETE FROM b;\n  RETURN NULL;\nEND $$;\n"
+      "CREATE TRIGGER u AFTER UPDATE ON a FOR EACH ROW EXECUTE FUNCTION f();\n"
+      "SELECT 1;\n");
+  ASSERT_EQ(s.size(), 5u);
+  EXPECT_EQ(s[0], "CREATE TABLE a (x INTEGER)");
+  EXPECT_NE(s[1].find("DELETE FROM c;\nEND"), std::string::npos) << s[1];
+  EXPECT_NE(s[2].find("RETURN NULL;\nEND $$"), std::string::npos) << s[2];
+  EXPECT_EQ(s[3], "CREATE TRIGGER u AFTER UPDATE ON a FOR EACH ROW EXECUTE FUNCTION f()");
+  EXPECT_EQ(s[4], "SELECT 1");
+}
+
+}  // namespace
+}  // namespace opsmerge

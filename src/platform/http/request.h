@@ -22,6 +22,18 @@ struct Principal {
   bool via_api_key = false;
 };
 
+// A client's person signed in to the portal (portal/ establishes it): the contact
+// and the client they act for, and what their roles let them see.
+struct PortalPrincipal {
+  int64_t contact_id = 0;
+  int64_t client_id = 0;
+  std::string name;
+  std::string email;
+  std::string client_name;
+  bool sees_all_tickets = false;  // the primary technical contact or a VIP
+  bool billing_recipient = false;
+};
+
 using Pairs = std::vector<std::pair<std::string, std::string>>;
 
 struct Request {
@@ -42,7 +54,10 @@ struct Request {
   // Set by the server before the handler runs.
   std::optional<Principal> principal;
   std::string session_token;  // the raw session cookie, when the session is valid
-  std::string csrf_token;     // the token forms must echo in _csrf
+  // On portal routes only (Access::kPortal): the portal session, when valid.
+  std::optional<PortalPrincipal> portal;
+  std::string portal_token;  // the raw portal cookie, when the session is valid
+  std::string csrf_token;    // the token forms must echo in _csrf
 
   std::string Header(const std::string& lower_name) const;
   std::string Query(const std::string& name, const std::string& fallback = "") const;

@@ -13,7 +13,9 @@ using Handler = std::function<Response(Request&)>;
 // Who may reach a route. kStaff: a valid session or API key; signed-out browsers
 // are sent to /login, API callers get 401. kAgent: machine-to-machine calls that
 // carry their own credentials (checked by the handler): no cookies, no CSRF.
-enum class Access { kPublic, kStaff, kAgent };
+// kPortal: a client's person with a portal session (its own cookie; staff
+// sessions and API keys do not count); others are sent to /portal.
+enum class Access { kPublic, kStaff, kAgent, kPortal };
 
 // Where a route's handler runs. kPeople and kAgent: on that bounded worker pool
 // (kAgent is implied by Access::kAgent). kInline: on the I/O thread itself, for

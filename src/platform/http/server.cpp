@@ -164,7 +164,17 @@ Response Server::Handle(Request& req) const {
       }
       std::string auth_header = req.Header("authorization");
       bool bearer = auth_header.rfind("Bearer ", 0) == 0;
-      if (bearer) {
+      const bool portal_route = match.route->access == Access::kPortal;
+      if (portal_route) {
+        // The portal's own cookie only: a staff session or an API key is no
+        // client's person.
+        bearer = false;
+        auto it = req.cookies.find(kPortalCookie);
+        if (portal_ && it != req.cookies.end() && !it->second.empty()) {
+          req.portal = portal_->FromPortalSession(it->second);
+          if (req.portal) req.portal_token = it->second;
+        }
+      } else if (bearer) {
         req.principal = auth_.FromApiKey(auth_header.substr(7));
         if (!req.principal) throw Unauthorized("Invalid or revoked API key");
         req.principal->via_api_key = true;
@@ -176,7 +186,9 @@ Response Server::Handle(Request& req) const {
         }
       }
       if (!is_static && !bearer) {
-        if (!req.session_token.empty()) {
+        if (!req.portal_token.empty()) {
+          req.csrf_token = CsrfTokenFor(req.portal_token);
+        } else if (!req.session_token.empty()) {
           req.csrf_token = CsrfTokenFor(req.session_token);
         } else {
           auto pre = req.cookies.find(kPreSessionCookie);
@@ -188,7 +200,19 @@ Response Server::Handle(Request& req) const {
           req.csrf_token = CsrfTokenFor(value);
         }
       }
-      if (match.route->access == Access::kStaff && !req.principal) {
+      // A portal session reaching a staff page or the API: as if it did not
+      // exist (404), so nothing of the staff side shows through the portal.
+      auto portal_cookie = req.cookies.find(kPortalCookie);
+      if (match.route->access == Access::kStaff && !req.principal && portal_ &&
+          portal_cookie != req.cookies.end() && !portal_cookie->second.empty() &&
+          portal_->FromPortalSession(portal_cookie->second)) {
+        throw NotFound("Page");
+      }
+      if (portal_route && !req.portal) {
+        // Signed out (or never signed in): the portal's sign-in page.
+        resp = Response::Redirect("/portal", 303);
+        if (req.htmx) resp.SetHeader("HX-Redirect", "/portal");
+      } else if (match.route->access == Access::kStaff && !req.principal) {
         if (req.IsApi()) throw Unauthorized("Send Authorization: Bearer <API key>");
         if (req.method == "GET" || req.method == "HEAD") {
           std::string next = req.path + (req.query_string.empty() ? "" : "?" + req.query_string);

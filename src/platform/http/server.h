@@ -22,6 +22,14 @@ class Authenticator {
   virtual std::optional<Principal> FromApiKey(const std::string& api_key) = 0;
 };
 
+// Establishes which client's person holds a portal session. Implemented by
+// portal/. Thread-safe.
+class PortalAuthenticator {
+ public:
+  virtual ~PortalAuthenticator() = default;
+  virtual std::optional<PortalPrincipal> FromPortalSession(const std::string& token) = 0;
+};
+
 // Renders the full HTML page for an error status ("Not found", "Forbidden" ...).
 using ErrorPage =
     std::function<std::string(int status, const std::string& message, const Request& request)>;
@@ -81,6 +89,8 @@ class Server {
   // every connection. Idempotent.
   void Stop();
   uint16_t port() const;
+  // Portal routes need one (before Start()); without it they answer as signed out.
+  void SetPortalAuthenticator(PortalAuthenticator* portal) { portal_ = portal; }
 
   // Applies everything but the socket: used by the connection layer and by tests.
   Response Handle(Request& request) const;
@@ -91,6 +101,7 @@ class Server {
   ServerOptions options_;
   const Router& router_;
   Authenticator& auth_;
+  PortalAuthenticator* portal_ = nullptr;
   ErrorPage error_page_;
   std::unique_ptr<Listener> listener_;
 };
@@ -101,6 +112,7 @@ std::string CsrfTokenFor(const std::string& cookie_value);
 // The cookie names the server uses.
 inline constexpr const char* kSessionCookie = "om_session";
 inline constexpr const char* kPreSessionCookie = "om_pre";
+inline constexpr const char* kPortalCookie = "om_portal";
 
 // "Set-Cookie" value with our attributes (HttpOnly, SameSite=Lax, Path=/, Secure
 // when `secure`). max_age < 0 makes a session cookie; 0 deletes it.

@@ -1,0 +1,124 @@
+// The client portal's side of tickets (M2): what a client's person may see of
+// their organisation's tickets, and the tickets and replies they write. The
+// rules live here, beside the tickets; portal/ only says who is asking.
+#include <soci/soci.h>
+
+#include "platform/clock.h"
+#include "platform/errors.h"
+#include "platform/outbox.h"
+#include "platform/settings.h"
+#include "platform/text.h"
+#include "tickets/service.h"
+#include "tickets/store.h"
+
+namespace opsmerge::tickets {
+
+namespace {
+
+bool MaySee(soci::session& sql, const TicketService::PortalViewer& v, const Ticket& t) {
+  if (!t.client_id || *t.client_id != v.client_id) return false;
+  if (v.sees_all) return true;
+  if (t.contact_id && *t.contact_id == v.contact_id) return true;
+  std::string me = text::FoldCase(v.email);
+  if (!t.contact_email.empty() && text::FoldCase(t.contact_email) == me) return true;
+  for (const auto& p : store::Participants(sql, t.id)) {
+    if (text::FoldCase(p) == me) return true;
+  }
+  return false;
+}
+
+// The ticket, if `v` may see it; NotFound (never Forbidden) otherwise, so an id
+// of another client's ticket tells nothing.
+Ticket Visible(soci::session& sql, const TicketService::PortalViewer& v, int64_t id) {
+  auto t = store::FindTicket(sql, id);
+  if (!t || !MaySee(sql, v, *t)) throw NotFound("Ticket");
+  return *t;
+}
+
+InboundMail FromViewer(const TicketService::PortalViewer& v, const std::string& subject,
+                       const std::string& body) {
+  InboundMail m;
+  m.from = v.email;
+  m.from_display = v.name;
+  m.subject = subject;
+  m.body = body;
+  return m;
+}
+
+}  // namespace
+
+std::vector<Ticket> TicketService::PortalTickets(const PortalViewer& v, int64_t limit) {
+  std::vector<Ticket> out;
+  db_.Read([&](soci::session& sql) {
+    store::Filter f;
+    f.client_id = v.client_id;
+    f.sort = "-updated";
+    // The client's tickets, newest activity first; a person who does not see all
+    // of them sees those they raised or are on, read in pages until `limit`.
+    for (int64_t offset = 0; static_cast<int64_t>(out.size()) < limit; offset += 200) {
+      std::vector<Ticket> page = store::ListTickets(sql, f, offset, 200);
+      for (Ticket& t : page) {
+        if (static_cast<int64_t>(out.size()) < limit && MaySee(sql, v, t)) {
+          out.push_back(std::move(t));
+        }
+      }
+      if (page.size() < 200) break;
+    }
+  });
+  return out;
+}
+
+std::pair<Ticket, std::vector<Entry>> TicketService::PortalTicket(const PortalViewer& v,
+                                                                  int64_t id) {
+  std::pair<Ticket, std::vector<Entry>> out;
+  db_.Read([&](soci::session& sql) {
+    out.first = Visible(sql, v, id);
+    for (Entry& e : store::ListEntries(sql, id)) {
+      if (e.kind == EntryKind::kPublic) out.second.push_back(std::move(e));
+    }
+  });
+  return out;
+}
+
+Ticket TicketService::OpenFromPortal(const PortalViewer& v, const std::string& subject,
+                                     const std::string& description) {
+  InboundMail m = FromViewer(v, ValidSubject(subject), ValidBody(description, "description"));
+  Ticket t;
+  db_.Write([&](db::Tx& tx) {
+    t = OpenFromMailIn(tx, m, v.client_id, v.contact_id, "Raised in the portal by " + v.name,
+                       Source::kPortal)
+            .first;
+  });
+  return t;
+}
+
+Entry TicketService::ReplyFromPortal(const PortalViewer& v, int64_t id, const std::string& body) {
+  InboundMail m = FromViewer(v, "", ValidBody(body, "body"));
+  Entry e;
+  db_.Write([&](db::Tx& tx) {
+    soci::session& sql = tx.sql();
+    Ticket t = Visible(sql, v, id);
+    e = AddMailReplyIn(tx, id, m, true);
+    // The assignee hears of it by email, in the same transaction.
+    std::string from = settings::Get(sql, "mail_from").value_or("");
+    if (!t.assignee_id || from.empty()) return;
+    long long staff_id = *t.assignee_id;
+    std::string to;
+    soci::indicator ind = soci::i_null;
+    sql << "SELECT email FROM staff_users WHERE id = :id AND disabled = 0", soci::into(to, ind),
+        soci::use(staff_id);
+    if (ind != soci::i_ok || to.empty()) return;
+    outbox::Mail mail;
+    mail.from = from;
+    mail.to = {to};
+    mail.subject =
+        "[#" + std::to_string(t.number) + "] New reply from " + v.name + ": " + t.subject;
+    mail.body = v.name + " <" + v.email + "> replied in the client portal:\n\n" + e.body +
+                "\n\n-- \nOpsMerge, ticket #" + std::to_string(t.number) + "\n";
+    mail.auto_reply = true;  // a notification: no auto-answer should come back
+    outbox::Enqueue(sql, mail, clock_.NowUnix());
+  });
+  return e;
+}
+
+}  // namespace opsmerge::tickets
