@@ -458,3 +458,44 @@ TEST_F(Portal, EveryPortalRouteWithAnotherClientsIdsIsNotFound) {
 
 }  // namespace
 }  // namespace opsmerge::testing
+
+namespace opsmerge::testing {
+namespace {
+
+TEST_F(Portal, StaffSendAPortalLinkFromTheContactPageAndSeeTheLastSignIn) {
+  server_.AddUserWithKey("tech@msp.example", "technician");
+  Browser tech(server_);
+  ASSERT_EQ(tech.SignIn("tech@msp.example", "a long enough password"), 303);
+  std::string page = "/clients/" + std::to_string(acme_) + "/contacts/" + std::to_string(jane_);
+  HttpResult before = tech.Get(page);
+  EXPECT_NE(before.body.find("Never signed in"), std::string::npos);
+  std::string sent_before = server_.Query("SELECT COUNT(*) FROM mail_outbox")[0][0];
+  HttpResult sent = tech.Post(page + "/portal-link", {});
+  ASSERT_EQ(sent.status, 303) << sent.body;
+  EXPECT_NE(tech.Get(sent.Header("location")).body.find("A sign-in link is on its way"),
+            std::string::npos);
+  EXPECT_NE(server_.Query("SELECT COUNT(*) FROM mail_outbox")[0][0], sent_before);
+  std::string link = LinkFor("jane@acmecorp.co.uk");
+  ASSERT_FALSE(link.empty());
+  Browser jane(server_);
+  jane.Get(link);
+  ASSERT_EQ(jane.Post(link, {}).status, 303);
+  EXPECT_NE(tech.Get(page).body.find("Last signed in"), std::string::npos);
+  // Checked by the contact's own client: another client's address for her is 404.
+  EXPECT_EQ(tech.Post("/clients/" + std::to_string(other_) + "/contacts/" + std::to_string(jane_) +
+                          "/portal-link",
+                      {})
+                .status,
+            404);
+  // Not a portal user: the reason, nothing sent.
+  int64_t plain = Contact(acme_, "Plain", "plain@acmecorp.co.uk", json::object());
+  tech.Get(page);
+  HttpResult refused = tech.Post(
+      "/clients/" + std::to_string(acme_) + "/contacts/" + std::to_string(plain) + "/portal-link",
+      {});
+  EXPECT_EQ(refused.status, 422);
+  EXPECT_TRUE(LinkFor("plain@acmecorp.co.uk").empty());
+}
+
+}  // namespace
+}  // namespace opsmerge::testing
