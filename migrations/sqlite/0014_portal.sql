@@ -1,5 +1,6 @@
 -- The client portal (M1-M2). A sign-in link is a random token stored as its hash,
--- valid 15 minutes, used once; a portal session is a random token stored as its
+-- valid 15 minutes, used once; a contact has one link row, replaced by each new
+-- link in one upsert, so only the newest works even when two are asked for at once; a portal session is a random token stored as its
 -- hash. Every portal request checks the contact (a portal user, not deleted) and
 -- its client (not archived); the triggers end the sessions and links of a contact
 -- whose Portal user tick is removed, or whose client is archived, in the same
@@ -8,13 +9,12 @@
 -- cascades or is moved by the merge.
 CREATE TABLE portal_links (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
-  contact_id INTEGER NOT NULL REFERENCES contacts(id) ON DELETE CASCADE,
+  contact_id INTEGER NOT NULL REFERENCES contacts(id) ON DELETE CASCADE UNIQUE,
   token_hash TEXT NOT NULL UNIQUE,
   created_at INTEGER NOT NULL,
   expires_at INTEGER NOT NULL,
   used_at INTEGER
 );
-CREATE INDEX portal_links_contact ON portal_links(contact_id);
 
 CREATE TABLE portal_sessions (
   token_hash TEXT PRIMARY KEY,

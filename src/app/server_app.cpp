@@ -211,6 +211,7 @@ int Serve(const Config& config) {
                    return outbox::SendDue(*db, secrets, clock.NowUnix());
                  }});
   scheduler.Add({"billing-run", 3600, [&billing] { return billing.ScheduledRun(); }});
+  scheduler.Add({"portal-cleanup", 3600, [&features] { return features.portal.PurgeExpired(); }});
   scheduler.Add({"mail-poll", 5, [&db, &gateway, &secrets, &clock] {
                    return mail::PollImap(*db, gateway, secrets, clock.NowUnix());
                  }});

@@ -70,12 +70,14 @@ void PortalService::Send(soci::session& sql, const std::vector<Recipient>& to,
   std::string msp = settings::Get(sql, "supplier_name").value_or("");
   for (const Recipient& r : to) {
     long long contact = r.contact_id, created = now, expires = now + kLinkSeconds;
-    // Only the newest link of a contact signs in.
-    sql << "DELETE FROM portal_links WHERE contact_id = :c", soci::use(contact);
+    // Only the newest link of a contact signs in: one row per contact, replaced in
+    // one statement, also when two requests race.
     std::string token = crypto::RandomToken(32);
     std::string hash = crypto::HashToken(token);
     sql << "INSERT INTO portal_links (contact_id, token_hash, created_at, expires_at) "
-           "VALUES (:c, :h, :t, :e)",
+           "VALUES (:c, :h, :t, :e) ON CONFLICT (contact_id) DO UPDATE SET token_hash = "
+           "excluded.token_hash, created_at = excluded.created_at, expires_at = "
+           "excluded.expires_at, used_at = NULL",
         soci::use(contact), soci::use(hash), soci::use(created), soci::use(expires);
     if (from.empty()) {
       log::Info("portal: no mail_from in settings, so no sign-in link can be emailed");
@@ -191,9 +193,6 @@ std::optional<std::string> PortalService::SignIn(const std::string& token) {
         soci::use(fresh_hash), soci::use(contact), soci::use(now), soci::use(expires);
     sql << "UPDATE contacts SET last_portal_sign_in_at = :n WHERE id = :c", soci::use(now),
         soci::use(contact);
-    // Expired sessions and links of everyone go as people sign in.
-    sql << "DELETE FROM portal_sessions WHERE expires_at <= :n", soci::use(now);
-    sql << "DELETE FROM portal_links WHERE expires_at <= :n", soci::use(now);
     audit_.Write(sql, Person(*p),
                  {"sign_in", "contact", p->contact_id, p->client_id,
                   p->name + " signed in to the portal", "", ""});
@@ -280,6 +279,24 @@ billing::InvoicePdf PortalService::InvoicePdf(const http::PortalPrincipal& p, in
     throw NotFound("Invoice");
   }
   return billing_.Pdf(staff::Actor::System(), id);
+}
+
+std::string PortalService::PurgeExpired() {
+  long long now = clock_.NowUnix();
+  int64_t sessions = 0, links = 0;
+  db_.Write([&](soci::session& sql) {
+    soci::statement s =
+        (sql.prepare << "DELETE FROM portal_sessions WHERE expires_at <= :n", soci::use(now));
+    s.execute(true);
+    sessions = s.get_affected_rows();
+    soci::statement l =
+        (sql.prepare << "DELETE FROM portal_links WHERE expires_at <= :n", soci::use(now));
+    l.execute(true);
+    links = l.get_affected_rows();
+  });
+  if (sessions == 0 && links == 0) return "";
+  return std::to_string(sessions) + " portal sessions, " + std::to_string(links) +
+         " sign-in links removed";
 }
 
 std::string PortalService::MspName() {

@@ -62,6 +62,10 @@ class PortalService final : public http::PortalAuthenticator {
   std::vector<billing::Invoice> Invoices(const http::PortalPrincipal& p);
   billing::InvoicePdf InvoicePdf(const http::PortalPrincipal& p, int64_t id);
 
+  // The scheduler's job: removes expired sessions and links; a line for the log,
+  // "" when there was nothing to remove.
+  std::string PurgeExpired();
+
   // The MSP's name for the portal's header (settings supplier_name), or "".
   std::string MspName();
   // When the contact last signed in to the portal (Unix seconds), if ever.

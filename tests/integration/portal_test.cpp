@@ -499,3 +499,48 @@ TEST_F(Portal, StaffSendAPortalLinkFromTheContactPageAndSeeTheLastSignIn) {
 
 }  // namespace
 }  // namespace opsmerge::testing
+
+namespace opsmerge::testing {
+namespace {
+
+TEST_F(Portal, LinksAskedForAtOnceLeaveOneWorkingLink) {
+  std::vector<std::unique_ptr<Browser>> browsers;
+  for (int i = 0; i < 5; ++i) {
+    browsers.push_back(std::make_unique<Browser>(server_));
+    browsers.back()->Get("/portal");
+  }
+  std::vector<std::thread> threads;
+  for (auto& b : browsers) {
+    threads.emplace_back([browser = b.get()] {
+      EXPECT_EQ(browser->Post("/portal/login", {{"email", "jane@acmecorp.co.uk"}}).status, 200);
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(server_.Query("SELECT COUNT(*) FROM portal_links")[0][0], "1");
+  // Of the five emailed links, exactly one signs in: the newest row's.
+  int usable = 0;
+  for (const auto& row : server_.Query("SELECT message FROM mail_outbox")) {
+    std::string text = std::regex_replace(row[0], std::regex("=\r?\n"), "");
+    std::smatch m;
+    if (!std::regex_search(text, m, std::regex("(/portal/auth/[A-Za-z0-9_-]+)"))) continue;
+    Browser b(server_);
+    usable += b.Get(m[1]).status == 200;
+  }
+  EXPECT_EQ(usable, 1);
+}
+
+TEST_F(Portal, SessionsEndAfterSevenDaysAndTheCleanupJobRemovesThem) {
+  auto jane = SignedIn("jane@acmecorp.co.uk");
+  server_.AdvanceClock(7 * 86400 - 60);
+  EXPECT_EQ(jane->Get("/portal/tickets").status, 200);
+  server_.AdvanceClock(61);
+  EXPECT_EQ(jane->Get("/portal/tickets").status, 303) << "expired";
+  EXPECT_EQ(server_.Query("SELECT COUNT(*) FROM portal_sessions")[0][0], "1");
+  server_.AdvanceClock(3601);
+  server_.Tick();
+  EXPECT_EQ(server_.Query("SELECT COUNT(*) FROM portal_sessions")[0][0], "0");
+  EXPECT_EQ(server_.Query("SELECT COUNT(*) FROM portal_links")[0][0], "0");
+}
+
+}  // namespace
+}  // namespace opsmerge::testing
