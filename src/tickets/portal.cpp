@@ -102,15 +102,11 @@ Entry TicketService::ReplyFromPortal(const PortalViewer& v, int64_t id, const st
     // The assignee hears of it by email, in the same transaction.
     std::string from = settings::Get(sql, "mail_from").value_or("");
     if (!t.assignee_id || from.empty()) return;
-    long long staff_id = *t.assignee_id;
-    std::string to;
-    soci::indicator ind = soci::i_null;
-    sql << "SELECT email FROM staff_users WHERE id = :id AND disabled = 0", soci::into(to, ind),
-        soci::use(staff_id);
-    if (ind != soci::i_ok || to.empty()) return;
+    std::optional<std::string> to = store::ActiveStaffEmail(sql, *t.assignee_id);
+    if (!to || to->empty()) return;
     outbox::Mail mail;
     mail.from = from;
-    mail.to = {to};
+    mail.to = {*to};
     mail.subject =
         "[#" + std::to_string(t.number) + "] New reply from " + v.name + ": " + t.subject;
     mail.body = v.name + " <" + v.email + "> replied in the client portal:\n\n" + e.body +

@@ -459,13 +459,24 @@ std::vector<std::pair<int64_t, std::string>> ActiveStaff(soci::session& sql) {
   return out;
 }
 
-std::optional<std::string> ActiveStaffName(soci::session& sql, int64_t staff_id) {
+namespace {
+std::optional<std::string> ActiveStaffColumn(soci::session& sql, int64_t staff_id,
+                                             const char* column_select) {
   long long id = staff_id;
-  soci::rowset<soci::row> rs =
-      (sql.prepare << "SELECT name FROM staff_users WHERE id = :id AND disabled = 0",
-       soci::use(id));
-  for (const auto& r : rs) return db::RowText(r, "name");
+  soci::rowset<soci::row> rs = (sql.prepare << column_select, soci::use(id));
+  for (const auto& r : rs) return db::RowText(r, 0);
   return std::nullopt;
+}
+}  // namespace
+
+std::optional<std::string> ActiveStaffName(soci::session& sql, int64_t staff_id) {
+  return ActiveStaffColumn(sql, staff_id,
+                           "SELECT name FROM staff_users WHERE id = :id AND disabled = 0");
+}
+
+std::optional<std::string> ActiveStaffEmail(soci::session& sql, int64_t staff_id) {
+  return ActiveStaffColumn(sql, staff_id,
+                           "SELECT email FROM staff_users WHERE id = :id AND disabled = 0");
 }
 
 int64_t BillableMinutes(soci::session& sql, int64_t client_id, const std::string& from,

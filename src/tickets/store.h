@@ -76,5 +76,7 @@ int64_t BillableMinutes(soci::session& sql, int64_t client_id, const std::string
 std::vector<std::pair<int64_t, std::string>> ActiveStaff(soci::session& sql);
 // Whether a staff user exists and is active (an assignee).
 std::optional<std::string> ActiveStaffName(soci::session& sql, int64_t staff_id);
+// The address of an active staff member (the assignee told of a portal reply).
+std::optional<std::string> ActiveStaffEmail(soci::session& sql, int64_t staff_id);
 
 }  // namespace opsmerge::tickets::store

@@ -8,6 +8,7 @@
 #include <windows.h>
 
 #include "core/agent.h"
+#include "core/cli.h"
 #include "core/clock.h"
 #include "core/config.h"
 #include "core/files.h"
@@ -36,6 +37,8 @@ class ScHandle {
   }
   ScHandle(const ScHandle&) = delete;
   ScHandle& operator=(const ScHandle&) = delete;
+  ScHandle(ScHandle&& other) noexcept : h_(other.h_) { other.h_ = nullptr; }
+  ScHandle& operator=(ScHandle&&) = delete;
   SC_HANDLE get() const { return h_; }
   explicit operator bool() const { return h_ != nullptr; }
 
@@ -186,6 +189,17 @@ void WINAPI ServiceMain(DWORD, LPWSTR*) {
   ExitProcess(g_stop ? 0 : static_cast<UINT>(g_exit_code));
 }
 
+// The Service Control Manager, with the reason on stderr when it cannot be opened.
+ScHandle OpenManager() {
+  ScHandle scm(OpenSCManagerW(nullptr, nullptr, SC_MANAGER_ALL_ACCESS));
+  if (!scm) {
+    std::fprintf(stderr,
+                 "opsmerge-agent: cannot open the service manager (run as administrator): %s\n",
+                 ErrorText(GetLastError()).c_str());
+  }
+  return scm;
+}
+
 std::wstring ModulePath() {
   std::wstring path(32768, L'\0');
   DWORD n = GetModuleFileNameW(nullptr, path.data(), static_cast<DWORD>(path.size()));
@@ -226,14 +240,8 @@ bool TakePendingEnrolment(const std::string& config_path, PendingEnrolment* out)
   std::string server = RegString(key, L"Server"), token = RegString(key, L"Token");
   std::string token_file = RegString(key, L"TokenFile");
   if (token.empty() && !token_file.empty()) {
-    std::string file_text;
-    if (ReadFile(token_file, &file_text)) {
-      if (file_text.rfind("\xEF\xBB\xBF", 0) == 0) file_text.erase(0, 3);
-      token = file_text.substr(0, file_text.find_first_of("\r\n"));
-      while (!token.empty() && token.back() == ' ') token.pop_back();
-    } else {
-      Logf("opsmerge-agent: cannot read the token file %s\n", token_file.c_str());
-    }
+    token = ReadToken(token_file);  // as `enroll --token-file` reads it
+    if (token.empty()) Logf("opsmerge-agent: no token in the file %s\n", token_file.c_str());
   }
   // The registry copy goes at once: HKLM\SOFTWARE is readable by every user.
   RegDeleteValueW(key, L"Token");
@@ -251,13 +259,8 @@ bool TakePendingEnrolment(const std::string& config_path, PendingEnrolment* out)
 }
 
 int InstallService() {
-  ScHandle scm(OpenSCManagerW(nullptr, nullptr, SC_MANAGER_ALL_ACCESS));
-  if (!scm) {
-    std::fprintf(stderr,
-                 "opsmerge-agent: cannot open the service manager (run as administrator): %s\n",
-                 ErrorText(GetLastError()).c_str());
-    return 70;
-  }
+  ScHandle scm = OpenManager();
+  if (!scm) return 70;
   std::wstring command = L"\"" + ModulePath() + L"\" run";
   SC_HANDLE created = CreateServiceW(scm.get(), kServiceName, L"OpsMerge Agent", SERVICE_ALL_ACCESS,
                                      SERVICE_WIN32_OWN_PROCESS, SERVICE_AUTO_START,
@@ -300,13 +303,8 @@ int InstallService() {
 }
 
 int UninstallService() {
-  ScHandle scm(OpenSCManagerW(nullptr, nullptr, SC_MANAGER_ALL_ACCESS));
-  if (!scm) {
-    std::fprintf(stderr,
-                 "opsmerge-agent: cannot open the service manager (run as administrator): %s\n",
-                 ErrorText(GetLastError()).c_str());
-    return 70;
-  }
+  ScHandle scm = OpenManager();
+  if (!scm) return 70;
   ScHandle service(
       OpenServiceW(scm.get(), kServiceName, SERVICE_STOP | SERVICE_QUERY_STATUS | DELETE));
   if (!service) {
