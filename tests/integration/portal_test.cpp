@@ -544,3 +544,33 @@ TEST_F(Portal, SessionsEndAfterSevenDaysAndTheCleanupJobRemovesThem) {
 
 }  // namespace
 }  // namespace opsmerge::testing
+
+namespace opsmerge::testing {
+namespace {
+
+TEST_F(Portal, HostileAddressesAndTokensAreRefusedWithoutSendingAnything) {
+  Browser b(server_);
+  for (const std::string& email :
+       {std::string("jane@acmecorp.co.uk\r\nBcc: victim@evil.example"),
+        std::string("jane@acmecorp.co.uk\nX-Injected: 1"), std::string(300000, 'a') + "@x.example",
+        std::string("\"jane\"@acmecorp.co.uk, ceo@acmecorp.co.uk")}) {
+    b.Get("/portal");
+    HttpResult r = b.Post("/portal/login", {{"email", email}});
+    EXPECT_EQ(r.status, 422) << email.substr(0, 60);
+  }
+  EXPECT_EQ(server_.Query("SELECT COUNT(*) FROM mail_outbox")[0][0], "0");
+  // Tokens of any shape: no link page, no session, no error.
+  for (const std::string& token :
+       {std::string(10000, 'A'), std::string("x"), std::string("%00%0d%0a"),
+        std::string("..%2f..%2fetc%2fpasswd"), std::string(43, '-')}) {
+    HttpResult get = b.Get("/portal/auth/" + token);
+    // 410 (the link page's "no longer works"), or refused before routing.
+    EXPECT_TRUE(get.status == 410 || get.status == 400 || get.status == 404 || get.status == 414)
+        << get.status;
+    EXPECT_EQ(get.Header("set-cookie").find("om_portal="), std::string::npos);
+  }
+  EXPECT_EQ(server_.Query("SELECT COUNT(*) FROM portal_sessions")[0][0], "0");
+}
+
+}  // namespace
+}  // namespace opsmerge::testing
