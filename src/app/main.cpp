@@ -116,6 +116,11 @@ const std::vector<FlagSpec>& Flags() {
        "open connections per client address, 0 = no cap (default 2000)",
        {"serve"}},
       {"max-body", nullptr, "BYTES", "largest request body (default 1048576)", {"serve"}},
+      {"max-uploads",
+       nullptr,
+       "N",
+       "portal uploads (bodies over --max-body) taken at once (default 8)",
+       {"serve"}},
       {"header-timeout",
        nullptr,
        "SECONDS",
@@ -366,6 +371,7 @@ opsmerge::app::Config ReadConfig(const Args& args) {
   h.max_connections_per_ip =
       static_cast<size_t>(Number(args, "max-connections-per-ip", 2000, 0, 10000000));
   h.max_body_bytes = static_cast<size_t>(Number(args, "max-body", 1 << 20, 1024, 1 << 30));
+  h.max_large_bodies = static_cast<size_t>(Number(args, "max-uploads", 8, 1, 1000));
   h.header_timeout_seconds = Number(args, "header-timeout", 10, 1, 3600);
   h.idle_timeout_seconds = Number(args, "idle-timeout", 150, 1, 86400);
   h.body_timeout_seconds = Number(args, "body-timeout", 15, 1, 3600);

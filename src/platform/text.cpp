@@ -194,4 +194,12 @@ std::optional<std::string> NormalizeEmail(std::string_view input) {
   return local + "@" + *domain;
 }
 
+std::string SizeText(int64_t bytes) {
+  constexpr int64_t kKiB = 1024, kMiB = kKiB * kKiB;
+  if (bytes < kKiB) return std::to_string(bytes) + " bytes";
+  if (bytes < kMiB) return std::to_string((bytes + kKiB - 1) / kKiB) + " KB";
+  int64_t tenths = (bytes * 10 + kMiB / 2) / kMiB;
+  return std::to_string(tenths / 10) + "." + std::to_string(tenths % 10) + " MB";
+}
+
 }  // namespace opsmerge::text

@@ -54,4 +54,7 @@ std::string EmailFromPasted(std::string_view input);
 // without spaces, and a valid domain (lower-cased). nullopt when invalid.
 std::optional<std::string> NormalizeEmail(std::string_view input);
 
+// A file's size for people: "512 bytes", "14 KB", "2.3 MB".
+std::string SizeText(int64_t bytes);
+
 }  // namespace opsmerge::text

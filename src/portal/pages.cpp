@@ -150,7 +150,8 @@ void RegisterPages(http::Router& router, PortalService& portal, const Templates&
     json view = {{"subject", req.Form("subject")},
                  {"description", req.Form("description")},
                  {"subject_error", error("subject")},
-                 {"description_error", error("description")}};
+                 {"description_error", error("description")},
+                 {"attachments_error", error("attachments")}};
     return Page(t, portal, req, "portal/new_ticket", view, "New ticket", status);
   };
   router.Add(
@@ -161,7 +162,8 @@ void RegisterPages(http::Router& router, PortalService& portal, const Templates&
              FormPost(
                  [&portal](Request& req) {
                    tickets::Ticket ticket =
-                       portal.Raise(*req.portal, req.Form("subject"), req.Form("description"));
+                       portal.Raise(*req.portal, req.Form("subject"), req.Form("description"),
+                                    std::move(req.files));
                    return Response::Redirect("/portal/tickets/" + std::to_string(ticket.id), 303);
                  },
                  new_ticket_page),
@@ -172,13 +174,25 @@ void RegisterPages(http::Router& router, PortalService& portal, const Templates&
     auto [ticket, entries] = portal.Ticket(*req.portal, id);
     json items = json::array();
     for (const auto& e : entries) {
-      items.push_back({{"from", e.from}, {"body", e.body}, {"at", TimeView(e.created_at)}});
+      json files = json::array();
+      for (const auto& a : e.attachments) {
+        files.push_back({{"url", "/portal/tickets/" + std::to_string(id) + "/attachments/" +
+                                     std::to_string(a.id)},
+                         {"filename", a.filename},
+                         {"size", text::SizeText(a.size)}});
+      }
+      items.push_back(
+          {{"from", e.from}, {"body", e.body}, {"at", TimeView(e.created_at)}, {"files", files}});
     }
     json errors = problem.is_object() && problem.contains("errors") ? problem["errors"] : json();
     json view = TicketRow(ticket);
     view["entries"] = items;
     view["body"] = status == 200 ? "" : req.Form("body");
-    view["body_error"] = errors.is_object() && errors.contains("body") ? errors["body"] : json("");
+    auto error = [&](const char* f) {
+      return errors.is_object() && errors.contains(f) ? errors[f] : json("");
+    };
+    view["body_error"] = error("body");
+    view["attachments_error"] = error("attachments");
     return Page(t, portal, req, "portal/ticket", view,
                 "#" + std::to_string(ticket.number) + " " + ticket.subject, status);
   };
@@ -190,11 +204,24 @@ void RegisterPages(http::Router& router, PortalService& portal, const Templates&
              FormPost(
                  [&portal](Request& req) {
                    int64_t id = req.ParamId(0, "Ticket");
-                   portal.Reply(*req.portal, id, req.Form("body"));
+                   portal.Reply(*req.portal, id, req.Form("body"), std::move(req.files));
                    return Response::Redirect("/portal/tickets/" + std::to_string(id), 303);
                  },
                  ticket_page),
              http::Access::kPortal);
+
+  router.Add(
+      "GET", "/portal/tickets/{id}/attachments/{attachment}",
+      [&portal](Request& req) {
+        tickets::AttachmentFile f =
+            portal.Attachment(*req.portal, req.ParamId(0, "Ticket"), req.ParamId(1, "Attachment"));
+        return Response::Download(std::move(f.content), f.meta.filename, f.meta.content_type);
+      },
+      http::Access::kPortal);
+  // Forms with files: the email gateway's caps (40 MiB of files) and the text.
+  for (const char* path : {"/portal/tickets", "/portal/tickets/{id}/replies"}) {
+    router.AllowBody("POST", path, kUploadBodyBytes);
+  }
 
   router.Add(
       "GET", "/portal/invoices",

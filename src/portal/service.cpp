@@ -4,6 +4,7 @@
 
 #include <soci/soci.h>
 
+#include "mail/model.h"
 #include "platform/crypto.h"
 #include "platform/errors.h"
 #include "platform/log.h"
@@ -238,14 +239,55 @@ std::pair<tickets::Ticket, std::vector<tickets::Entry>> PortalService::Ticket(
   return tickets_.PortalTicket(Viewer(p), id);
 }
 
+namespace {
+
+std::string MiB(size_t bytes) { return std::to_string(bytes >> 20) + " MiB"; }
+
+// The form's files as the ticket stores them: safe names and types, within the
+// email gateway's caps (the same limits, whichever way a file comes in).
+std::vector<tickets::MailFile> CheckedFiles(std::vector<http::UploadedFile> files) {
+  const mail::Limits limits;
+  std::vector<tickets::MailFile> out;
+  size_t total = 0;
+  for (http::UploadedFile& f : files) {
+    if (f.field != "attachments") continue;
+    std::string name = mail::SafeFilename(f.filename);
+    if (out.size() >= limits.max_attachments) {
+      throw ValidationError("attachments",
+                            "Attach at most " + std::to_string(limits.max_attachments) + " files");
+    }
+    if (f.content.size() > limits.max_attachment_bytes) {
+      throw ValidationError("attachments", name + " is larger than " +
+                                               MiB(limits.max_attachment_bytes) +
+                                               ": send a smaller file or a link to it");
+    }
+    total += f.content.size();
+    if (total > limits.max_total_attachment_bytes) {
+      throw ValidationError("attachments", "The files together are larger than " +
+                                               MiB(limits.max_total_attachment_bytes));
+    }
+    out.push_back({name, mail::SafeContentType(f.content_type), std::move(f.content)});
+  }
+  return out;
+}
+
+}  // namespace
+
 tickets::Ticket PortalService::Raise(const http::PortalPrincipal& p, const std::string& subject,
-                                     const std::string& description) {
-  return tickets_.OpenFromPortal(Viewer(p), subject, description);
+                                     const std::string& description,
+                                     std::vector<http::UploadedFile> files) {
+  return tickets_.OpenFromPortal(Viewer(p), subject, description, CheckedFiles(std::move(files)));
 }
 
 tickets::Entry PortalService::Reply(const http::PortalPrincipal& p, int64_t id,
-                                    const std::string& body) {
-  return tickets_.ReplyFromPortal(Viewer(p), id, body);
+                                    const std::string& body,
+                                    std::vector<http::UploadedFile> files) {
+  return tickets_.ReplyFromPortal(Viewer(p), id, body, CheckedFiles(std::move(files)));
+}
+
+tickets::AttachmentFile PortalService::Attachment(const http::PortalPrincipal& p, int64_t ticket_id,
+                                                  int64_t attachment_id) {
+  return tickets_.PortalAttachment(Viewer(p), ticket_id, attachment_id);
 }
 
 std::vector<billing::Invoice> PortalService::Invoices(const http::PortalPrincipal& p) {

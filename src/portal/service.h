@@ -25,6 +25,9 @@ inline constexpr int64_t kSessionSeconds = int64_t{7} * 86400;
 inline constexpr int64_t kLimitWindowSeconds = int64_t{15} * 60;
 inline constexpr int64_t kLinksPerAddress = 5;
 inline constexpr int64_t kLinksPerIp = 30;
+// The largest ticket form with files the portal takes: the email gateway's 40 MiB
+// of attachments, their multipart framing, and the text.
+inline constexpr size_t kUploadBodyBytes = size_t{41} << 20;
 
 class PortalService final : public http::PortalAuthenticator {
  public:
@@ -54,9 +57,15 @@ class PortalService final : public http::PortalAuthenticator {
   std::vector<tickets::Ticket> Tickets(const http::PortalPrincipal& p);
   std::pair<tickets::Ticket, std::vector<tickets::Entry>> Ticket(const http::PortalPrincipal& p,
                                                                  int64_t id);
+  // `files`: the form's "attachments", held to the email gateway's caps (a file
+  // over them is a ValidationError on "attachments"; nothing is stored then).
   tickets::Ticket Raise(const http::PortalPrincipal& p, const std::string& subject,
-                        const std::string& description);
-  tickets::Entry Reply(const http::PortalPrincipal& p, int64_t id, const std::string& body);
+                        const std::string& description, std::vector<http::UploadedFile> files = {});
+  tickets::Entry Reply(const http::PortalPrincipal& p, int64_t id, const std::string& body,
+                       std::vector<http::UploadedFile> files = {});
+  // A file of a public entry of a ticket `p` may see; NotFound otherwise.
+  tickets::AttachmentFile Attachment(const http::PortalPrincipal& p, int64_t ticket_id,
+                                     int64_t attachment_id);
   // Issued and void invoices (never drafts) of the client, for billing recipients;
   // NotFound for anyone else.
   std::vector<billing::Invoice> Invoices(const http::PortalPrincipal& p);

@@ -20,15 +20,6 @@ constexpr int64_t kPerPage = 50;
 
 std::string TicketUrl(int64_t id) { return "/tickets/" + std::to_string(id); }
 
-// "512 bytes", "14 KB", "2.3 MB".
-std::string SizeText(int64_t bytes) {
-  constexpr int64_t kKiB = 1024, kMiB = kKiB * kKiB;
-  if (bytes < kKiB) return std::to_string(bytes) + " bytes";
-  if (bytes < kMiB) return std::to_string((bytes + kKiB - 1) / kKiB) + " KB";
-  int64_t tenths = (bytes * 10 + kMiB / 2) / kMiB;
-  return std::to_string(tenths / 10) + "." + std::to_string(tenths % 10) + " MB";
-}
-
 json SlaView(const Ticket& t, int64_t now) {
   SlaState s = SlaStateOf(t, now);
   return {{"breached", s == SlaState::kBreached}, {"due_soon", s == SlaState::kDueSoon}};
@@ -275,7 +266,7 @@ void RegisterPages(http::Router& router, TicketService& service, clients::Client
       for (const auto& a : e.attachments) {
         files.push_back({{"url", TicketUrl(id) + "/attachments/" + std::to_string(a.id)},
                          {"filename", a.filename},
-                         {"size", SizeText(a.size)}});
+                         {"size", text::SizeText(a.size)}});
       }
       entries.push_back(
           {{"kind", EntryKindName(e.kind)},

@@ -36,8 +36,9 @@ Ticket Visible(soci::session& sql, const TicketService::PortalViewer& v, int64_t
 }
 
 InboundMail FromViewer(const TicketService::PortalViewer& v, const std::string& subject,
-                       const std::string& body) {
+                       const std::string& body, std::vector<MailFile> files) {
   InboundMail m;
+  m.attachments = std::move(files);
   m.from = v.email;
   m.from_display = v.name;
   m.subject = subject;
@@ -73,7 +74,7 @@ std::pair<Ticket, std::vector<Entry>> TicketService::PortalTicket(const PortalVi
   std::pair<Ticket, std::vector<Entry>> out;
   db_.Read([&](soci::session& sql) {
     out.first = Visible(sql, v, id);
-    for (Entry& e : store::ListEntries(sql, id)) {
+    for (Entry& e : store::ListEntriesWithFiles(sql, id)) {
       if (e.kind == EntryKind::kPublic) out.second.push_back(std::move(e));
     }
   });
@@ -81,8 +82,9 @@ std::pair<Ticket, std::vector<Entry>> TicketService::PortalTicket(const PortalVi
 }
 
 Ticket TicketService::OpenFromPortal(const PortalViewer& v, const std::string& subject,
-                                     const std::string& description) {
-  InboundMail m = FromViewer(v, ValidSubject(subject), ValidBody(description, "description"));
+                                     const std::string& description, std::vector<MailFile> files) {
+  InboundMail m =
+      FromViewer(v, ValidSubject(subject), ValidBody(description, "description"), std::move(files));
   Ticket t;
   db_.Write([&](db::Tx& tx) {
     t = OpenFromMailIn(tx, m, v.client_id, v.contact_id, "Raised in the portal by " + v.name,
@@ -92,8 +94,9 @@ Ticket TicketService::OpenFromPortal(const PortalViewer& v, const std::string& s
   return t;
 }
 
-Entry TicketService::ReplyFromPortal(const PortalViewer& v, int64_t id, const std::string& body) {
-  InboundMail m = FromViewer(v, "", ValidBody(body, "body"));
+Entry TicketService::ReplyFromPortal(const PortalViewer& v, int64_t id, const std::string& body,
+                                     std::vector<MailFile> files) {
+  InboundMail m = FromViewer(v, "", ValidBody(body, "body"), std::move(files));
   Entry e;
   db_.Write([&](db::Tx& tx) {
     soci::session& sql = tx.sql();
@@ -115,6 +118,26 @@ Entry TicketService::ReplyFromPortal(const PortalViewer& v, int64_t id, const st
     outbox::Enqueue(sql, mail, clock_.NowUnix());
   });
   return e;
+}
+
+AttachmentFile TicketService::PortalAttachment(const PortalViewer& v, int64_t ticket_id,
+                                               int64_t attachment_id) {
+  std::optional<std::pair<Attachment, std::string>> found;
+  db_.Read([&](soci::session& sql) {
+    Visible(sql, v, ticket_id);
+    found = store::FindAttachment(sql, attachment_id);
+    if (!found || found->first.ticket_id != ticket_id) {
+      found.reset();
+      return;
+    }
+    // Only what the person can see on the ticket: files of its public entries.
+    for (const Entry& e : store::ListEntries(sql, ticket_id)) {
+      if (e.id == found->first.entry_id && e.kind == EntryKind::kPublic) return;
+    }
+    found.reset();
+  });
+  if (!found) throw NotFound("Attachment");
+  return {found->first, std::move(found->second)};
 }
 
 }  // namespace opsmerge::tickets

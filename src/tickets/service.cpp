@@ -434,14 +434,7 @@ std::vector<Entry> TicketService::Entries(const staff::Actor& actor, int64_t id)
   std::vector<Entry> out;
   db_.Read([&](soci::session& sql) {
     Found(sql, id);
-    out = store::ListEntries(sql, id);
-    std::map<int64_t, Entry*> by_id;
-    for (Entry& e : out) by_id[e.id] = &e;
-    for (Attachment& a : store::ListAttachments(sql, id)) {
-      if (auto it = by_id.find(a.entry_id); it != by_id.end()) {
-        it->second->attachments.push_back(std::move(a));
-      }
-    }
+    out = store::ListEntriesWithFiles(sql, id);
   });
   return out;
 }

@@ -165,11 +165,16 @@ class TicketService {
   std::pair<Ticket, std::vector<Entry>> PortalTicket(const PortalViewer& v, int64_t id);
   // A new ticket from the portal (source portal; P3: a VIP's gets the VIP
   // priority), `description` its first public entry.
+  // `files`: already checked against the caps (portal/) and given safe names.
   Ticket OpenFromPortal(const PortalViewer& v, const std::string& subject,
-                        const std::string& description);
+                        const std::string& description, std::vector<MailFile> files = {});
   // A public reply from `v` on a ticket they may see: reopens a resolved one, and
   // the assignee is told by email. NotFound for a ticket they may not see.
-  Entry ReplyFromPortal(const PortalViewer& v, int64_t id, const std::string& body);
+  Entry ReplyFromPortal(const PortalViewer& v, int64_t id, const std::string& body,
+                        std::vector<MailFile> files = {});
+  // A file of a public entry of a ticket `v` may see; NotFound for any other
+  // (another ticket's, an internal note's, another client's).
+  AttachmentFile PortalAttachment(const PortalViewer& v, int64_t ticket_id, int64_t attachment_id);
 
   // Billable minutes logged on client `client_id`'s tickets, dated from `from` to
   // `to` (YYYY-MM-DD, inclusive), in the caller's transaction (the billing run).

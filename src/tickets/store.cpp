@@ -1,5 +1,7 @@
 #include "tickets/store.h"
 
+#include <map>
+
 #include <soci/soci.h>
 
 #include "platform/crypto.h"
@@ -368,6 +370,18 @@ std::vector<Attachment> ListAttachments(soci::session& sql, int64_t ticket_id) {
                                                    "ORDER BY id",
                                 soci::use(tid));
   for (const auto& r : rs) out.push_back(ToAttachment(r));
+  return out;
+}
+
+std::vector<Entry> ListEntriesWithFiles(soci::session& sql, int64_t ticket_id) {
+  std::vector<Entry> out = ListEntries(sql, ticket_id);
+  std::map<int64_t, Entry*> by_id;
+  for (Entry& e : out) by_id[e.id] = &e;
+  for (Attachment& a : ListAttachments(sql, ticket_id)) {
+    if (auto it = by_id.find(a.entry_id); it != by_id.end()) {
+      it->second->attachments.push_back(std::move(a));
+    }
+  }
   return out;
 }
 

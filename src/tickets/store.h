@@ -50,6 +50,8 @@ int64_t CountTickets(soci::session& sql, const Filter& f);
 int64_t InsertEntry(soci::session& sql, int64_t ticket_id, const Entry& e,
                     std::optional<int64_t> author_id = std::nullopt);
 std::vector<Entry> ListEntries(soci::session& sql, int64_t ticket_id);
+// The same, each entry with its attachments' metadata.
+std::vector<Entry> ListEntriesWithFiles(soci::session& sql, int64_t ticket_id);
 
 // Attachments: metadata of a ticket's files (grouped by the caller), and one file
 // with its bytes.

@@ -1,9 +1,12 @@
 // Form and query decoding: whatever bytes arrive, decoding never fails, and what
-// UrlEncode writes decodes back to the same pairs.
+// UrlEncode writes decodes back to the same pairs; the same bytes as a
+// multipart/form-data body either parse or are a ValidationError, nothing else.
 #include <cstddef>
 #include <cstdint>
 #include <string>
 
+#include "platform/errors.h"
+#include "platform/http/multipart.h"
 #include "platform/http/request.h"
 #include "platform/text.h"
 
@@ -16,6 +19,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     again += opsmerge::http::UrlEncode(k) + "=" + opsmerge::http::UrlEncode(v);
     opsmerge::text::IsValidUtf8(k);
     opsmerge::text::IsValidUtf8(v);
+  }
+  opsmerge::http::Pairs form;
+  std::vector<opsmerge::http::UploadedFile> files;
+  try {
+    opsmerge::http::ParseMultipartForm("multipart/form-data; boundary=b", text, form, files);
+  } catch (const opsmerge::ValidationError&) {
   }
   opsmerge::http::Pairs back = opsmerge::http::ParseUrlEncoded(again);
   if (back.size() != pairs.size()) __builtin_trap();

@@ -570,6 +570,33 @@ HttpResult Browser::Post(const std::string& path,
   return r;
 }
 
+HttpResult Browser::PostMultipart(const std::string& path,
+                                  const std::vector<std::pair<std::string, std::string>>& form,
+                                  const std::vector<File>& files) {
+  const std::string boundary = "----OpsMergeTestBoundary7MA4YWxkTrZu0gW";
+  std::string body;
+  auto fields = form;
+  fields.emplace_back("_csrf", csrf_);
+  for (const auto& [k, v] : fields) {
+    body += "--" + boundary + "\r\nContent-Disposition: form-data; name=\"" + k + "\"\r\n\r\n";
+    body += v + "\r\n";
+  }
+  for (const File& f : files) {
+    body += "--" + boundary + "\r\nContent-Disposition: form-data; name=\"" + f.field +
+            "\"; filename=\"" + f.filename + "\"\r\nContent-Type: " + f.content_type + "\r\n\r\n";
+    body += f.content + "\r\n";
+  }
+  body += "--" + boundary + "--\r\n";
+  std::map<std::string, std::string> h = extra_;
+  h["Content-Type"] = "multipart/form-data; boundary=" + boundary;
+  std::string cookie;
+  for (const auto& [k, v] : cookies_) cookie += (cookie.empty() ? "" : "; ") + k + "=" + v;
+  if (!cookie.empty()) h["Cookie"] = cookie;
+  HttpResult r = server_.Request("POST", path, body, h);
+  Absorb(r);
+  return r;
+}
+
 int Browser::SignIn(const std::string& email, const std::string& password) {
   Get("/login");
   HttpResult r = Post("/login", {{"email", email}, {"password", password}, {"next", "/clients"}});

@@ -213,6 +213,13 @@ class Browser {
   HttpResult Post(const std::string& path,
                   const std::vector<std::pair<std::string, std::string>>& form,
                   bool with_csrf = true);
+  // Posts a multipart/form-data form as a browser does (CSRF token added).
+  struct File {
+    std::string field, filename, content_type, content;
+  };
+  HttpResult PostMultipart(const std::string& path,
+                           const std::vector<std::pair<std::string, std::string>>& form,
+                           const std::vector<File>& files);
   // Signs in through /login; returns the final status of the POST.
   int SignIn(const std::string& email, const std::string& password);
   const std::string& csrf() const { return csrf_; }

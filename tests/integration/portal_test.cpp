@@ -576,3 +576,116 @@ TEST_F(Portal, HostileAddressesAndTokensAreRefusedWithoutSendingAnything) {
 
 }  // namespace
 }  // namespace opsmerge::testing
+
+namespace opsmerge::testing {
+namespace {
+
+TEST_F(Portal, FilesGoWithATicketOrReplyWithinTheEmailCapsAndOnlyItsPeopleGetThem) {
+  auto jane = SignedIn("jane@acmecorp.co.uk");
+  jane->Get("/portal/tickets/new");
+  std::string png = std::string("\x89PNG\r\n\x1a\n", 8) + std::string(3000, '\0') + "end";
+  HttpResult raised = jane->PostMultipart(
+      "/portal/tickets", {{"subject", "Printer jam"}, {"description", "See the photo."}},
+      {{"attachments", "jam photo.png", "image/png", png},
+       // A name built to escape a header or a directory, and a type that is not one.
+       {"attachments", "..\\..\\evil\r\nX-Injected: 1.txt", "text/html\r\nX: y", "<b>hi</b>"}});
+  ASSERT_EQ(raised.status, 303) << raised.body;
+  int64_t id = TicketFrom(raised.Header("location"));
+  ASSERT_GT(id, 0);
+  HttpResult page = jane->Get("/portal/tickets/" + std::to_string(id));
+  ASSERT_EQ(page.status, 200);
+  EXPECT_NE(page.body.find("jam photo.png"), std::string::npos);
+  std::smatch m;
+  std::vector<std::string> links;
+  std::string body = page.body;
+  std::regex link("href=\"(/portal/tickets/" + std::to_string(id) + "/attachments/\\d+)\"");
+  while (std::regex_search(body, m, link)) {
+    links.push_back(m[1]);
+    body = m.suffix();
+  }
+  ASSERT_EQ(links.size(), 2u);
+  HttpResult file = jane->Get(links[0]);
+  EXPECT_EQ(file.status, 200);
+  EXPECT_EQ(file.body, png) << "binary intact";
+  EXPECT_EQ(file.Header("content-type"), "image/png");
+  EXPECT_NE(file.Header("content-disposition").find("attachment"), std::string::npos);
+  EXPECT_EQ(file.Header("x-content-type-options"), "nosniff");
+  HttpResult evil = jane->Get(links[1]);
+  EXPECT_EQ(evil.status, 200);
+  // The part's own Content-Type line ended at the CR/LF; what followed was another
+  // part header, never one of ours.
+  EXPECT_EQ(evil.Header("content-type"), "text/html");
+  EXPECT_EQ(evil.Header("x-injected"), "");
+  EXPECT_EQ(evil.Header("x"), "");
+  EXPECT_EQ(evil.Header("content-disposition").find('\\'), std::string::npos);
+  // The technician sees the same files on the ticket.
+  json staff = server_.Api(admin_, "GET", "/api/v1/tickets/" + std::to_string(id)).Json();
+  EXPECT_EQ(staff["source"], "portal");
+
+  // A reply with a file.
+  HttpResult reply = jane->PostMultipart("/portal/tickets/" + std::to_string(id) + "/replies",
+                                         {{"body", "And the error log."}},
+                                         {{"attachments", "error.log", "text/plain", "E1234"}});
+  EXPECT_EQ(reply.status, 303) << reply.body;
+  EXPECT_NE(jane->Get("/portal/tickets/" + std::to_string(id)).body.find("error.log"),
+            std::string::npos);
+
+  // Over a cap: the form again with the reason beside the field, and nothing stored.
+  std::string tickets_before = server_.Query("SELECT COUNT(*) FROM tickets")[0][0];
+  std::string files_before = server_.Query("SELECT COUNT(*) FROM ticket_attachments")[0][0];
+  jane->Get("/portal/tickets/new");
+  HttpResult big = jane->PostMultipart(
+      "/portal/tickets", {{"subject", "Big"}, {"description", "Too big"}},
+      {{"attachments", "disk.img", "application/octet-stream", std::string((20 << 20) + 1, 'x')}});
+  EXPECT_EQ(big.status, 422);
+  EXPECT_NE(big.body.find("disk.img is larger than 20 MiB"), std::string::npos);
+  EXPECT_NE(big.body.find("id=\"attachments-error\""), std::string::npos);
+  // Beyond what the route takes at all: refused before the body is read.
+  // (A client still sending when the 413 comes may see the connection reset.)
+  try {
+    HttpResult huge = jane->PostMultipart(
+        "/portal/tickets", {{"subject", "Huge"}, {"description", "Huge"}},
+        {{"attachments", "a.bin", "application/octet-stream", std::string(42 << 20, 'x')}});
+    EXPECT_EQ(huge.status, 413);
+  } catch (const std::exception& e) {
+    SUCCEED() << e.what();
+  }
+  // Without the form's token: refused.
+  Browser stranger(server_);
+  stranger.cookies() = jane->cookies();
+  EXPECT_EQ(stranger
+                .PostMultipart("/portal/tickets", {{"subject", "x"}, {"description", "y"}},
+                               {{"attachments", "a.txt", "text/plain", "a"}})
+                .status,
+            403);
+  EXPECT_EQ(server_.Query("SELECT COUNT(*) FROM tickets")[0][0], tickets_before);
+  EXPECT_EQ(server_.Query("SELECT COUNT(*) FROM ticket_attachments")[0][0], files_before);
+
+  // Another client's person: neither the ticket's files nor, under their own
+  // ticket's address, a file of Jane's.
+  auto olga = SignedIn("olga@other.example");
+  for (const std::string& l : links) EXPECT_EQ(olga->Get(l).status, 404) << l;
+  olga->Get("/portal/tickets/new");
+  int64_t hers = TicketFrom(
+      olga->PostMultipart("/portal/tickets", {{"subject", "Hers"}, {"description", "x"}}, {})
+          .Header("location"));
+  ASSERT_GT(hers, 0);
+  std::string janes_file = links[0].substr(links[0].rfind('/') + 1);
+  EXPECT_EQ(
+      olga->Get("/portal/tickets/" + std::to_string(hers) + "/attachments/" + janes_file).status,
+      404);
+  // A file on an internal note is not the person's to see, even on their ticket.
+  ASSERT_EQ(server_
+                .Api(admin_, "POST", "/api/v1/tickets/" + std::to_string(id) + "/notes",
+                     {{"body", "Internal: vendor case 42"}})
+                .status,
+            201);
+  server_.Sql(
+      "UPDATE ticket_attachments SET entry_id = (SELECT MAX(id) FROM ticket_entries "
+      "WHERE kind = 'internal') WHERE id = " +
+      janes_file);
+  EXPECT_EQ(jane->Get(links[0]).status, 404);
+}
+
+}  // namespace
+}  // namespace opsmerge::testing

@@ -2,6 +2,7 @@
 
 #include "platform/clock.h"
 #include "platform/errors.h"
+#include "platform/http/multipart.h"
 #include "platform/http/request.h"
 #include "platform/http/router.h"
 
@@ -116,6 +117,65 @@ TEST(Log, ControlCharactersCannotForgeALine) {
   EXPECT_EQ(log::Escape("GET /a\nINFO forged"), "GET /a\\x0aINFO forged");
   EXPECT_EQ(log::Escape("tab\there\x7f"), "tab\\x09here\\x7f");
   EXPECT_EQ(log::Escape("café"), "café");
+}
+
+TEST(Multipart, SplitsTextFieldsAndFilesAsABrowserSendsThem) {
+  // As Chromium sends a form with two text fields, a file and an empty file input.
+  std::string body =
+      "------WebKitFormBoundaryX3b\r\n"
+      "Content-Disposition: form-data; name=\"_csrf\"\r\n\r\n"
+      "tok\r\n"
+      "------WebKitFormBoundaryX3b\r\n"
+      "Content-Disposition: form-data; name=\"subject\"\r\n\r\n"
+      "Printer \xc3\xa9 broken\r\nsecond line\r\n"
+      "------WebKitFormBoundaryX3b\r\n"
+      "Content-Disposition: form-data; name=\"attachments\"; filename=\"scan 1.png\"\r\n"
+      "Content-Type: image/png\r\n\r\n" +
+      std::string("\x89PNG\r\n\x1a\n\0\0--", 12) +
+      "\r\n"
+      "------WebKitFormBoundaryX3b\r\n"
+      "Content-Disposition: form-data; name=\"attachments\"; filename=\"\"\r\n"
+      "Content-Type: application/octet-stream\r\n\r\n"
+      "\r\n"
+      "------WebKitFormBoundaryX3b--\r\n";
+  Pairs form;
+  std::vector<UploadedFile> files;
+  ParseMultipartForm("multipart/form-data; boundary=----WebKitFormBoundaryX3b", body, form, files);
+  ASSERT_EQ(form.size(), 2u);
+  EXPECT_EQ(form[0], (std::pair<std::string, std::string>{"_csrf", "tok"}));
+  EXPECT_EQ(form[1].second, "Printer \xc3\xa9 broken\r\nsecond line");
+  ASSERT_EQ(files.size(), 1u) << "an empty file input sends no file";
+  EXPECT_EQ(files[0].field, "attachments");
+  EXPECT_EQ(files[0].filename, "scan 1.png");
+  EXPECT_EQ(files[0].content_type, "image/png");
+  EXPECT_EQ(files[0].content, std::string("\x89PNG\r\n\x1a\n\0\0--", 12)) << "binary intact";
+}
+
+TEST(Multipart, MalformedBodiesAreAnErrorOnTheFormAndAddNothing) {
+  Pairs form;
+  std::vector<UploadedFile> files;
+  const std::string type = "multipart/form-data; boundary=b";
+  for (const std::string& body :
+       {std::string("no boundary here"),
+        std::string("--b\r\nContent-Disposition: form-data; "
+                    "name=\"a\"\r\n\r\nnever closed"),
+        "--b\r\n" + std::string(20000, 'h') + ": x\r\n\r\nv\r\n--b--\r\n"}) {
+    try {
+      ParseMultipartForm(type, body, form, files);
+      ADD_FAILURE() << "accepted: " << body.substr(0, 40);
+    } catch (const ValidationError& e) {
+      EXPECT_EQ(e.field(), "form");
+    }
+  }
+  EXPECT_THROW(ParseMultipartForm("multipart/form-data", "--b--\r\n", form, files), ValidationError)
+      << "no boundary named";
+  std::string many;
+  for (int i = 0; i < 5; ++i)
+    many += "--b\r\nContent-Disposition: form-data; name=\"x\"\r\n\r\n1\r\n";
+  many += "--b--\r\n";
+  EXPECT_THROW(ParseMultipartForm(type, many, form, files, 4), ValidationError) << "too many parts";
+  EXPECT_TRUE(form.empty());
+  EXPECT_TRUE(files.empty());
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <optional>
 #include <stdexcept>
 #include <thread>
 #include <unordered_map>
@@ -99,6 +100,7 @@ struct Listener::Impl {
   std::unordered_map<std::string, size_t> per_ip OM_GUARDED_BY(mu);
   std::unordered_map<Connection*, std::weak_ptr<Connection>> live OM_GUARDED_BY(mu);
   std::atomic<bool> draining{false};
+  std::atomic<size_t> large_bodies{0};  // see ServerOptions::max_large_bodies
   std::atomic<int64_t> last_accept_error_log{0};
 
   net::io_context ioc;
@@ -127,7 +129,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
         buffer_(l.options.max_header_bytes + 4096),
         ip_(std::move(ip)) {}
 
-  ~Connection() { l_.Release(ip_, this); }
+  ~Connection() {
+    ReleaseLarge();
+    l_.Release(ip_, this);
+  }
 
   void Start() {
     // A new connection gets the header deadline for its first byte, not the
@@ -158,9 +163,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
   }
 
   void ReadHeader() {
+    ReleaseLarge();  // the previous request's body is gone
     parser_.emplace();
     parser_->header_limit(static_cast<uint32_t>(l_.options.max_header_bytes));
-    parser_->body_limit(l_.options.max_body_bytes);
+    // The route is not known yet: the largest any route takes, narrowed to the
+    // route's own limit once the header is in (OnHeader).
+    parser_->body_limit(l_.server.LargestBodyLimit());
     Arm(std::chrono::seconds(l_.options.header_timeout_seconds));
     started_ = SteadyClock::now();
     bhttp::async_read_header(
@@ -182,6 +190,23 @@ class Connection : public std::enable_shared_from_this<Connection> {
     if (ec) return Reply(Canned(400, "bad_request", "Bad request", false), false);
     auto& msg = parser_->get();
     if (!parser_->is_done()) {
+      auto target = ParseTarget(std::string_view(msg.target()));
+      body_limit_ = target ? l_.server.BodyLimitOf(std::string(msg.method_string()), target->path)
+                           : l_.options.max_body_bytes;
+      std::optional<uint64_t> declared;
+      if (auto length = parser_->content_length()) declared = *length;
+      if (declared && *declared > body_limit_) {
+        return Reply(Canned(413, "too_large", "Request body too large", IsApi()), false, true);
+      }
+      // An upload (a body over the usual limit, or of unknown length on a route
+      // that takes one) needs one of the few slots for large bodies.
+      if (body_limit_ > l_.options.max_body_bytes &&
+          (!declared || *declared > l_.options.max_body_bytes) && !AcquireLarge()) {
+        Response busy = Canned(503, "busy", "Too many uploads at once: retry shortly", IsApi());
+        busy.SetHeader("Retry-After", std::to_string(l_.options.retry_after_seconds));
+        return Reply(std::move(busy), false, true);
+      }
+      parser_->body_limit(body_limit_);
       if (beast::iequals(msg[bhttp::field::expect], "100-continue")) {
         static const std::string kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
         Arm(std::chrono::seconds(l_.options.write_timeout_seconds));
@@ -200,7 +225,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void ReadBody() {
     // Deadline by size: a slow-body attacker holds the connection no longer than a
     // client that keeps up the minimum rate would need.
-    uint64_t expected = parser_->content_length().value_or(l_.options.max_body_bytes);
+    uint64_t expected = parser_->content_length().value_or(body_limit_);
     auto budget =
         std::chrono::seconds(l_.options.body_timeout_seconds) +
         std::chrono::seconds(expected / std::max<size_t>(1, l_.options.min_transfer_rate));
@@ -391,6 +416,21 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   void Disarm() { timer_.cancel(); }
 
+  bool AcquireLarge() {
+    if (large_) return true;
+    if (l_.large_bodies.fetch_add(1) >= l_.options.max_large_bodies) {
+      l_.large_bodies.fetch_sub(1);
+      return false;
+    }
+    large_ = true;
+    return true;
+  }
+
+  void ReleaseLarge() {
+    if (large_) l_.large_bodies.fetch_sub(1);
+    large_ = false;
+  }
+
   struct Outgoing {
     Response resp;
     bhttp::response<bhttp::span_body<const char>> msg;
@@ -404,6 +444,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::unique_ptr<Outgoing> out_;
   std::unique_ptr<std::array<char, 4096>> discard_;
   size_t dropped_ = 0;
+  size_t body_limit_ = 0;  // this request's route's
+  bool large_ = false;     // holds one of the slots for large bodies
   const std::string ip_;
   bool idle_ = false;
   bool keep_alive_ = false;

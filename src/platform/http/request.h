@@ -36,6 +36,15 @@ struct PortalPrincipal {
 
 using Pairs = std::vector<std::pair<std::string, std::string>>;
 
+// A file sent with a multipart/form-data form, as the browser named it: the
+// handler decides what of its name and type to trust.
+struct UploadedFile {
+  std::string field;  // the form field's name
+  std::string filename;
+  std::string content_type;
+  std::string content;
+};
+
 struct Request {
   std::string method;
   std::string path;
@@ -48,7 +57,8 @@ struct Request {
   Pairs headers;        // names lower-cased
   std::map<std::string, std::string> cookies;
   Pairs query;
-  Pairs form;                       // application/x-www-form-urlencoded body
+  Pairs form;                       // the text fields of an urlencoded or multipart/form-data body
+  std::vector<UploadedFile> files;  // the files of a multipart/form-data body
   std::vector<std::string> params;  // path pattern captures, in order
 
   // Set by the server before the handler runs.

@@ -1,5 +1,8 @@
 #include "platform/http/router.h"
 
+#include <algorithm>
+#include <stdexcept>
+
 namespace opsmerge::http {
 
 std::vector<std::string> SplitPath(const std::string& path) {
@@ -25,6 +28,23 @@ void Router::Add(const std::string& method, const std::string& pattern, Handler 
 void Router::AddInline(const std::string& method, const std::string& pattern, Handler handler) {
   routes_.push_back(
       Route{method, SplitPath(pattern), std::move(handler), Access::kPublic, Lane::kInline});
+}
+
+void Router::AllowBody(const std::string& method, const std::string& pattern, size_t max_bytes) {
+  std::vector<std::string> segments = SplitPath(pattern);
+  for (Route& r : routes_) {
+    if (r.method == method && r.segments == segments) {
+      r.max_body = max_bytes;
+      return;
+    }
+  }
+  throw std::logic_error("AllowBody: no route " + method + " " + pattern);
+}
+
+size_t Router::LargestBody() const {
+  size_t largest = 0;
+  for (const Route& r : routes_) largest = std::max(largest, r.max_body);
+  return largest;
 }
 
 Router::Match Router::Find(const std::string& method, const std::string& path) const {

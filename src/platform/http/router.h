@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstddef>
 #include <functional>
 #include <string>
 #include <vector>
@@ -32,6 +33,11 @@ class Router {
            Access access = Access::kStaff);
   // A public route whose handler never blocks: it runs on the I/O thread.
   void AddInline(const std::string& method, const std::string& pattern, Handler handler);
+  // Lets the route `method` `pattern` (added before) take a body of up to
+  // `max_bytes` instead of the server's max_body_bytes: uploads.
+  void AllowBody(const std::string& method, const std::string& pattern, size_t max_bytes);
+  // The largest body any route takes (0 when none was raised).
+  size_t LargestBody() const;
 
   struct Route {
     std::string method;
@@ -39,6 +45,7 @@ class Router {
     Handler handler;
     Access access;
     Lane lane;
+    size_t max_body = 0;  // 0: the server's max_body_bytes
   };
   struct Match {
     const Route* route = nullptr;

@@ -1,5 +1,6 @@
 #include "platform/http/server.h"
 
+#include <algorithm>
 #include <optional>
 
 #include <nlohmann/json.hpp>
@@ -8,6 +9,7 @@
 #include "platform/errors.h"
 #include "platform/http/json.h"
 #include "platform/http/listener.h"
+#include "platform/http/multipart.h"
 #include "platform/log.h"
 #include "platform/text.h"
 
@@ -113,6 +115,16 @@ Lane Server::LaneOf(const std::string& method, const std::string& path) const {
   return path.rfind("/agent/", 0) == 0 ? Lane::kAgent : Lane::kPeople;
 }
 
+size_t Server::BodyLimitOf(const std::string& method, const std::string& path) const {
+  Router::Match match = router_.Find(method, path);
+  if (match.route && match.route->max_body > 0) return match.route->max_body;
+  return options_.max_body_bytes;
+}
+
+size_t Server::LargestBodyLimit() const {
+  return std::max(options_.max_body_bytes, router_.LargestBody());
+}
+
 Response Server::Handle(Request& req) const {
   req.request_id = crypto::RandomHex(8);
   req.htmx = !req.Header("hx-request").empty();
@@ -137,6 +149,9 @@ Response Server::Handle(Request& req) const {
   Response resp;
   std::string pre_cookie_to_set;
   try {
+    if (content_type.rfind("multipart/form-data", 0) == 0) {
+      ParseMultipartForm(content_type, req.body, req.form, req.files);
+    }
     // Text from a browser must be UTF-8 before anything stores, logs or audits it.
     for (const Pairs* pairs : {&req.query, &req.form}) {
       for (const auto& [name, value] : *pairs) {

@@ -54,7 +54,10 @@ struct ServerOptions {
 
   size_t max_connections = 120000;       // in total; beyond: 503 and close
   size_t max_connections_per_ip = 2000;  // by socket peer address; 0 = no cap
-  size_t max_body_bytes = 1 << 20;
+  size_t max_body_bytes = 1 << 20;       // a route may raise it (Router::AllowBody)
+  // Bodies larger than max_body_bytes (uploads) being read or handled at once;
+  // beyond: 503 with Retry-After, so uploads cannot take the memory of the node.
+  size_t max_large_bodies = 8;
   size_t max_header_bytes = 16 << 10;
   int64_t header_timeout_seconds = 10;  // first byte to the end of the headers
   int64_t idle_timeout_seconds = 150;   // kept-alive connection with no request
@@ -96,6 +99,11 @@ class Server {
   Response Handle(Request& request) const;
   // Which lane a request runs on (decided on the I/O thread before queueing).
   Lane LaneOf(const std::string& method, const std::string& path) const;
+  // The largest body this request's route takes, and the largest any route takes
+  // (what the connection layer accepts before it knows the route).
+  size_t BodyLimitOf(const std::string& method, const std::string& path) const;
+  size_t LargestBodyLimit() const;
+  const ServerOptions& options() const { return options_; }
 
  private:
   ServerOptions options_;
