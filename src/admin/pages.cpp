@@ -2,6 +2,7 @@
 
 #include "admin/routes.h"
 #include "billing/model.h"
+#include "platform/crypto.h"
 #include "platform/errors.h"
 #include "platform/http/json.h"
 #include "platform/page.h"
@@ -88,19 +89,20 @@ json FromForm(const Request& req, const json& current) {
 void RegisterSettings(http::Router& router, SettingsService& service, const Templates& templates) {
   FormPage page = [&service, &templates](Request& req, const json& problem, int status) {
     json current = service.Get(ActorFrom(req));
-    json values = req.method == "GET" ? current : FormValues(req);
+    // The values typed, when this form was posted (the logo's own form is not it).
+    const bool posted = req.method != "GET" && req.path == "/settings/general";
+    json values = posted ? FormValues(req) : current;
     for (const char* k : {"smtp_password", "imap_password"}) values.erase(k);
     json rows = json::array();
     for (const auto& [name, label] : kPriorities) {
-      rows.push_back(
-          {{"name", name},
-           {"label", label},
-           {"first", req.method == "GET" ? current["sla"][name]["first_response_minutes"].dump()
-                                         : req.Form("sla_" + name + "_first")},
-           {"resolution", req.method == "GET" ? current["sla"][name]["resolution_minutes"].dump()
-                                              : req.Form("sla_" + name + "_resolution")}});
+      rows.push_back({{"name", name},
+                      {"label", label},
+                      {"first", !posted ? current["sla"][name]["first_response_minutes"].dump()
+                                        : req.Form("sla_" + name + "_first")},
+                      {"resolution", !posted ? current["sla"][name]["resolution_minutes"].dump()
+                                             : req.Form("sla_" + name + "_resolution")}});
     }
-    if (req.method == "GET") {
+    if (!posted) {
       values["vat_rate"] = billing::FormatQuantity(current["vat_rate_bp"].get<int64_t>() * 10);
       values["hourly_rate"] = billing::MoneyInput(current["hourly_rate_pence"].get<int64_t>());
     }
@@ -111,7 +113,6 @@ void RegisterSettings(http::Router& router, SettingsService& service, const Temp
     values.erase("sla");
     // Business hours: on/off, the days ticked, start and end.
     json hours = current["business_hours"];
-    bool posted = req.method != "GET";
     json bh = {{"on", posted ? req.HasForm("business_hours_on") : !hours.is_null()},
                {"start", posted ? req.Form("bh_start")
                                 : (hours.is_null() ? "09:00" : hours["start"].get<std::string>())},
@@ -144,7 +145,8 @@ void RegisterSettings(http::Router& router, SettingsService& service, const Temp
                  {"bh", bh},
                  {"smtp_password_set", !current["smtp_password"].is_null()},
                  {"imap_password_set", !current["imap_password"].is_null()},
-                 {"saved", req.Query("saved") == "1"}};
+                 {"saved", req.Query("saved") == "1"},
+                 {"logo", current["portal_logo"].is_string() ? current["portal_logo"] : json("")}};
     return RenderPage(templates, req, "admin/general", view, {"Settings", "settings", status});
   };
   router.Add("GET", "/settings/general",
@@ -155,6 +157,35 @@ void RegisterSettings(http::Router& router, SettingsService& service, const Temp
                    json current = service.Get(ActorFrom(req));
                    service.Update(ActorFrom(req), FromForm(req, current));
                    return Response::Redirect("/settings/general?saved=1");
+                 },
+                 page));
+  // The portal's logo: its own form, since a file needs multipart/form-data.
+  router.Add("POST", "/settings/portal-logo",
+             FormPost(
+                 [&service](Request& req) {
+                   json logo = nullptr;  // "Remove logo"
+                   if (!req.HasForm("remove")) {
+                     const http::UploadedFile* file = nullptr;
+                     for (const auto& f : req.files) {
+                       if (f.field == "logo") file = &f;
+                     }
+                     if (!file) throw ValidationError("portal_logo", "Choose an image file");
+                     // Named by its first bytes, whatever the browser called it; the
+                     // service checks it again.
+                     const std::string& b = file->content;
+                     std::string type = b.rfind("\xff\xd8\xff", 0) == 0 ? "image/jpeg"
+                                        : b.rfind("GIF8", 0) == 0       ? "image/gif"
+                                        : b.rfind("RIFF", 0) == 0       ? "image/webp"
+                                        : b.rfind("\x89PNG", 0) == 0    ? "image/png"
+                                                                        : "";
+                     if (type.empty()) {
+                       throw ValidationError("portal_logo",
+                                             "The logo must be a PNG, JPEG, GIF or WebP image");
+                     }
+                     logo = "data:" + type + ";base64," + crypto::Base64(b);
+                   }
+                   service.Update(ActorFrom(req), {{"portal_logo", logo}});
+                   return Response::Redirect("/settings/general?saved=1#portal");
                  },
                  page));
   router.Add("GET", "/api/v1/settings",

@@ -1,12 +1,14 @@
 #include "admin/settings_service.h"
 
 #include <set>
+#include <stdexcept>
 
 #include <Poco/URI.h>
 #include <nlohmann/json.hpp>
 #include <unistd.h>
 
 #include "billing/service.h"
+#include "platform/crypto.h"
 #include "platform/errors.h"
 #include "platform/outbox.h"
 #include "platform/settings.h"
@@ -25,7 +27,9 @@ const std::vector<std::string> kKeys = {
     "business_hours",
     // Billing (issue "contracts and recurring invoices").
     "supplier_name", "supplier_address", "vat_number", "vat_rate_bp", "hourly_rate_pence",
-    "billing_day", "invoice_number_format", "payment_terms_days"};
+    "billing_day", "invoice_number_format", "payment_terms_days",
+    // The client portal's header (issue "client portal").
+    "portal_logo"};
 const std::set<std::string> kSecrets = {"smtp_password", "imap_password"};
 
 std::string Text(const json& v, const std::string& key, size_t max) {
@@ -38,6 +42,44 @@ std::string Text(const json& v, const std::string& key, size_t max) {
   }
   if (s.size() > max) throw ValidationError(key, key + " is too long");
   return s;
+}
+
+// The portal's logo: a data: URL of a PNG, JPEG, GIF or WebP image of at most
+// 256 KiB (never SVG, which can carry script), its type checked by its first bytes.
+// Stored as "<type>;base64,<data>"; "" removes it.
+std::string Logo(const json& v) {
+  const std::string key = "portal_logo";
+  if (v.is_null() || (v.is_string() && v.get<std::string>().empty())) return "";
+  const std::string wrong = "portal_logo must be a PNG, JPEG, GIF or WebP image (a data: URL)";
+  if (!v.is_string()) throw ValidationError(key, wrong);
+  const std::string& s = v.get_ref<const std::string&>();
+  static const std::vector<std::pair<std::string, std::string>> kTypes = {
+      {"image/png", std::string("\x89PNG\r\n\x1a\n", 8)},
+      {"image/jpeg", "\xff\xd8\xff"},
+      {"image/gif", "GIF8"},
+      {"image/webp", "RIFF"}};
+  for (const auto& [type, magic] : kTypes) {
+    std::string prefix = "data:" + type + ";base64,";
+    if (s.rfind(prefix, 0) != 0) continue;
+    std::string data = s.substr(prefix.size());
+    if (data.size() > (size_t{256} << 10) * 4 / 3 + 4) {
+      throw ValidationError(key, "The logo is larger than 256 KB: use a smaller image");
+    }
+    std::string bytes;
+    try {
+      bytes = crypto::FromBase64(data);
+    } catch (const std::invalid_argument&) {
+      throw ValidationError(key, wrong);
+    }
+    if (bytes.size() > (size_t{256} << 10)) {
+      throw ValidationError(key, "The logo is larger than 256 KB: use a smaller image");
+    }
+    if (bytes.rfind(magic, 0) != 0 || (type == "image/webp" && bytes.substr(8, 4) != "WEBP")) {
+      throw ValidationError(key, "The file is not the " + type + " image it says it is");
+    }
+    return type + ";base64," + crypto::Base64(bytes);
+  }
+  throw ValidationError(key, wrong);
 }
 
 int64_t Whole(const json& v, const std::string& key, int64_t lo, int64_t hi) {
@@ -196,6 +238,8 @@ json SettingsService::View(soci::session& sql) {
   out["billing_day"] = b.billing_day;
   out["invoice_number_format"] = b.invoice_number_format;
   out["payment_terms_days"] = b.payment_terms_days;
+  std::string logo = get("portal_logo");
+  out["portal_logo"] = logo.empty() ? json() : json("data:" + logo);
   for (const auto& k : kSecrets) out[k] = get(k).empty() ? json() : json("set");
   return out;
 }
@@ -308,6 +352,7 @@ json SettingsService::Update(const staff::Actor& actor, const json& patch) {
     plain["payment_terms_days"] =
         std::to_string(Whole(patch["payment_terms_days"], "payment_terms_days", 0, 365));
   }
+  if (has("portal_logo")) plain["portal_logo"] = Logo(patch["portal_logo"]);
   if (has("invoice_number_format")) {
     std::string f = Text(patch["invoice_number_format"], "invoice_number_format", 40);
     if (!f.empty()) billing::ValidateNumberFormat(f);

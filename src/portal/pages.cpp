@@ -21,9 +21,10 @@ using nlohmann::json;
 // Every portal page: the portal's layout with the MSP's name, and who is signed in.
 Response Page(const Templates& t, PortalService& portal, const Request& req, const std::string& tpl,
               json view, const std::string& title, int status = 200) {
-  std::string msp = portal.MspName();
+  PortalService::Brand brand = portal.GetBrand();
   json layout = {
-      {"msp_name", msp.empty() ? "Support portal" : msp},
+      {"msp_name", brand.name.empty() ? "Support portal" : brand.name},
+      {"logo_url", brand.logo_version.empty() ? "" : "/portal/logo?v=" + brand.logo_version},
       {"person", false},
       {"section_tickets", tpl.rfind("portal/ticket", 0) == 0 || tpl == "portal/new_ticket"},
       {"section_invoices", tpl == "portal/invoices"}};
@@ -106,6 +107,19 @@ void RegisterPages(http::Router& router, PortalService& portal, const Templates&
                  login_page),
              http::Access::kPublic);
 
+  router.Add(
+      "GET", "/portal/logo",
+      [&portal](Request&) {
+        auto logo = portal.Logo();
+        if (!logo) throw NotFound("Logo");
+        Response r;
+        r.content_type = logo->first;  // checked by its bytes when it was set
+        r.body = std::move(logo->second);
+        // Its address changes with it (?v=), so it may be kept.
+        r.SetHeader("Cache-Control", "public, max-age=86400");
+        return r;
+      },
+      http::Access::kPublic);
   router.Add(
       "GET", "/portal/auth/{token}",
       [&portal, &t](Request& req) {

@@ -341,10 +341,23 @@ std::string PortalService::PurgeExpired() {
          " sign-in links removed";
 }
 
-std::string PortalService::MspName() {
-  std::string name;
-  db_.Read([&](soci::session& sql) { name = settings::Get(sql, "supplier_name").value_or(""); });
-  return name;
+PortalService::Brand PortalService::GetBrand() {
+  Brand b;
+  db_.Read([&](soci::session& sql) {
+    b.name = settings::Get(sql, "supplier_name").value_or("");
+    std::string logo = settings::Get(sql, "portal_logo").value_or("");
+    if (!logo.empty()) b.logo_version = crypto::HashToken(logo).substr(0, 16);
+  });
+  return b;
+}
+
+std::optional<std::pair<std::string, std::string>> PortalService::Logo() {
+  std::string logo;
+  db_.Read([&](soci::session& sql) { logo = settings::Get(sql, "portal_logo").value_or(""); });
+  // "<type>;base64,<data>", as the settings checked it.
+  size_t sep = logo.find(";base64,");
+  if (sep == std::string::npos) return std::nullopt;
+  return std::make_pair(logo.substr(0, sep), crypto::FromBase64(logo.substr(sep + 8)));
 }
 
 std::optional<int64_t> PortalService::LastSignIn(int64_t contact_id) {

@@ -75,8 +75,15 @@ class PortalService final : public http::PortalAuthenticator {
   // "" when there was nothing to remove.
   std::string PurgeExpired();
 
-  // The MSP's name for the portal's header (settings supplier_name), or "".
-  std::string MspName();
+  // What heads every portal page: the MSP's name (settings supplier_name, or "")
+  // and, when a logo is set (settings portal_logo), a version of it for its URL.
+  struct Brand {
+    std::string name;
+    std::string logo_version;  // "" when there is no logo
+  };
+  Brand GetBrand();
+  // The logo's type and bytes, if one is set.
+  std::optional<std::pair<std::string, std::string>> Logo();
   // When the contact last signed in to the portal (Unix seconds), if ever.
   std::optional<int64_t> LastSignIn(int64_t contact_id);
 

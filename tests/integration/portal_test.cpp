@@ -689,3 +689,62 @@ TEST_F(Portal, FilesGoWithATicketOrReplyWithinTheEmailCapsAndOnlyItsPeopleGetThe
 
 }  // namespace
 }  // namespace opsmerge::testing
+
+namespace opsmerge::testing {
+namespace {
+
+TEST_F(Portal, TheMspsLogoFromSettingsHeadsEveryPortalPage) {
+  // No logo yet: the name alone.
+  Browser person(server_);
+  HttpResult plain = person.Get("/portal");
+  EXPECT_NE(plain.body.find("Northwind IT"), std::string::npos);
+  EXPECT_EQ(plain.body.find("/portal/logo"), std::string::npos);
+  EXPECT_EQ(person.Get("/portal/logo").status, 404);
+
+  Browser admin(server_);
+  ASSERT_EQ(admin.SignIn("admin@msp.example", "a long enough password"), 303);
+  admin.Get("/settings/general");
+  // An SVG can carry script: refused, with the reason beside the field.
+  HttpResult svg = admin.PostMultipart(
+      "/settings/portal-logo", {},
+      {{"logo", "logo.svg", "image/svg+xml", "<svg onload=\"alert(1)\"></svg>"}});
+  EXPECT_EQ(svg.status, 422);
+  EXPECT_NE(svg.body.find("The logo must be a PNG, JPEG, GIF or WebP image"), std::string::npos)
+      << svg.body;
+  EXPECT_NE(svg.body.find("value=\"Northwind IT\""), std::string::npos)
+      << "the other settings show what is saved, not blanks";
+  // A PNG, whatever the browser called it.
+  std::string png = std::string("\x89PNG\r\n\x1a\n", 8) + std::string(500, '\x01');
+  HttpResult up = admin.PostMultipart("/settings/portal-logo", {},
+                                      {{"logo", "logo.png", "application/octet-stream", png}});
+  ASSERT_EQ(up.status, 303) << up.body;
+
+  HttpResult page = person.Get("/portal");
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(page.body, m, std::regex("src=\"(/portal/logo\\?v=[0-9a-f]+)\"")))
+      << page.body;
+  HttpResult logo = person.Get(m[1]);
+  EXPECT_EQ(logo.status, 200);
+  EXPECT_EQ(logo.body, png);
+  EXPECT_EQ(logo.Header("content-type"), "image/png");
+  EXPECT_EQ(logo.Header("x-content-type-options"), "nosniff");
+  // Signed in, every page carries it.
+  auto jane = SignedIn("jane@acmecorp.co.uk");
+  EXPECT_NE(jane->Get("/portal/tickets").body.find(m[1].str()), std::string::npos);
+  EXPECT_NE(jane->Get("/portal/tickets/new").body.find(m[1].str()), std::string::npos);
+
+  // The API: a data: URL in, the same out; a lie about the type refused; null removes.
+  json settings = server_.Api(admin_, "GET", "/api/v1/settings").Json();
+  EXPECT_EQ(settings["portal_logo"].get<std::string>().rfind("data:image/png;base64,", 0), 0u);
+  HttpResult lie = server_.Api(admin_, "PATCH", "/api/v1/settings",
+                               {{"portal_logo", "data:image/gif;base64,PHN2Zz48L3N2Zz4="}});
+  EXPECT_EQ(lie.status, 422);
+  EXPECT_EQ(lie.Json()["error"]["field"], "portal_logo");
+  EXPECT_EQ(server_.Api(admin_, "PATCH", "/api/v1/settings", {{"portal_logo", nullptr}}).status,
+            200);
+  EXPECT_EQ(person.Get("/portal/logo").status, 404);
+  EXPECT_EQ(person.Get("/portal").body.find("/portal/logo"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace opsmerge::testing
