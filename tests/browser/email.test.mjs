@@ -4,43 +4,10 @@
 // client's reply to it threads back onto the same ticket.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { startServer, createFirstAdmin, startBrowser } from "./server.mjs";
+import { spawnSync } from "node:child_process";
+import { startServer, createFirstAdmin, startBrowser, startSmtp, waitFor } from "./server.mjs";
 
-let server, browser, page, smtp, smtpDir, smtpPort;
-
-function freePort() {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-function received() {
-  const out = [];
-  for (const sub of ["new", "cur"]) {
-    let names = [];
-    try { names = readdirSync(join(smtpDir, "maildir", sub)); } catch { continue; }
-    for (const n of names) out.push(readFileSync(join(smtpDir, "maildir", sub, n), "utf8"));
-  }
-  return out;
-}
-
-async function waitFor(check, seconds, what) {
-  const end = Date.now() + seconds * 1000;
-  while (Date.now() < end) {
-    const v = check();
-    if (v) return v;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error("timed out waiting for " + what);
-}
+let server, browser, page, smtp;
 
 function ingest(raw) {
   const r = spawnSync(server.binary, ["mail", "ingest", "--data-dir", server.dataDir], { input: raw });
@@ -49,11 +16,7 @@ function ingest(raw) {
 }
 
 before(async () => {
-  smtpDir = mkdtempSync(join(tmpdir(), "opsmerge-smtp-"));
-  smtpPort = await freePort();
-  smtp = spawn("/usr/bin/python3", ["-m", "aiosmtpd", "-n", "-l", `127.0.0.1:${smtpPort}`,
-                                    "-c", "aiosmtpd.handlers.Mailbox", join(smtpDir, "maildir")],
-               { stdio: "ignore" });
+  smtp = await startSmtp();
   server = await startServer();
   browser = await startBrowser();
   page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
@@ -62,8 +25,7 @@ before(async () => {
 after(async () => {
   await browser?.close();
   await server?.stop();
-  smtp?.kill("SIGTERM");
-  rmSync(smtpDir, { recursive: true, force: true });
+  smtp?.stop();
 });
 
 test("a technician answers an emailed ticket and the client's reply threads", async () => {
@@ -72,7 +34,7 @@ test("a technician answers an emailed ticket and the client's reply threads", as
   // The mail settings, on the Settings page.
   await page.goto(server.base + "/settings/general");
   await page.getByLabel("Send mail from").fill("help@msp.example");
-  await page.getByLabel("Outgoing (SMTP)").fill(`smtp://127.0.0.1:${smtpPort}`);
+  await page.getByLabel("Outgoing (SMTP)").fill(`smtp://127.0.0.1:${smtp.port}`);
   await page.getByRole("button", { name: "Save" }).click();
   await page.waitForURL(/saved=1/);
 
@@ -99,7 +61,7 @@ test("a technician answers an emailed ticket and the client's reply threads", as
 
   // The queue sends it (every 15 s at most): the answer, tagged, threaded.
   const answer = await waitFor(
-    () => received().find((m) => m.includes("we are on our way")), 40, "the reply at the SMTP server");
+    () => smtp.received().find((m) => m.includes("we are on our way")), 40, "the reply at the SMTP server");
   assert.match(answer, /^Subject: Re: \[#\d+\] Scanner not working/m);
   assert.match(answer, /^To: jo@acmecorp\.co\.uk/m);
   const id = answer.match(/^Message-ID: (<[^>]+>)/m)[1];

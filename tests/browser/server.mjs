@@ -1,7 +1,8 @@
 // Starts a real `opsmerge serve` on a free port with a temporary data dir, and a
 // headless Debian Chromium driven by playwright-core.
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync, mkdirSync, readFileSync } from "node:fs";
+import { mkdtempSync, rmSync, mkdirSync, readFileSync, readdirSync } from "node:fs";
+import { createServer } from "node:net";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -79,4 +80,48 @@ export async function axeViolations(page) {
   return result.violations
     .filter((v) => v.impact === "critical" || v.impact === "serious")
     .map((v) => `${v.impact} ${v.id}: ${v.help} (${v.nodes.length}x, e.g. ${v.nodes[0].target.join(" ")})`);
+}
+
+export function freePort() {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+// A real SMTP server on loopback (aiosmtpd, into a maildir): what OpsMerge sent.
+export async function startSmtp() {
+  const dir = mkdtempSync(join(tmpdir(), "opsmerge-smtp-"));
+  const port = await freePort();
+  const child = spawn("/usr/bin/python3", ["-m", "aiosmtpd", "-n", "-l", `127.0.0.1:${port}`,
+                                           "-c", "aiosmtpd.handlers.Mailbox", join(dir, "maildir")],
+                      { stdio: "ignore" });
+  return {
+    port,
+    received() {
+      const out = [];
+      for (const sub of ["new", "cur"]) {
+        let names = [];
+        try { names = readdirSync(join(dir, "maildir", sub)); } catch { continue; }
+        for (const n of names) out.push(readFileSync(join(dir, "maildir", sub, n), "utf8"));
+      }
+      return out;
+    },
+    stop() {
+      child.kill("SIGTERM");
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function waitFor(check, seconds, what) {
+  const end = Date.now() + seconds * 1000;
+  while (Date.now() < end) {
+    const v = check();
+    if (v) return v;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error("timed out waiting for " + what);
 }
