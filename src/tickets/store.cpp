@@ -144,11 +144,18 @@ std::string Where(const Filter& f) {
          "BETWEEN :now2 "
          "AND :soon2)";
   }
+  if (f.on_contact_id) {
+    w += " AND (t.contact_id = :on_contact OR t.contact_id IN (SELECT id FROM contacts WHERE "
+         "LOWER(email) = :on_email1) OR EXISTS (SELECT 1 FROM ticket_participants tp WHERE "
+         "tp.ticket_id = t.id AND LOWER(tp.email) = :on_email2))";
+  }
   return w;
 }
 
 struct Binds {
   long long client_id = 0, endpoint_id = 0, assignee = 0, number = 0, now = 0, soon = 0;
+  long long on_contact = 0;
+  std::string on_email;
   std::vector<std::string> statuses;
   std::string priority;
   std::vector<std::string> bounds;  // lo, hi per word
@@ -186,6 +193,13 @@ void Bind(soci::statement& st, const Filter& f, Binds& b) {
     st.exchange(soci::use(b.soon));
     st.exchange(soci::use(b.now));
     st.exchange(soci::use(b.soon));
+  }
+  if (f.on_contact_id) {
+    b.on_contact = *f.on_contact_id;
+    b.on_email = f.on_email;
+    st.exchange(soci::use(b.on_contact));
+    st.exchange(soci::use(b.on_email));
+    st.exchange(soci::use(b.on_email));
   }
 }
 

@@ -40,6 +40,10 @@ struct Filter {
   std::string sla;                // "", "breached", "due_soon"
   int64_t now = 0;                // for `sla`
   std::string sort;               // "number", "priority", "due", "updated"; '-' reverses
+  // The portal: only tickets this contact raised or is on (their contact, a contact
+  // with their address, or a participant with it; `on_email` lower-cased).
+  std::optional<int64_t> on_contact_id;
+  std::string on_email;
 };
 std::vector<Ticket> ListTickets(soci::session& sql, const Filter& f, int64_t offset, int64_t limit);
 // How many match; a search counts at most kSearchCountCap + 1 ("more than 200").

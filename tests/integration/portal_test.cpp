@@ -748,3 +748,36 @@ TEST_F(Portal, TheMspsLogoFromSettingsHeadsEveryPortalPage) {
 
 }  // namespace
 }  // namespace opsmerge::testing
+
+namespace opsmerge::testing {
+namespace {
+
+TEST_F(Portal, APersonSeesTheTicketsTheyAreOnAsAParticipantAndNoOthers) {
+  // Victor (VIP) mails in with Jane in Cc: she is on that ticket; his other is his.
+  std::string out;
+  ASSERT_EQ(server_.Cli({"mail", "ingest"},
+                        "From: Victor Boss <ceo@acmecorp.co.uk>\r\nTo: help@msp.example\r\n"
+                        "Cc: Jane Smith <Jane@AcmeCorp.co.uk>\r\nSubject: Board room screen\r\n"
+                        "Message-ID: <screen-1@acmecorp.co.uk>\r\n\r\nThe screen is dark.\r\n",
+                        &out),
+            0)
+      << out;
+  ASSERT_EQ(server_.Cli({"mail", "ingest"},
+                        "From: ceo@acmecorp.co.uk\r\nTo: help@msp.example\r\n"
+                        "Subject: My own laptop\r\nMessage-ID: <laptop-1@acmecorp.co.uk>\r\n\r\n"
+                        "Private.\r\n",
+                        &out),
+            0)
+      << out;
+  auto jane = SignedIn("jane@acmecorp.co.uk");
+  HttpResult list = jane->Get("/portal/tickets");
+  EXPECT_NE(list.body.find("Board room screen"), std::string::npos) << "on it by Cc";
+  EXPECT_EQ(list.body.find("My own laptop"), std::string::npos);
+  auto boss = SignedIn("ceo@acmecorp.co.uk");  // a VIP sees all of the client's
+  HttpResult all = boss->Get("/portal/tickets");
+  EXPECT_NE(all.body.find("Board room screen"), std::string::npos);
+  EXPECT_NE(all.body.find("My own laptop"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace opsmerge::testing
