@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "billing/service.h"
+#include "cipp/model.h"
 #include "platform/crypto.h"
 #include "platform/errors.h"
 #include "platform/outbox.h"
@@ -29,8 +30,12 @@ const std::vector<std::string> kKeys = {
     "supplier_name", "supplier_address", "vat_number", "vat_rate_bp", "hourly_rate_pence",
     "billing_day", "invoice_number_format", "payment_terms_days",
     // The client portal's header (issue "client portal").
-    "portal_logo"};
-const std::set<std::string> kSecrets = {"smtp_password", "imap_password"};
+    "portal_logo",
+    // Microsoft 365 through CIPP (issue "CIPP").
+    "cipp_base_url", "cipp_token_url", "cipp_tenant_id", "cipp_client_id", "cipp_client_secret",
+    "cipp_sync_hours", "cipp_create_clients", "cipp_import"};
+constexpr const char* kDefaultCippTokenUrl = cipp::kDefaultTokenUrl;
+const std::set<std::string> kSecrets = {"smtp_password", "imap_password", "cipp_client_secret"};
 
 std::string Text(const json& v, const std::string& key, size_t max) {
   if (v.is_null()) return "";
@@ -138,22 +143,45 @@ MailUrl ParseMailUrl(const std::string& value, const std::string& key,
   return out;
 }
 
-std::string PublicUrl(const std::string& v) {
+// An http(s) URL without user info, query or fragment, trailing slashes dropped.
+std::string HttpUrl(const std::string& v, const std::string& key, const std::string& how) {
   if (v.empty()) return v;
   Poco::URI uri;
   try {
     uri = Poco::URI(v);
   } catch (const std::exception&) {
-    throw ValidationError("public_url", "public_url is not a URL");
+    throw ValidationError(key, key + " is not a URL");
   }
   if ((uri.getScheme() != "https" && uri.getScheme() != "http") || uri.getHost().empty() ||
       !uri.getUserInfo().empty() || !uri.getQuery().empty() || !uri.getFragment().empty()) {
-    throw ValidationError("public_url",
-                          "public_url must be http(s)://host[:port][/path], as people reach it");
+    throw ValidationError(key, key + " must be http(s)://host[:port][/path], " + how);
   }
   std::string s = v;
   while (!s.empty() && s.back() == '/') s.pop_back();
   return s;
+}
+
+std::string PublicUrl(const std::string& v) {
+  return HttpUrl(v, "public_url", "as people reach it");
+}
+
+// A tenant (GUID or *.onmicrosoft.com style name) or an application (GUID) id.
+std::string EntraId(const json& v, const std::string& key, bool name_allowed) {
+  std::string s = Text(v, key, 255);
+  if (s.empty()) return s;
+  std::string lower = text::FoldCase(s);
+  bool guid = lower.size() == 36;
+  for (size_t i = 0; guid && i < lower.size(); ++i) {
+    bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+    guid = dash ? lower[i] == '-' : std::isxdigit(static_cast<unsigned char>(lower[i])) != 0;
+  }
+  if (guid) return lower;
+  if (name_allowed) {
+    if (auto d = text::NormalizeDomain(lower)) return *d;
+  }
+  throw ValidationError(
+      key, key + (name_allowed ? " must be a GUID or a domain like contoso.onmicrosoft.com"
+                               : " must be a GUID"));
 }
 
 bool ValidZone(const std::string& z) {
@@ -238,6 +266,13 @@ json SettingsService::View(soci::session& sql) {
   out["billing_day"] = b.billing_day;
   out["invoice_number_format"] = b.invoice_number_format;
   out["payment_terms_days"] = b.payment_terms_days;
+  out["cipp_base_url"] = get("cipp_base_url");
+  out["cipp_token_url"] = settings::Get(sql, "cipp_token_url").value_or(kDefaultCippTokenUrl);
+  out["cipp_tenant_id"] = get("cipp_tenant_id");
+  out["cipp_client_id"] = get("cipp_client_id");
+  out["cipp_sync_hours"] = number("cipp_sync_hours", 0);
+  out["cipp_create_clients"] = get("cipp_create_clients") != "false";
+  out["cipp_import"] = settings::Get(sql, "cipp_import").value_or("licensed_enabled");
   std::string logo = get("portal_logo");
   out["portal_logo"] = logo.empty() ? json() : json("data:" + logo);
   for (const auto& k : kSecrets) out[k] = get(k).empty() ? json() : json("set");
@@ -353,6 +388,46 @@ json SettingsService::Update(const staff::Actor& actor, const json& patch) {
         std::to_string(Whole(patch["payment_terms_days"], "payment_terms_days", 0, 365));
   }
   if (has("portal_logo")) plain["portal_logo"] = Logo(patch["portal_logo"]);
+  if (has("cipp_base_url")) {
+    plain["cipp_base_url"] = HttpUrl(Text(patch["cipp_base_url"], "cipp_base_url", 300),
+                                     "cipp_base_url", "your CIPP's address");
+  }
+  if (has("cipp_token_url")) {
+    // "" restores the Entra default; {tenant_id} stands for cipp_tenant_id.
+    std::string u = Text(patch["cipp_token_url"], "cipp_token_url", 300);
+    std::string check = u;
+    if (size_t at = check.find("{tenant_id}"); at != std::string::npos) {
+      check.replace(at, 11, "tenant");
+    }
+    HttpUrl(check, "cipp_token_url", "the token endpoint");
+    plain["cipp_token_url"] = u == kDefaultCippTokenUrl ? "" : u;
+  }
+  if (has("cipp_tenant_id")) {
+    plain["cipp_tenant_id"] = EntraId(patch["cipp_tenant_id"], "cipp_tenant_id", true);
+  }
+  if (has("cipp_client_id")) {
+    plain["cipp_client_id"] = EntraId(patch["cipp_client_id"], "cipp_client_id", false);
+  }
+  if (has("cipp_client_secret")) {
+    secret["cipp_client_secret"] = Text(patch["cipp_client_secret"], "cipp_client_secret", 500);
+  }
+  if (has("cipp_sync_hours")) {
+    plain["cipp_sync_hours"] =
+        std::to_string(Whole(patch["cipp_sync_hours"], "cipp_sync_hours", 0, 168));
+  }
+  if (has("cipp_create_clients")) {
+    if (!patch["cipp_create_clients"].is_boolean()) {
+      throw ValidationError("cipp_create_clients", "cipp_create_clients must be true or false");
+    }
+    plain["cipp_create_clients"] = patch["cipp_create_clients"].get<bool>() ? "" : "false";
+  }
+  if (has("cipp_import")) {
+    std::string v = Text(patch["cipp_import"], "cipp_import", 40);
+    if (!v.empty() && v != "licensed_enabled" && v != "all_enabled") {
+      throw ValidationError("cipp_import", "cipp_import must be licensed_enabled or all_enabled");
+    }
+    plain["cipp_import"] = v == "licensed_enabled" ? "" : v;
+  }
   if (has("invoice_number_format")) {
     std::string f = Text(patch["invoice_number_format"], "invoice_number_format", 40);
     if (!f.empty()) billing::ValidateNumberFormat(f);

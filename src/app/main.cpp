@@ -74,6 +74,16 @@ const std::vector<FlagSpec>& Flags() {
        "agent check-in interval, 1-3600 (default 60)",
        {"serve"}},
       {"lease-seconds", nullptr, "SECONDS", "lease of scheduled work (default 30)", {"serve"}},
+      {"cipp-timeout",
+       nullptr,
+       "SECONDS",
+       "how long one call to CIPP may take (default 600, as CIPP allows itself)",
+       {"serve", "cipp sync"}},
+      {"dry-run",
+       nullptr,
+       nullptr,
+       "show what the sync would change, change nothing",
+       {"cipp sync"}},
       {"cleanup-interval",
        nullptr,
        "SECONDS",
@@ -183,6 +193,9 @@ const std::vector<Command>& Commands() {
       {"backup", "PATH", "copy the live SQLite database to PATH (online, consistent)"},
       {"billing run", "",
        "make the month's draft invoices (one per client-month, never two); prints them"},
+      {"cipp sync", "",
+       "import Microsoft 365 tenants and users through CIPP (Settings: Microsoft 365); prints "
+       "the report"},
       {"mail ingest", "",
        "take one email message on stdin (for an MTA pipe): exit 0 stored or dropped, 75 try "
        "again later, 65 not a message"},
@@ -352,6 +365,7 @@ opsmerge::app::Config ReadConfig(const Args& args) {
   config.lease_seconds = Number(args, "lease-seconds", 30, 1, 86400);
   config.cleanup_interval = Number(args, "cleanup-interval", 3600, 1, int64_t{86400} * 7);
   config.checkin_interval = Number(args, "checkin-interval", 60, 1, 3600);
+  config.cipp_timeout = Number(args, "cipp-timeout", 600, 1, 3600);
   config.public_url = Flag(args, "public-url", "");
   while (!config.public_url.empty() && config.public_url.back() == '/') {
     config.public_url.pop_back();
@@ -420,6 +434,7 @@ int main(int argc, char** argv) {
     }
     if (cmd == "mail ingest") return opsmerge::app::IngestMail(config);
     if (cmd == "billing run") return opsmerge::app::RunBilling(config, Required(args, "month"));
+    if (cmd == "cipp sync") return opsmerge::app::SyncCipp(config, Switch(args, "dry-run"));
     if (cmd == "backup") {
       if (args.operands.size() != 1) throw UsageError("backup needs one destination PATH");
       return opsmerge::app::Backup(config, args.operands[0]);

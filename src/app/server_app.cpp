@@ -22,6 +22,8 @@
 #include "billing/client_data.h"
 #include "billing/routes.h"
 #include "billing/service.h"
+#include "cipp/routes.h"
+#include "cipp/service.h"
 #include "clients/routes.h"
 #include "clients/service.h"
 #include "home/routes.h"
@@ -195,6 +197,8 @@ int Serve(const Config& config) {
     }
   }
   EnsureSearchIndex(*db, clients, rmm);
+  cipp::HttpClient cipp_http(config.cipp_timeout);
+  cipp::CippService m365(*db, audit, clock, clients, secrets, cipp_http, MakeNodeId());
 
   // Background work, once per period across all nodes on this database.
 #ifdef OPSMERGE_TEST_BUILD
@@ -211,6 +215,8 @@ int Serve(const Config& config) {
                    return outbox::SendDue(*db, secrets, clock.NowUnix());
                  }});
   scheduler.Add({"billing-run", 3600, [&billing] { return billing.ScheduledRun(); }});
+  // Checks every 10 minutes whether cipp_sync_hours have passed since the last sync.
+  scheduler.Add({"cipp-sync", 600, [&m365] { return m365.ScheduledSync(); }});
   scheduler.Add({"portal-cleanup", 3600, [&features] { return features.portal.PurgeExpired(); }});
   scheduler.Add({"mail-poll", 5, [&db, &gateway, &secrets, &clock] {
                    return mail::PollImap(*db, gateway, secrets, clock.NowUnix());
@@ -234,6 +240,7 @@ int Serve(const Config& config) {
   portal::RegisterPages(router, features.portal, templates, config.public_url);
   mail::RegisterPages(router, gateway);
   admin::RegisterSettings(router, general_settings, templates);
+  cipp::RegisterRoutes(router, m365, general_settings, clients, templates);
   home::RegisterPages(router, clients, rmm, tickets, templates);
   home::RegisterApi(router, clients, rmm, tickets);
 
@@ -384,6 +391,23 @@ int RunBilling(const Config& config, const std::string& month) {
   }
   std::cout << r.Summary() << "\n";
   return r.failed ? 1 : 0;
+}
+
+int SyncCipp(const Config& config, bool dry_run) {
+#ifdef OPSMERGE_TEST_BUILD
+  TestClock clock;
+#else
+  SystemClock clock;
+#endif
+  auto db = OpenDatabase(config, 2);
+  audit::AuditLog audit(clock);
+  Features features(*db, audit, clock, config.checkin_interval);
+  SecretBox secrets = SecretBox::Load(config.data_dir);
+  cipp::HttpClient http(config.cipp_timeout);
+  cipp::CippService m365(*db, audit, clock, features.clients, secrets, http, MakeNodeId());
+  nlohmann::json report = m365.Sync(staff::Actor::System(), dry_run);
+  std::cout << report.dump(2) << "\n";
+  return report["ok"].get<bool>() ? 0 : 1;
 }
 
 int Backup(const Config& config, const std::string& path) {

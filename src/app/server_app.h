@@ -16,6 +16,7 @@ struct Config {
   int64_t lease_seconds = 30;
   int64_t cleanup_interval = 3600;
   int64_t checkin_interval = 60;            // seconds between agent check-ins
+  int64_t cipp_timeout = 600;               // seconds one call to CIPP may take
   std::string public_url;                   // base URL agents use; "" = the request's host
   std::string time_zone = "Europe/London";  // how pages show times
   std::string listen = "127.0.0.1:8080";
@@ -37,6 +38,9 @@ int IngestMail(const Config& config);
 // 0 done (also when every client-month had its invoice already), 1 when a
 // client's draft failed (the others are made; run it again).
 int RunBilling(const Config& config, const std::string& month);
+// A Microsoft 365 sync through CIPP (or, with `dry_run`, what it would do); prints
+// the report. 0 done, 1 when it had errors (nothing half-applied).
+int SyncCipp(const Config& config, bool dry_run);
 // SQLite only: a consistent copy of the live database at `path` (online backup API).
 int Backup(const Config& config, const std::string& path);
 

@@ -34,7 +34,7 @@ std::optional<std::string> Text(const json& body, const char* field, size_t max_
 
 ClientInput ReadClientInput(const json& body) {
   http::RejectUnknownFields(body, Allowed({"name", "domain", "contact_email", "domains", "notes",
-                                           "confirm_duplicate_name"}));
+                                           "m365_tenant_id", "confirm_duplicate_name"}));
   ClientInput in;
   in.name = http::OptString(body, "name", kMaxName * 4);
   in.domain = Text(body, "domain", 253);
@@ -42,6 +42,7 @@ ClientInput ReadClientInput(const json& body) {
   in.domains = http::OptStringList(body, "domains", kMaxDomains, 253);
   if (body.contains("domains") && body["domains"].is_null()) in.domains.emplace();
   in.notes = Text(body, "notes", kMaxNotes * 4);
+  in.m365_tenant_id = Text(body, "m365_tenant_id", 100);
   return in;
 }
 

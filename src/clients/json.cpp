@@ -40,6 +40,8 @@ nlohmann::json ClientJson(const Client& c, const std::vector<ClientLink>& links,
           {"archived_at", OrNull(c.archived_at)},
           {"created_at", c.created_at},
           {"updated_at", c.updated_at},
+          {"m365_tenant_id", OrNull(c.m365_tenant_id)},
+          {"m365_synced_at", OrNull(c.m365_synced_at)},
           {"links", l},
           {"counts", CountsJson(counts)}};
 }
@@ -57,6 +59,9 @@ nlohmann::json ContactJson(const Contact& c) {
           {"portal_user", c.roles.portal_user},
           {"billing_recipient", c.roles.billing_recipient},
           {"primary_technical", c.roles.primary_technical},
+          {"active", c.active},
+          {"source", c.source},
+          {"m365_user_id", OrNull(c.m365_user_id)},
           {"last_portal_sign_in_at", c.last_portal_sign_in
                                          ? nlohmann::json(FormatIsoUtc(*c.last_portal_sign_in))
                                          : nlohmann::json()}};

@@ -353,4 +353,14 @@ std::optional<bool> ParseYesNo(std::string_view value) {
   return std::nullopt;
 }
 
+std::optional<std::string> NormalizeTenantId(std::string_view input) {
+  std::string t = text::FoldCase(text::Trim(input));
+  if (t.size() != 36) return std::nullopt;
+  for (size_t i = 0; i < t.size(); ++i) {
+    bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+    if (dash ? t[i] != '-' : !std::isxdigit(static_cast<unsigned char>(t[i]))) return std::nullopt;
+  }
+  return t;
+}
+
 }  // namespace opsmerge::clients

@@ -28,6 +28,8 @@ struct Client {
   std::string archived_at;  // "" while active
   std::string created_at;
   std::string updated_at;
+  std::string m365_tenant_id;  // the Microsoft 365 tenant it is linked to (C4), "" none
+  std::string m365_synced_at;  // when a CIPP sync last imported its users, "" never
   bool archived() const { return !archived_at.empty(); }
 };
 
@@ -76,7 +78,13 @@ struct ClientInput {
   std::optional<std::string> contact_email;
   std::optional<std::vector<std::string>> domains;
   std::optional<std::string> notes;
+  // Links the client to a Microsoft 365 tenant by hand ("" unlinks); a tenant id
+  // is a GUID and belongs to one client.
+  std::optional<std::string> m365_tenant_id;
 };
+
+// A Microsoft 365 tenant id as stored: a GUID, lower-cased; nullopt when not one.
+std::optional<std::string> NormalizeTenantId(std::string_view input);
 
 // Input after validation: trimmed, lower-cased, checked. Throws ValidationError
 // naming the field. `require_name` for create.
@@ -152,6 +160,11 @@ struct Contact {
   std::string created_at;
   std::string updated_at;
   std::optional<int64_t> last_portal_sign_in;  // Unix seconds; the portal writes it
+  // I2: "m365" when a CIPP sync made or paired it; inactive when the user is gone
+  // or disabled in Microsoft 365 (kept, never deleted; no portal access).
+  bool active = true;
+  std::string source = "manual";
+  std::string m365_user_id;  // "" when not paired with a Microsoft 365 user
 };
 
 // A contact found by the global search, with what the result line shows.

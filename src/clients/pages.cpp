@@ -52,6 +52,8 @@ json ClientView(const Client& c, const ClientCounts& n, const ClientOwners& owne
           {"archived_at", TimeView(c.archived_at)},
           {"created_at", TimeView(c.created_at)},
           {"updated_at", TimeView(c.updated_at)},
+          {"m365_tenant_id", c.m365_tenant_id},
+          {"m365_synced_at", TimeView(c.m365_synced_at)},
           {"counts", CountsJson(n)},
           {"contacts_text", text::CountOf(n.contacts, "contact", "contacts")},
           {"sites_text", text::CountOf(n.sites, "site", "sites")},

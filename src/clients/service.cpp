@@ -156,6 +156,31 @@ std::vector<Client> ClientService::GetMany(const staff::Actor& actor,
   return out;
 }
 
+namespace {
+
+// Links client `id` to a Microsoft 365 tenant by hand ("" unlinks): a tenant id is
+// a GUID that no other client holds (C4's stable key).
+void ApplyTenant(soci::session& sql, int64_t id, const std::optional<std::string>& input) {
+  if (!input) return;
+  std::string tenant;
+  if (!text::Trim(*input).empty()) {
+    std::optional<std::string> t = NormalizeTenantId(*input);
+    if (!t) {
+      throw ValidationError("m365_tenant_id",
+                            "A tenant id is a GUID, like 6f1c2e0a-1b2c-4d5e-8f90-a1b2c3d4e5f6");
+    }
+    tenant = *t;
+    std::optional<store::NamedId> holder = store::FindByTenantId(sql, tenant);
+    if (holder && holder->id != id) {
+      throw Conflict("duplicate", "This Microsoft 365 tenant is linked to " + holder->name,
+                     holder->id, "m365_tenant_id");
+    }
+  }
+  store::SetTenantId(sql, id, tenant);
+}
+
+}  // namespace
+
 ClientDetail ClientService::Create(const staff::Actor& actor, const ClientInput& input,
                                    bool confirm_duplicate_name) {
   staff::Require(actor, staff::Permission::kEditClients);
@@ -169,6 +194,7 @@ ClientDetail ClientService::Create(const staff::Actor& actor, const ClientInput&
         std::string now = FormatIsoUtc(clock_.NowUnix());
         int64_t id = store::InsertClient(sql, c, now);
         store::ReplaceDomains(sql, id, c, true);
+        ApplyTenant(sql, id, input.m365_tenant_id);
         detail = LoadDetail(sql, id);
         audit_.Write(sql, actor.Who(),
                      {"create", "client", id, id, "Created client " + c.name, "",
@@ -194,6 +220,7 @@ ClientDetail ClientService::Update(const staff::Actor& actor, int64_t id, const 
         std::string now = FormatIsoUtc(clock_.NowUnix());
         store::UpdateClient(sql, id, c, now);
         store::ReplaceDomains(sql, id, c, !before.client.archived());
+        ApplyTenant(sql, id, input.m365_tenant_id);
         detail = LoadDetail(sql, id);
         audit_.Write(sql, actor.Who(),
                      {"update", "client", id, id, "Edited client " + c.name,
@@ -317,6 +344,7 @@ ClientDetail ClientService::Merge(const staff::Actor& actor, int64_t survivor_id
           for (const ClientOwner& o : owners_.all()) {
             if (o.fold_contact) o.fold_contact(tx, gone, kept);
           }
+          store::FoldContactM365(sql, gone, kept);
           store::DeleteContact(sql, gone);
         }
         for (const auto& [id, roles] : plan.new_roles) {
@@ -344,6 +372,15 @@ ClientDetail ClientService::Merge(const staff::Actor& actor, int64_t survivor_id
           audit_.MoveClient(sql, m.id, survivor_id);
           store::AddRedirect(sql, m.id, survivor_id);
           store::DeleteClient(sql, m.id);
+        }
+        // The survivor keeps its Microsoft 365 tenant, or takes a merged client's
+        // (freed with that client's row), so the next sync finds it and makes nothing.
+        if (survivor.m365_tenant_id.empty()) {
+          for (const Client& m : merged) {
+            if (m.m365_tenant_id.empty()) continue;
+            store::SetTenantId(sql, survivor_id, m.m365_tenant_id);
+            break;
+          }
         }
         CleanClient keep{
             survivor.name, survivor.domain, {}, survivor.contact_email, survivor.notes};

@@ -14,7 +14,7 @@ namespace {
 
 constexpr const char* kClientColumns =
     "SELECT c.id, c.name, c.domain, c.contact_email, c.notes, c.archived_at, c.created_at, "
-    "c.updated_at";
+    "c.updated_at, c.m365_tenant_id, c.m365_synced_at";
 // The client's own counts; what other features own comes from ClientOwners.
 constexpr const char* kCountColumns =
     ", (SELECT COUNT(*) FROM contacts x WHERE x.client_id = c.id) AS contact_count"
@@ -109,12 +109,15 @@ Client ToClient(const soci::row& r) {
   c.archived_at = db::RowText(r, "archived_at");
   c.created_at = db::RowText(r, "created_at");
   c.updated_at = db::RowText(r, "updated_at");
+  c.m365_tenant_id = db::RowText(r, "m365_tenant_id");
+  c.m365_synced_at = db::RowText(r, "m365_synced_at");
   return c;
 }
 
 constexpr const char* kContactColumns =
     "SELECT id, client_id, name, email, phone, job_title, vip, portal_user, billing_recipient, "
-    "primary_technical, created_at, updated_at, last_portal_sign_in_at FROM contacts ";
+    "primary_technical, created_at, updated_at, last_portal_sign_in_at, active, source, "
+    "m365_user_id FROM contacts ";
 
 Contact ToContact(const soci::row& r) {
   Contact c;
@@ -131,6 +134,9 @@ Contact ToContact(const soci::row& r) {
   c.created_at = db::RowText(r, "created_at");
   c.updated_at = db::RowText(r, "updated_at");
   c.last_portal_sign_in = db::RowOptInt(r, "last_portal_sign_in_at");
+  c.active = db::RowBool(r, "active");
+  c.source = db::RowText(r, "source");
+  c.m365_user_id = db::RowText(r, "m365_user_id");
   return c;
 }
 
@@ -640,7 +646,8 @@ std::vector<ContactHit> ContactsByIds(soci::session& sql, const std::vector<int6
         (sql.prepare
              << "SELECT p.id, p.client_id, p.name, p.email, p.phone, p.job_title, p.vip, "
                 "p.portal_user, p.billing_recipient, p.primary_technical, p.created_at, "
-                "p.updated_at, p.last_portal_sign_in_at, c.name AS client_name, c.archived_at "
+                "p.updated_at, p.last_portal_sign_in_at, p.active, p.source, p.m365_user_id, "
+                "c.name AS client_name, c.archived_at "
                 "FROM contacts p "
                 "JOIN clients c ON c.id = p.client_id WHERE p.id = :id",
          soci::use(cid));
@@ -658,7 +665,8 @@ std::vector<ContactHit> AllContacts(soci::session& sql) {
       (sql.prepare
        << "SELECT p.id, p.client_id, p.name, p.email, p.phone, p.job_title, p.vip, "
           "p.portal_user, p.billing_recipient, p.primary_technical, p.created_at, "
-          "p.updated_at, p.last_portal_sign_in_at, c.name AS client_name, c.archived_at "
+          "p.updated_at, p.last_portal_sign_in_at, p.active, p.source, p.m365_user_id, "
+          "c.name AS client_name, c.archived_at "
           "FROM contacts p "
           "JOIN clients c ON c.id = p.client_id ORDER BY c.name_key, c.id, p.name, p.id");
   for (const auto& r : rs) {
@@ -788,6 +796,47 @@ void DeleteSite(soci::session& sql, int64_t id) {
   // Rows of other features that point at the site let go by their own foreign
   // key (ON DELETE SET NULL): endpoints return to the client's pool.
   sql << "DELETE FROM sites WHERE id = :id", soci::use(sid);
+}
+
+void SetTenantId(soci::session& sql, int64_t client_id, const std::string& tenant_id) {
+  long long id = client_id;
+  soci::indicator ti = Ind(!tenant_id.empty());
+  sql << "UPDATE clients SET m365_tenant_id = :t WHERE id = :id", soci::use(tenant_id, ti),
+      soci::use(id);
+}
+
+std::optional<NamedId> FindByTenantId(soci::session& sql, const std::string& tenant_id) {
+  soci::rowset<soci::row> rs =
+      (sql.prepare << "SELECT id, name FROM clients WHERE m365_tenant_id = :t",
+       soci::use(tenant_id));
+  for (const auto& r : rs) return NamedId{db::RowInt(r, "id"), db::RowText(r, "name")};
+  return std::nullopt;
+}
+
+void SetSyncedAt(soci::session& sql, int64_t client_id, const std::string& at) {
+  long long id = client_id;
+  sql << "UPDATE clients SET m365_synced_at = :a WHERE id = :id", soci::use(at), soci::use(id);
+}
+
+void SetContactM365(soci::session& sql, int64_t contact_id, const std::string& user_id,
+                    const std::string& source, bool active) {
+  long long id = contact_id;
+  int a = active ? 1 : 0;
+  soci::indicator ui = Ind(!user_id.empty());
+  sql << "UPDATE contacts SET m365_user_id = :u, source = :s, active = :a WHERE id = :id",
+      soci::use(user_id, ui), soci::use(source), soci::use(a), soci::use(id);
+}
+
+void FoldContactM365(soci::session& sql, int64_t gone, int64_t kept) {
+  long long g = gone, k = kept;
+  std::string user_id, kept_user;
+  soci::indicator gi = soci::i_null, ki = soci::i_null;
+  sql << "SELECT m365_user_id FROM contacts WHERE id = :g", soci::use(g), soci::into(user_id, gi);
+  sql << "SELECT m365_user_id FROM contacts WHERE id = :k", soci::use(k), soci::into(kept_user, ki);
+  if (gi != soci::i_ok || ki == soci::i_ok) return;
+  sql << "UPDATE contacts SET m365_user_id = NULL WHERE id = :g", soci::use(g);
+  sql << "UPDATE contacts SET m365_user_id = :u, source = 'm365' WHERE id = :k", soci::use(user_id),
+      soci::use(k);
 }
 
 }  // namespace opsmerge::clients::store

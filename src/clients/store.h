@@ -121,4 +121,15 @@ void UpdateSite(soci::session& sql, const Site& s, const std::string& now);
 // Deletes the site; what other features hang on it lets go by foreign key.
 void DeleteSite(soci::session& sql, int64_t id);
 
+// Microsoft 365 (I1-I2): a client's tenant id ("" unlinks), the client holding a
+// tenant id, when its users were last imported; a contact's pairing with a user.
+void SetTenantId(soci::session& sql, int64_t client_id, const std::string& tenant_id);
+std::optional<NamedId> FindByTenantId(soci::session& sql, const std::string& tenant_id);
+void SetSyncedAt(soci::session& sql, int64_t client_id, const std::string& at);
+void SetContactM365(soci::session& sql, int64_t contact_id, const std::string& user_id,
+                    const std::string& source, bool active);
+// C5: contact `gone` folds into `kept`: its Microsoft 365 pairing goes along when
+// `kept` has none.
+void FoldContactM365(soci::session& sql, int64_t gone, int64_t kept);
+
 }  // namespace opsmerge::clients::store

@@ -18,12 +18,13 @@ namespace opsmerge::portal {
 namespace {
 
 // What the portal reads of a contact and its client. An active portal user: the
-// tick is on and the client is neither archived nor merged away (a merged-away
+// tick is on, the contact is active (not gone from Microsoft 365), and the client
+// is neither archived nor merged away (a merged-away
 // client's row is gone; its contacts moved to the survivor).
 constexpr const char* kActiveContact =
     "SELECT c.id, c.client_id, c.name, c.email, cl.name, c.vip, c.primary_technical, "
     "c.billing_recipient FROM contacts c JOIN clients cl ON cl.id = c.client_id "
-    "WHERE c.portal_user = 1 AND cl.archived_at IS NULL";
+    "WHERE c.portal_user = 1 AND c.active = 1 AND cl.archived_at IS NULL";
 
 http::PortalPrincipal PrincipalFrom(const soci::row& r) {
   http::PortalPrincipal p;

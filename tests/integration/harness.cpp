@@ -707,6 +707,46 @@ ImapServer::ImapServer() {
   }
 }
 
+FakeCipp::FakeCipp() {
+  dir_ = MakeTempDir();
+  Set({{"tenants", nlohmann::json::array()}, {"users", nlohmann::json::object()}});
+  pid_ =
+      Spawn({kSystemPython, std::string(OPSMERGE_SOURCE_DIR) + "/tests/fixtures/cipp/fake_cipp.py",
+             dir_ + "/state.json"},
+            "/dev/null", dir_ + "/out", dir_ + "/err");
+  bool up = Eventually(
+      [&] {
+        std::string out = ReadFile(dir_ + "/out");
+        if (out.find('\n') == std::string::npos) return false;
+        port_ = std::stoi(out);
+        return Listening(port_);
+      },
+      20);
+  if (!up) throw std::runtime_error("the fake CIPP did not start: " + ReadFile(dir_ + "/err"));
+}
+
+FakeCipp::~FakeCipp() {
+  if (pid_ > 0) {
+    kill(pid_, SIGTERM);
+    int status = 0;
+    waitpid(pid_, &status, 0);
+  }
+  std::error_code ec;
+  std::filesystem::remove_all(dir_, ec);
+}
+
+void FakeCipp::Set(const nlohmann::json& state) {
+  // Written aside and renamed: the server never reads half a file.
+  std::ofstream(dir_ + "/state.tmp") << state.dump();
+  std::filesystem::rename(dir_ + "/state.tmp", dir_ + "/state.json");
+}
+
+nlohmann::json FakeCipp::Stats() const {
+  std::string s = ReadFile(dir_ + "/state.json.stats");
+  nlohmann::json j = nlohmann::json::parse(s, nullptr, false);
+  return j.is_object() ? j : nlohmann::json{{"tokens", 0}, {"calls", 0}, {"unauthorized", 0}};
+}
+
 ImapServer::~ImapServer() {
   if (pid_ > 0) {
     kill(pid_, SIGTERM);

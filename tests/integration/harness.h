@@ -235,6 +235,27 @@ class Browser {
   std::string csrf_;
 };
 
+// A CIPP-compatible API on loopback (tests/fixtures/cipp/fake_cipp.py): a token
+// endpoint (client secret "s3cret"), ListTenants and ListUsers answering what the
+// state set here says (see the script for its members).
+class FakeCipp {
+ public:
+  FakeCipp();
+  ~FakeCipp();
+  FakeCipp(const FakeCipp&) = delete;
+  FakeCipp& operator=(const FakeCipp&) = delete;
+  std::string base_url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  std::string token_url() const { return base_url() + "/token"; }
+  void Set(const nlohmann::json& state);
+  // {"tokens", "calls", "unauthorized", "failed"} so far.
+  nlohmann::json Stats() const;
+
+ private:
+  std::string dir_;
+  int port_ = 0;
+  int pid_ = 0;
+};
+
 std::string FormEncode(const std::vector<std::pair<std::string, std::string>>& form);
 // The id at the end of a Location like "/clients/12?notice=created".
 int64_t IdFromLocation(const std::string& location);
