@@ -492,3 +492,27 @@ TEST_F(Cipp, ATenantIdIsSetByHandAndBelongsToOneClient) {
 
 }  // namespace
 }  // namespace opsmerge::testing
+
+namespace opsmerge::testing {
+namespace {
+
+TEST_F(Cipp, TheScheduleSyncsEveryNHoursAndZeroMeansOnlyByHand) {
+  cipp_.Set(Usual());
+  server_.FreezeClock(1796202000);  // 2026-12-02T09:00:00Z
+  server_.Tick();
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM cipp_reports"), 0) << "0 hours: manual only";
+  ASSERT_EQ(server_.Api(admin_, "PATCH", "/api/v1/settings", {{"cipp_sync_hours", 1}}).status, 200);
+  server_.AdvanceClock(601);
+  server_.Tick();
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM cipp_reports WHERE dry_run = 0"), 1);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM clients"), 2);
+  server_.AdvanceClock(30 * 60);
+  server_.Tick();
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM cipp_reports"), 1) << "not due for another half hour";
+  server_.AdvanceClock(31 * 60);
+  server_.Tick();
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM cipp_reports"), 2);
+}
+
+}  // namespace
+}  // namespace opsmerge::testing
