@@ -1,7 +1,9 @@
 #include "cipp/service.h"
 
+#include <initializer_list>
 #include <map>
 #include <set>
+#include <string_view>
 
 #include <nlohmann/json.hpp>
 #include <soci/soci.h>
@@ -22,6 +24,16 @@ using nlohmann::json;
 namespace store = clients::store;
 
 struct RollBack {};  // thrown to roll a dry run's transaction back
+
+// The parts one after the other (one allocation, for the per-user lines).
+std::string Cat(std::initializer_list<std::string_view> parts) {
+  std::string out;
+  size_t n = 0;
+  for (std::string_view p : parts) n += p.size();
+  out.reserve(n);
+  for (std::string_view p : parts) out.append(p);
+  return out;
+}
 
 constexpr size_t kMaxChanges = 2000;  // listed in a report; the counts are complete
 constexpr int kReportsKept = 50;
@@ -186,8 +198,8 @@ void ImportUsers(clients::ClientService& service, db::Tx& tx, const staff::Actor
         if (!email.empty() && email != text::FoldCase(c->email)) {
           auto other = by_email.find(email);
           if (other != by_email.end() && other->second != c) {
-            r.Error(name + ": the new address " + email + " is another contact's; kept " +
-                    c->email);
+            r.Error(
+                Cat({name, ": the new address ", email, " is another contact's; kept ", c->email}));
           } else {
             in.email = email;
             fields.push_back("email");
@@ -203,7 +215,7 @@ void ImportUsers(clients::ClientService& service, db::Tx& tx, const staff::Actor
           std::string list;
           for (const auto& f : fields) list += (list.empty() ? "" : ", ") + f;
           r.Count("contacts", "updated");
-          r.Change(client_id, tenant_id, "contact_updated", name + ": " + list);
+          r.Change(client_id, tenant_id, "contact_updated", Cat({name, ": ", list}));
         }
         if (!c->active) {
           store::SetContactM365(sql, c->id, u.id, c->source, true);
@@ -238,11 +250,11 @@ void ImportUsers(clients::ClientService& service, db::Tx& tx, const staff::Actor
       clients::Contact made = service.CreateContact(actor, client_id, in);
       store::SetContactM365(sql, made.id, u.id, "m365", true);
       r.Count("contacts", "created");
-      r.Change(client_id, tenant_id, "contact_created", name + " <" + email + ">");
+      r.Change(client_id, tenant_id, "contact_created", Cat({name, " <", email, ">"}));
     } catch (const ValidationError& e) {
-      r.Error(name + " <" + email + ">: " + e.field() + ": " + e.what());
+      r.Error(Cat({name, " <", email, ">: ", e.field(), ": ", e.what()}));
     } catch (const Conflict& e) {
-      r.Error(name + " <" + email + ">: " + e.what());
+      r.Error(Cat({name, " <", email, ">: ", e.what()}));
     }
   }
   // Gone, disabled or unlicensed in Microsoft 365: inactive, never deleted.
