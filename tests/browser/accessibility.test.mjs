@@ -76,7 +76,7 @@ function pages() {
     `${c}/sites`, `${c}/sites/new`, `${c}/sites/${siteId}/edit`, `${c}/history`,
     `${c}/endpoints`, `${c}/add-agent`, `${c}/delete`,
     "/tickets", "/tickets?view=triage", "/tickets/new", `/tickets/new?client_id=${clientId}`, ticketPath,
-    `${c}/tickets`, "/endpoints", "/settings/staff", "/settings/api-keys", "/settings/audit", "/settings/general", "/account",
+    `${c}/tickets`, "/endpoints", "/settings/staff", "/settings/api-keys", "/settings/audit", "/settings/general", "/settings/m365", "/account",
   ];
 }
 

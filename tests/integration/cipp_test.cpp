@@ -516,3 +516,57 @@ TEST_F(Cipp, TheScheduleSyncsEveryNHoursAndZeroMeansOnlyByHand) {
 
 }  // namespace
 }  // namespace opsmerge::testing
+
+namespace opsmerge::testing {
+namespace {
+
+TEST_F(Cipp, TheSettingsPageSavesTestsDryRunsAndSyncs) {
+  cipp_.Set(Usual());
+  Browser b(server_);
+  ASSERT_EQ(b.SignIn("admin@msp.example", "a long enough password"), 303);
+  HttpResult page = b.Get("/settings/m365");
+  ASSERT_EQ(page.status, 200);
+  EXPECT_NE(page.body.find("set: leave empty to keep"), std::string::npos);
+  EXPECT_EQ(page.body.find("s3cret"), std::string::npos) << "the secret is never shown";
+  std::vector<std::pair<std::string, std::string>> form = {
+      {"cipp_base_url", cipp_.base_url()},
+      {"cipp_token_url", cipp_.token_url()},
+      {"cipp_tenant_id", "9f8e7d6c-5b4a-4c3d-8e2f-1a0b9c8d7e6f"},
+      {"cipp_client_id", "11111111-2222-4333-8444-555555555555"},
+      {"cipp_client_secret", ""},
+      {"cipp_sync_hours", "0"},
+      {"cipp_create_clients", "1"},
+      {"cipp_import", "licensed_enabled"}};
+  HttpResult tested = b.Post("/settings/m365/test", form);
+  EXPECT_EQ(tested.status, 200);
+  EXPECT_NE(tested.body.find("Connected: CIPP lists 2 tenants."), std::string::npos);
+  // What is typed is what Test connection uses.
+  auto wrong = form;
+  wrong[4].second = "not the secret";
+  HttpResult failed = b.Post("/settings/m365/test", wrong);
+  EXPECT_NE(failed.body.find("AADSTS7000215"), std::string::npos) << failed.body;
+  form[4].second = "s3cret";
+  auto dry = form;
+  dry.emplace_back("dry_run", "1");
+  ASSERT_EQ(b.Post("/settings/m365/sync", dry).status, 303);
+  HttpResult report = b.Get("/settings/m365");
+  EXPECT_NE(report.body.find("Nothing was changed"), std::string::npos);
+  EXPECT_NE(report.body.find("New client Contoso Ltd"), std::string::npos);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM clients"), 0);
+  ASSERT_EQ(b.Post("/settings/m365/sync", form).status, 303);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM clients"), 2);
+  // The client's page shows its tenant and last import.
+  HttpResult client = b.Get("/clients/" + std::to_string(ClientWithTenant(kContoso)));
+  EXPECT_NE(client.body.find(kContoso), std::string::npos);
+  EXPECT_NE(client.body.find("Users last imported"), std::string::npos);
+  // A bad value comes back beside its field, the rest as typed.
+  auto bad = form;
+  bad[0].second = "ftp://cipp";
+  HttpResult refused = b.Post("/settings/m365", bad);
+  EXPECT_EQ(refused.status, 422);
+  EXPECT_NE(refused.body.find("cipp_base_url must be http(s)"), std::string::npos);
+  EXPECT_NE(refused.body.find("value=\"ftp://cipp\""), std::string::npos);
+}
+
+}  // namespace
+}  // namespace opsmerge::testing
