@@ -130,6 +130,7 @@ void RegisterRoutes(http::Router& router, CippService& cipp, admin::SettingsServ
                  {"secret_set", !current["cipp_client_secret"].is_null()},
                  {"notice", notice.is_null() ? json(false) : notice},
                  {"saved", req.Query("saved") == "1"},
+                 {"running", cipp.Running()},
                  {"pending", pending},
                  {"has_pending", !pending.empty()},
                  {"reports", rows},
@@ -140,8 +141,16 @@ void RegisterRoutes(http::Router& router, CippService& cipp, admin::SettingsServ
   FormPage page = [render](Request& req, const json& problem, int status) {
     return render(req, problem, status, json());
   };
-  router.Add("GET", "/settings/m365",
-             [page](Request& req) { return page(req, json::object(), 200); });
+  router.Add("GET", "/settings/m365", [page, &cipp](Request& req) {
+    // The running notice polls (htmx); once the sync is done, the whole page is
+    // loaded again with its report.
+    if (req.htmx && req.Header("hx-target") == "sync-running" && !cipp.Running()) {
+      Response r = Response::Text("");
+      r.SetHeader("HX-Refresh", "true");
+      return r;
+    }
+    return page(req, json::object(), 200);
+  });
   router.Add("POST", "/settings/m365",
              FormPost(
                  [&settings](Request& req) {
@@ -171,8 +180,10 @@ void RegisterRoutes(http::Router& router, CippService& cipp, admin::SettingsServ
              FormPost(
                  [&cipp, &settings](Request& req) {
                    settings.Update(staff::ActorFrom(req), FromForm(req));
-                   cipp.Sync(staff::ActorFrom(req), req.HasForm("dry_run"));
-                   return Response::Redirect("/settings/m365#report");
+                   // A sync of many tenants takes minutes: it runs on, the page
+                   // says so and shows the report when it is done.
+                   cipp.StartSync(staff::ActorFrom(req), req.HasForm("dry_run"));
+                   return Response::Redirect("/settings/m365?running=1");
                  },
                  page));
   router.Add("POST", "/settings/m365/tenants/{tenant}/create",

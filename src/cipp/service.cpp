@@ -288,10 +288,24 @@ int64_t CippService::TestConnection(const staff::Actor& actor) {
   return static_cast<int64_t>(ParseTenants(http_.Get(o.conn, "/api/ListTenants")).size());
 }
 
+CippService::~CippService() {
+  std::lock_guard<std::mutex> lock(worker_mu_);
+  if (worker_.joinable()) worker_.join();
+}
+
 json CippService::Sync(const staff::Actor& actor, bool dry_run) {
   staff::Require(actor, staff::Permission::kManageStaff);
+  // One sync at a time: in this process (the lease is held per node) and across
+  // every node (a second would only repeat the work).
+  bool idle = false;
+  if (!busy_.compare_exchange_strong(idle, true)) {
+    throw Conflict("busy", "A Microsoft 365 sync is already running: try again in a minute");
+  }
+  struct Done {
+    std::atomic<bool>& busy;
+    ~Done() { busy = false; }
+  } done{busy_};
   int64_t now = clock_.NowUnix();
-  // One sync at a time across every node (a second would only repeat the work).
   if (!db_.TryLease("cipp-sync", node_id_, now, 1800)) {
     throw Conflict("busy", "A Microsoft 365 sync is already running: try again in a minute");
   }
@@ -436,6 +450,35 @@ json CippService::Run(const staff::Actor& actor, bool dry_run) {
     }
   });
   return r.doc;
+}
+
+void CippService::StartSync(const staff::Actor& actor, bool dry_run) {
+  staff::Require(actor, staff::Permission::kManageStaff);
+  Options o;
+  db_.Read([&](soci::session& sql) { o = ReadOptions(sql, secrets_); });
+  RequireConfigured(o);
+  std::lock_guard<std::mutex> lock(worker_mu_);
+  if (Running()) {
+    throw Conflict("busy", "A Microsoft 365 sync is already running: try again in a minute");
+  }
+  if (worker_.joinable()) worker_.join();  // the last one, finished
+  worker_ = std::thread([this, actor, dry_run] {
+    try {
+      Sync(actor, dry_run);
+    } catch (const std::exception& e) {
+      log::Error(std::string("Microsoft 365 sync: ") + e.what());
+    }
+  });
+}
+
+bool CippService::Running() {
+  if (busy_) return true;
+  long long held = 0, now = clock_.NowUnix();
+  db_.Read([&](soci::session& sql) {
+    sql << "SELECT COUNT(*) FROM leases WHERE name = 'cipp-sync' AND expires_at > :n",
+        soci::use(now), soci::into(held);
+  });
+  return held > 0;
 }
 
 std::string CippService::ScheduledSync() {

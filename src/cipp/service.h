@@ -1,7 +1,10 @@
 #pragma once
 
+#include <atomic>
 #include <cstdint>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <nlohmann/json_fwd.hpp>
@@ -46,6 +49,9 @@ class CippService {
   CippService(db::Database& db, const audit::AuditLog& audit, const Clock& clock,
               clients::ClientService& clients, const SecretBox& secrets, HttpClient& http,
               std::string node_id);
+  ~CippService();  // waits for a sync StartSync began
+  CippService(const CippService&) = delete;
+  CippService& operator=(const CippService&) = delete;
 
   // How many customer tenants CIPP lists; CippError with the exact error.
   int64_t TestConnection(const staff::Actor& actor);
@@ -56,6 +62,12 @@ class CippService {
   // ValidationError when the connection is not set up; Conflict("busy") while
   // another sync runs.
   nlohmann::json Sync(const staff::Actor& actor, bool dry_run);
+  // The same on a thread of its own, returning at once (the page's buttons: a
+  // sync of many tenants can take minutes); the report is stored as always.
+  // ValidationError and Conflict("busy") as Sync, before it starts.
+  void StartSync(const staff::Actor& actor, bool dry_run);
+  // Whether a sync is running, on this node or another.
+  bool Running();
   // The scheduler's job: a sync when cipp_sync_hours have passed since the last
   // one ("" when none was due).
   std::string ScheduledSync();
@@ -76,6 +88,9 @@ class CippService {
   const SecretBox& secrets_;
   HttpClient& http_;
   std::string node_id_;
+  std::atomic<bool> busy_{false};  // a sync runs in this process (the lease is per node)
+  std::mutex worker_mu_;
+  std::thread worker_;  // StartSync's
 };
 
 }  // namespace opsmerge::cipp

@@ -411,13 +411,19 @@ TEST_F(Cipp, TwoNodesSyncingAtOnceMakeNoDuplicates) {
   cipp_.Set(Usual());
   Server second({}, &server_);
   std::string key = second.AddUserWithKey("admin2@msp.example", "admin");
-  std::vector<int> statuses(2);
+  // Two at once on one node (its lease is its own) and one on another.
+  std::vector<int> statuses(3);
   std::thread other([&] {
     statuses[1] = second.Api(key, "POST", "/api/v1/integrations/cipp/sync", json::object()).status;
+  });
+  std::thread same([&] {
+    statuses[2] =
+        server_.Api(admin_, "POST", "/api/v1/integrations/cipp/sync", json::object()).status;
   });
   statuses[0] =
       server_.Api(admin_, "POST", "/api/v1/integrations/cipp/sync", json::object()).status;
   other.join();
+  same.join();
   for (int s : statuses) EXPECT_TRUE(s == 200 || s == 409) << s;
   EXPECT_EQ(Count("SELECT COUNT(*) FROM clients"), 2);
   EXPECT_EQ(Count("SELECT COUNT(*) FROM contacts"), 4);
@@ -548,12 +554,23 @@ TEST_F(Cipp, TheSettingsPageSavesTestsDryRunsAndSyncs) {
   form[4].second = "s3cret";
   auto dry = form;
   dry.emplace_back("dry_run", "1");
-  ASSERT_EQ(b.Post("/settings/m365/sync", dry).status, 303);
+  // The buttons start the sync and come back at once; the page says it runs,
+  // then (htmx asks every 3 s) reloads with the report.
+  HttpResult started = b.Post("/settings/m365/sync", dry);
+  ASSERT_EQ(started.status, 303) << started.body;
+  EXPECT_TRUE(Eventually([&] { return Count("SELECT COUNT(*) FROM cipp_reports") == 1; }, 30));
+  EXPECT_TRUE(Eventually(
+      [&] {
+        return b.Get("/settings/m365", {{"HX-Request", "true"}, {"HX-Target", "sync-running"}})
+                   .Header("hx-refresh") == "true";
+      },
+      30));
   HttpResult report = b.Get("/settings/m365");
   EXPECT_NE(report.body.find("Nothing was changed"), std::string::npos);
   EXPECT_NE(report.body.find("New client Contoso Ltd"), std::string::npos);
   EXPECT_EQ(Count("SELECT COUNT(*) FROM clients"), 0);
   ASSERT_EQ(b.Post("/settings/m365/sync", form).status, 303);
+  EXPECT_TRUE(Eventually([&] { return Count("SELECT COUNT(*) FROM cipp_reports") == 2; }, 30));
   EXPECT_EQ(Count("SELECT COUNT(*) FROM clients"), 2);
   // The client's page shows its tenant and last import.
   HttpResult client = b.Get("/clients/" + std::to_string(ClientWithTenant(kContoso)));
