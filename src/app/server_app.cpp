@@ -5,9 +5,11 @@
 #endif
 
 #include <algorithm>
+#include <cerrno>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <iostream>
 #include <memory>
 #include <stdexcept>
@@ -33,6 +35,7 @@
 #include "mail/routes.h"
 #include "platform/assets.h"
 #include "platform/clock.h"
+#include "platform/crypto.h"
 #include "platform/db.h"
 #include "platform/errors.h"
 #include "platform/http/server.h"
@@ -100,6 +103,44 @@ std::pair<std::string, uint16_t> SplitListen(const std::string& listen) {
   int port = std::stoi(listen.substr(colon + 1));
   if (port < 0 || port > 65535) throw std::runtime_error("--listen port out of range");
   return {listen.substr(0, colon), static_cast<uint16_t>(port)};
+}
+
+// opsmerge-deliver (the MTA's pipe) finds the running server through two files in
+// the data directory: deliver.key, made once (0600; every serve process on this
+// directory shares it), and deliver.url, written at each start.
+std::string DeliveryKey(const std::string& data_dir) {
+  std::string path = data_dir + "/deliver.key";
+  std::ifstream in(path);
+  std::string key;
+  if (in >> key && key.size() >= 43) return key;
+  key = crypto::RandomToken(32);
+  mode_t old = umask(077);
+  std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << key << "\n";
+  }
+  umask(old);
+  // Two processes starting at once: the first rename wins, both read it back.
+  if (link(tmp.c_str(), path.c_str()) != 0 && errno != EEXIST) {
+    std::remove(tmp.c_str());
+    throw std::runtime_error("cannot write " + path);
+  }
+  std::remove(tmp.c_str());
+  std::ifstream again(path);
+  again >> key;
+  return key;
+}
+
+void WriteDeliveryUrl(const std::string& data_dir, const std::string& host, uint16_t port) {
+  std::string h = host == "0.0.0.0" || host.empty() ? "127.0.0.1" : host == "::" ? "[::1]" : host;
+  if (h.find(':') != std::string::npos && h.front() != '[') h = "[" + h + "]";
+  std::string path = data_dir + "/deliver.url", tmp = path + ".tmp" + std::to_string(getpid());
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << "http://" << h << ":" << port << "/mail/v1/ingest\n";
+  }
+  std::rename(tmp.c_str(), path.c_str());
 }
 
 // The services of the features that hold clients, endpoints and tickets, built in
@@ -239,6 +280,7 @@ int Serve(const Config& config) {
   billing::RegisterPages(router, billing, clients, templates);
   portal::RegisterPages(router, features.portal, templates, config.public_url);
   mail::RegisterPages(router, gateway);
+  mail::RegisterDelivery(router, gateway, crypto::HashToken(DeliveryKey(config.data_dir)));
   admin::RegisterSettings(router, general_settings, templates);
   cipp::RegisterRoutes(router, m365, general_settings, clients, templates);
   home::RegisterPages(router, clients, rmm, tickets, templates);
@@ -262,6 +304,7 @@ int Serve(const Config& config) {
   http::Server server(options, router, staff, error_page);
   server.SetPortalAuthenticator(&features.portal);
   server.Start();
+  WriteDeliveryUrl(config.data_dir, host, server.port());
   std::string base = "http://" + host + ":" + std::to_string(server.port());
   std::cout << "OpsMerge listening on " << base << std::endl;
   if (staff.CountUsers() == 0) {

@@ -4,6 +4,7 @@
 // reports, charsets, HTML, attachments, caps, duplicates and exit codes.
 #include <atomic>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -615,6 +616,66 @@ TEST_F(Mail, AMessageThePollerCouldNotStoreStaysUnseenAndIsTakenNextTime) {
   EXPECT_TRUE(Eventually([&] { return Count("mail_messages") == 1 && imap.Unseen() == 0; }, 20))
       << Count("mail_messages") << " stored, " << imap.Unseen() << " unseen";
   EXPECT_EQ(Count("tickets"), 1);
+}
+
+}  // namespace
+}  // namespace opsmerge::testing
+
+namespace opsmerge::testing {
+namespace {
+
+// Pipes `raw` through opsmerge-deliver, as an MTA runs it; its exit code, and its
+// output in *out.
+int Deliver(const Server& server, const std::string& raw, std::string* out) {
+  std::string dir = server.data_dir() + "/deliver-test";
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir + "/in.eml", std::ios::binary) << raw;
+  // As an MTA's pipe is set up: the data directory, and the database when there
+  // is one (for `mail ingest` when no server runs).
+  std::string cmd = std::string(DELIVER_BINARY) + " --data-dir " + server.data_dir();
+  if (!server.database_url().empty()) cmd += " --database '" + server.database_url() + "'";
+  cmd += " < " + dir + "/in.eml > " + dir + "/out 2>&1";
+  int status = std::system(cmd.c_str());
+  *out = ReadFile(dir + "/out");
+  std::filesystem::remove_all(dir);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+TEST_F(Mail, ThePipeProgramHandsMessagesToTheRunningServerOrRunsIngestWithoutOne) {
+  std::string out;
+  const std::string first =
+      "From: Jo <jo@acme.example>\r\nTo: help@msp.example\r\nSubject: Printer on fire\r\n"
+      "Message-ID: <deliver-1@acme.example>\r\n\r\nIt is actually on fire.\r\n";
+  EXPECT_EQ(Deliver(server_, first, &out), 0) << out;
+  EXPECT_NE(out.find("ticket: new ticket #"), std::string::npos) << out;
+  EXPECT_EQ(server_.Query("SELECT COUNT(*) FROM tickets WHERE subject = 'Printer on fire'")[0][0],
+            "1");
+  EXPECT_EQ(Deliver(server_, first, &out), 0) << "the same message again";
+  EXPECT_NE(out.find("duplicate"), std::string::npos) << out;
+  EXPECT_EQ(Deliver(server_, std::string("\x00\x01\x02 not mail", 13), &out), 65) << out;
+
+  // The server only takes a delivery with its data directory's key, from this host.
+  HttpResult anon = server_.Request("POST", "/mail/v1/ingest", first, {});
+  EXPECT_EQ(anon.status, 401);
+  HttpResult forged = server_.Request("POST", "/mail/v1/ingest", first,
+                                      {{"Authorization", "Bearer " + std::string(43, 'A')}});
+  EXPECT_EQ(forged.status, 401);
+  std::string key = ReadFile(server_.data_dir() + "/deliver.key");
+  EXPECT_EQ(std::filesystem::status(server_.data_dir() + "/deliver.key").permissions() &
+                std::filesystem::perms::others_all,
+            std::filesystem::perms::none);
+  std::ofstream(server_.data_dir() + "/deliver.key") << std::string(43, 'B') << "\n";
+  const std::string second =
+      "From: Jo <jo@acme.example>\r\nTo: help@msp.example\r\nSubject: Second\r\n"
+      "Message-ID: <deliver-2@acme.example>\r\n\r\nAgain.\r\n";
+  EXPECT_EQ(Deliver(server_, second, &out), 75) << "a wrong key: the MTA keeps it, tries again";
+  EXPECT_EQ(server_.Query("SELECT COUNT(*) FROM tickets WHERE subject = 'Second'")[0][0], "0");
+  std::ofstream(server_.data_dir() + "/deliver.key") << key;
+
+  // No server on the directory: `opsmerge mail ingest` takes it instead.
+  std::filesystem::remove(server_.data_dir() + "/deliver.url");
+  EXPECT_EQ(Deliver(server_, second, &out), 0) << out;
+  EXPECT_EQ(server_.Query("SELECT COUNT(*) FROM tickets WHERE subject = 'Second'")[0][0], "1");
 }
 
 }  // namespace
