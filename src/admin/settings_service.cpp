@@ -9,6 +9,7 @@
 
 #include "billing/service.h"
 #include "cipp/model.h"
+#include "clients/model.h"
 #include "platform/crypto.h"
 #include "platform/errors.h"
 #include "platform/outbox.h"
@@ -169,15 +170,9 @@ std::string PublicUrl(const std::string& v) {
 std::string EntraId(const json& v, const std::string& key, bool name_allowed) {
   std::string s = Text(v, key, 255);
   if (s.empty()) return s;
-  std::string lower = text::FoldCase(s);
-  bool guid = lower.size() == 36;
-  for (size_t i = 0; guid && i < lower.size(); ++i) {
-    bool dash = i == 8 || i == 13 || i == 18 || i == 23;
-    guid = dash ? lower[i] == '-' : std::isxdigit(static_cast<unsigned char>(lower[i])) != 0;
-  }
-  if (guid) return lower;
+  if (auto guid = clients::NormalizeTenantId(s)) return *guid;
   if (name_allowed) {
-    if (auto d = text::NormalizeDomain(lower)) return *d;
+    if (auto d = text::NormalizeDomain(s)) return *d;
   }
   throw ValidationError(
       key, key + (name_allowed ? " must be a GUID or a domain like contoso.onmicrosoft.com"

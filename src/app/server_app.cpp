@@ -404,17 +404,31 @@ int IngestMail(const Config& config) {
   }
 }
 
-int RunBilling(const Config& config, const std::string& month) {
-  auto m = billing::ParseMonth(month);
-  if (!m) throw ValidationError("month", "--month must be YYYY-MM, like 2026-11");
+namespace {
+
+// What a one-shot command (billing run, cipp sync) works with.
+struct OneShot {
+  explicit OneShot(const Config& config)
+      : db(OpenDatabase(config, 2)),
+        audit(clock),
+        features(*db, audit, clock, config.checkin_interval) {}
 #ifdef OPSMERGE_TEST_BUILD
   TestClock clock;
 #else
   SystemClock clock;
 #endif
-  auto db = OpenDatabase(config, 2);
-  audit::AuditLog audit(clock);
-  Features features(*db, audit, clock, config.checkin_interval);
+  std::unique_ptr<db::Database> db;
+  audit::AuditLog audit;
+  Features features;
+};
+
+}  // namespace
+
+int RunBilling(const Config& config, const std::string& month) {
+  auto m = billing::ParseMonth(month);
+  if (!m) throw ValidationError("month", "--month must be YYYY-MM, like 2026-11");
+  OneShot cmd(config);
+  Features& features = cmd.features;
   std::function<void(int64_t)> made;
 #ifdef OPSMERGE_TEST_BUILD
   // Crash tests: die like kill -9 once this many drafts are written (mid-batch).
@@ -437,17 +451,11 @@ int RunBilling(const Config& config, const std::string& month) {
 }
 
 int SyncCipp(const Config& config, bool dry_run) {
-#ifdef OPSMERGE_TEST_BUILD
-  TestClock clock;
-#else
-  SystemClock clock;
-#endif
-  auto db = OpenDatabase(config, 2);
-  audit::AuditLog audit(clock);
-  Features features(*db, audit, clock, config.checkin_interval);
+  OneShot cmd(config);
   SecretBox secrets = SecretBox::Load(config.data_dir);
   cipp::HttpClient http(config.cipp_timeout);
-  cipp::CippService m365(*db, audit, clock, features.clients, secrets, http, MakeNodeId());
+  cipp::CippService m365(*cmd.db, cmd.audit, cmd.clock, cmd.features.clients, secrets, http,
+                         MakeNodeId());
   nlohmann::json report = m365.Sync(staff::Actor::System(), dry_run);
   std::cout << report.dump(2) << "\n";
   return report["ok"].get<bool>() ? 0 : 1;

@@ -163,6 +163,15 @@ struct Report {
   void Error(const std::string& message) { doc["errors"].push_back(message); }
 };
 
+constexpr const char* kPendingColumns =
+    "SELECT tenant_id, display_name, default_domain, state, detail FROM cipp_tenants";
+
+PendingTenant ToPending(const soci::row& row) {
+  return {db::RowText(row, "tenant_id"), db::RowText(row, "display_name"),
+          db::RowText(row, "default_domain"), db::RowText(row, "state"),
+          db::RowText(row, "detail")};
+}
+
 void KeepPending(soci::session& sql, const Tenant& t, const std::string& state,
                  const std::string& detail, const std::string& now) {
   sql << "INSERT INTO cipp_tenants (tenant_id, display_name, default_domain, state, detail, "
@@ -524,13 +533,8 @@ std::vector<PendingTenant> CippService::Pending(const staff::Actor& actor) {
   std::vector<PendingTenant> out;
   db_.Read([&](soci::session& sql) {
     soci::rowset<soci::row> rs =
-        (sql.prepare << "SELECT tenant_id, display_name, default_domain, state, detail FROM "
-                        "cipp_tenants ORDER BY display_name");
-    for (const auto& row : rs) {
-      out.push_back({db::RowText(row, "tenant_id"), db::RowText(row, "display_name"),
-                     db::RowText(row, "default_domain"), db::RowText(row, "state"),
-                     db::RowText(row, "detail")});
-    }
+        (sql.prepare << std::string(kPendingColumns) + " ORDER BY display_name");
+    for (const auto& row : rs) out.push_back(ToPending(row));
   });
   return out;
 }
@@ -538,14 +542,8 @@ std::vector<PendingTenant> CippService::Pending(const staff::Actor& actor) {
 namespace {
 PendingTenant FindPending(soci::session& sql, const std::string& tenant_id) {
   soci::rowset<soci::row> rs =
-      (sql.prepare << "SELECT tenant_id, display_name, default_domain, state, detail FROM "
-                      "cipp_tenants WHERE tenant_id = :t",
-       soci::use(tenant_id));
-  for (const auto& row : rs) {
-    return {db::RowText(row, "tenant_id"), db::RowText(row, "display_name"),
-            db::RowText(row, "default_domain"), db::RowText(row, "state"),
-            db::RowText(row, "detail")};
-  }
+      (sql.prepare << std::string(kPendingColumns) + " WHERE tenant_id = :t", soci::use(tenant_id));
+  for (const auto& row : rs) return ToPending(row);
   throw NotFound("Tenant");
 }
 }  // namespace

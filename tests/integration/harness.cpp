@@ -650,15 +650,20 @@ SmtpSink::SmtpSink() {
   if (!up) throw std::runtime_error("the SMTP server did not start: " + ReadFile(dir_ + "/err"));
 }
 
-SmtpSink::~SmtpSink() {
-  if (pid_ > 0) {
-    kill(pid_, SIGTERM);
+namespace {
+// A helper server this suite started (SMTP, IMAP, CIPP): stopped and its files gone.
+void StopHelper(int pid, const std::string& dir) {
+  if (pid > 0) {
+    kill(pid, SIGTERM);
     int status = 0;
-    waitpid(pid_, &status, 0);
+    waitpid(pid, &status, 0);
   }
   std::error_code ec;
-  std::filesystem::remove_all(dir_, ec);
+  std::filesystem::remove_all(dir, ec);
 }
+}  // namespace
+
+SmtpSink::~SmtpSink() { StopHelper(pid_, dir_); }
 
 bool ImapServer::Available() { return geteuid() == 0 && access("/usr/sbin/dovecot", X_OK) == 0; }
 
@@ -725,15 +730,7 @@ FakeCipp::FakeCipp() {
   if (!up) throw std::runtime_error("the fake CIPP did not start: " + ReadFile(dir_ + "/err"));
 }
 
-FakeCipp::~FakeCipp() {
-  if (pid_ > 0) {
-    kill(pid_, SIGTERM);
-    int status = 0;
-    waitpid(pid_, &status, 0);
-  }
-  std::error_code ec;
-  std::filesystem::remove_all(dir_, ec);
-}
+FakeCipp::~FakeCipp() { StopHelper(pid_, dir_); }
 
 void FakeCipp::Set(const nlohmann::json& state) {
   // Written aside and renamed: the server never reads half a file.
@@ -747,15 +744,7 @@ nlohmann::json FakeCipp::Stats() const {
   return j.is_object() ? j : nlohmann::json{{"tokens", 0}, {"calls", 0}, {"unauthorized", 0}};
 }
 
-ImapServer::~ImapServer() {
-  if (pid_ > 0) {
-    kill(pid_, SIGTERM);
-    int status = 0;
-    waitpid(pid_, &status, 0);
-  }
-  std::error_code ec;
-  std::filesystem::remove_all(dir_, ec);
-}
+ImapServer::~ImapServer() { StopHelper(pid_, dir_); }
 
 void ImapServer::Deliver(const std::string& raw, const std::string& user) {
   std::string name = std::to_string(time(nullptr)) + ".M" + std::to_string(++delivered_) + "P" +
