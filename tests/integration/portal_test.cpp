@@ -7,6 +7,12 @@
 #include <regex>
 #include <thread>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
 #include "harness.h"
 #include "platform/text.h"
 
@@ -777,6 +783,101 @@ TEST_F(Portal, APersonSeesTheTicketsTheyAreOnAsAParticipantAndNoOthers) {
   HttpResult all = boss->Get("/portal/tickets");
   EXPECT_NE(all.body.find("Board room screen"), std::string::npos);
   EXPECT_NE(all.body.find("My own laptop"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace opsmerge::testing
+
+namespace opsmerge::testing {
+namespace {
+
+// A raw connection to the server (uploads held open half-way, as a slow or hostile
+// client does).
+int Open(int port, int answer_seconds = 10) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  EXPECT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  timeval tv{answer_seconds, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  return fd;
+}
+
+std::string UploadHead(size_t length) {
+  return "POST /portal/tickets HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: multipart/form-data; "
+         "boundary=b\r\nContent-Length: " +
+         std::to_string(length) + "\r\n\r\n";
+}
+
+std::string Answer(int fd) {
+  char buf[4096];
+  ssize_t n = recv(fd, buf, sizeof buf, 0);
+  return n > 0 ? std::string(buf, static_cast<size_t>(n)) : "";
+}
+
+TEST_F(Portal, OnlyAFewLargeUploadsAreTakenAtOnceAndTheSlotsComeBack) {
+  // Eight uploads of 30 MB each, headers sent, bodies held back: every slot taken.
+  std::vector<int> held;
+  for (int i = 0; i < 8; ++i) {
+    held.push_back(Open(server_.port()));
+    std::string head = UploadHead(30u << 20) + "--b\r\n";
+    ASSERT_GT(send(held.back(), head.data(), head.size(), MSG_NOSIGNAL), 0);
+  }
+  // The ninth is turned away at once, before a byte of its body is read. (Until the
+  // server has read all eight heads, a probe may still get a slot: it is then
+  // dropped, and asked again.)
+  EXPECT_TRUE(Eventually(
+      [&] {
+        int fd = Open(server_.port(), 1);
+        std::string head = UploadHead(30u << 20);
+        send(fd, head.data(), head.size(), MSG_NOSIGNAL);
+        std::string a = Answer(fd);
+        close(fd);
+        return a.rfind("HTTP/1.1 503", 0) == 0 && a.find("Retry-After:") != std::string::npos;
+      },
+      10));
+  // A small form is never held up by them.
+  Browser b(server_);
+  EXPECT_EQ(b.Get("/portal").status, 200);
+  // When the held uploads go away, their slots come back.
+  for (int fd : held) close(fd);
+  std::string last;
+  EXPECT_TRUE(Eventually(
+      [&] {
+        int fd = Open(server_.port());
+        std::string body = "--b\r\nContent-Disposition: form-data; name=\"description\"\r\n\r\n" +
+                           std::string(2u << 20, 'x') + "\r\n--b--\r\n";
+        std::string head = UploadHead(body.size());
+        send(fd, head.data(), head.size(), MSG_NOSIGNAL);
+        send(fd, body.data(), body.size(), MSG_NOSIGNAL);
+        std::string a = Answer(fd);
+        close(fd);
+        // Read whole and answered (signed out: to /portal), not turned away.
+        last = a.substr(0, 200);
+        return a.rfind("HTTP/1.1 303", 0) == 0;
+      },
+      10))
+      << last;
+}
+
+TEST_F(Portal, AFileNameThatIsNotValidTextIsCleanedNotRefused) {
+  auto jane = SignedIn("jane@acmecorp.co.uk");
+  jane->Get("/portal/tickets/new");
+  HttpResult raised = jane->PostMultipart(
+      "/portal/tickets", {{"subject", "Odd file"}, {"description", "See attached."}},
+      {{"attachments", std::string("r\xff\xfe\xc3(port.txt"), "text/plain", "data"}});
+  ASSERT_EQ(raised.status, 303) << raised.body;
+  auto rows = server_.Query("SELECT filename FROM ticket_attachments");
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_TRUE(text::IsValidUtf8(rows[0][0])) << rows[0][0];
+  // A text field that is not valid UTF-8 is an error naming it.
+  jane->Get("/portal/tickets/new");
+  HttpResult bad = jane->PostMultipart(
+      "/portal/tickets", {{"subject", std::string("Bad \xff subject")}, {"description", "x"}}, {});
+  EXPECT_EQ(bad.status, 422);
+  EXPECT_EQ(server_.Query("SELECT COUNT(*) FROM tickets")[0][0], "1");
 }
 
 }  // namespace
