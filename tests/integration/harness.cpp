@@ -422,11 +422,24 @@ int Wine::Run(const std::vector<std::string>& args, std::string* out) {
   std::vector<std::string> argv = {Binary()};
   argv.insert(argv.end(), args.begin(), args.end());
   std::string dir = g_wine_prefix.substr(0, g_wine_prefix.rfind('/'));
-  int pid = Spawn(argv, "/dev/null", dir + "/run.out", dir + "/run.err");
-  int status = 0;
-  waitpid(pid, &status, 0);
-  if (out) *out = ReadFile(dir + "/run.out") + ReadFile(dir + "/run.err");
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+  // Now and then, on a loaded machine, Wine's
+  // loader cannot start a program at all: start.exe then says "ShellExecuteEx
+  // failed" and nothing of the program ran. That is Wine's launch, not the
+  // program's answer, so the launch is tried again; any answer of the program
+  // itself is returned as it is.
+  for (int attempt = 1;; ++attempt) {
+    int pid = Spawn(argv, "/dev/null", dir + "/run.out", dir + "/run.err");
+    int status = 0;
+    waitpid(pid, &status, 0);
+    std::string output = ReadFile(dir + "/run.out") + ReadFile(dir + "/run.err");
+    int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+    if (code != 0 && attempt < 4 && output.find("ShellExecuteEx failed") != std::string::npos) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      continue;
+    }
+    if (out) *out = output;
+    return code;
+  }
 }
 
 void Wine::Shutdown() {
