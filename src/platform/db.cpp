@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cctype>
+#include <condition_variable>
 #include <map>
 #include <mutex>
 #include <set>
@@ -70,6 +71,79 @@ std::string PostgresConnInfo(const std::string& url) {
   return info;
 }
 
+// Commits append to the WAL; a checkpoint copies it back into the database file
+// (with an fsync) so that it can start over. SQLite's own checkpoint runs in the
+// commit that crosses 1,000 pages, which then takes several times as long as the
+// others; here that commit only wakes this thread. Should the thread fall far
+// behind (readers holding old snapshots), a commit checkpoints as SQLite would.
+struct Database::Checkpointer {
+  // SOCI's header declares SQLite's API in this namespace.
+  using sqlite3 = sqlite_api::sqlite3;
+  static constexpr int kPages = 1000;
+  static constexpr int kInlinePages = 16000;
+
+  explicit Checkpointer(const std::string& path) {
+    if (sqlite_api::sqlite3_open_v2(path.c_str(), &conn, SQLITE_OPEN_READWRITE, nullptr) !=
+        SQLITE_OK) {
+      std::string why = conn ? sqlite_api::sqlite3_errmsg(conn) : "out of memory";
+      sqlite_api::sqlite3_close(conn);
+      throw std::runtime_error("cannot open database " + path + ": " + why);
+    }
+    sqlite_api::sqlite3_busy_timeout(conn, 10000);
+    // A connection learns that the database is in WAL mode (and opens the WAL) at
+    // its first read; until then a checkpoint on it does nothing.
+    sqlite_api::sqlite3_exec(conn, "SELECT COUNT(*) FROM sqlite_master", nullptr, nullptr,
+                             nullptr);
+    thread = std::thread([this] { Run(); });
+  }
+  ~Checkpointer() {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      stop = true;
+    }
+    cv.notify_one();
+    thread.join();
+    sqlite_api::sqlite3_close(conn);
+  }
+  Checkpointer(const Checkpointer&) = delete;
+  Checkpointer& operator=(const Checkpointer&) = delete;
+
+  // Installed on each connection of the pool: runs after each commit.
+  static int Hook(void* self, sqlite3* db, const char* name, int pages) {
+    if (pages >= kInlinePages) {
+      sqlite_api::sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+    } else if (pages >= kPages) {
+      auto* c = static_cast<Checkpointer*>(self);
+      {
+        std::lock_guard<std::mutex> lock(c->mu);
+        c->due = true;
+      }
+      c->cv.notify_one();
+    }
+    return SQLITE_OK;
+  }
+
+  void Run() {
+    std::unique_lock<std::mutex> lock(mu);
+    for (;;) {
+      cv.wait(lock, [&] { return due || stop; });
+      if (stop) return;
+      due = false;
+      lock.unlock();
+      sqlite_api::sqlite3_wal_checkpoint_v2(conn, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr,
+                                            nullptr);
+      lock.lock();
+    }
+  }
+
+  sqlite3* conn = nullptr;
+  std::mutex mu;
+  std::condition_variable cv;
+  bool due = false;
+  bool stop = false;
+  std::thread thread;
+};
+
 Database::Database(Dialect dialect, size_t pool_size)
     : dialect_(dialect), pool_(new soci::connection_pool(pool_size)) {}
 
@@ -83,6 +157,10 @@ std::unique_ptr<Database> Database::OpenSqlite(const std::string& path, size_t p
       soci::session& s = db->pool_->at(i);
       s.open(soci::sqlite3, "db=\"" + path + "\" timeout=10");
       ConfigureSqlite(s);
+      if (i == 0) db->checkpointer_ = std::make_unique<Checkpointer>(path);
+      sqlite_api::sqlite3_wal_hook(
+          static_cast<soci::sqlite3_session_backend*>(s.get_backend())->conn_, &Checkpointer::Hook,
+          db->checkpointer_.get());
     }
   } catch (const soci::soci_error& e) {
     throw std::runtime_error("cannot open database " + path + ": " + e.what());
@@ -158,9 +236,13 @@ void Database::Write(const std::function<void(Tx&)>& fn) {
     Tx& tx = *g_current.tx;
     std::string name = "om_sp" + std::to_string(++tx.savepoints_);
     tx.sql() << "SAVEPOINT " + name;
+    const size_t hooks = tx.after_commit_.size();
     try {
       fn(tx);
     } catch (...) {
+      // What the rolled-back part meant to do after the commit is undone with it.
+      tx.after_commit_.erase(tx.after_commit_.begin() + static_cast<std::ptrdiff_t>(hooks),
+                             tx.after_commit_.end());
       try {
         tx.sql() << "ROLLBACK TO SAVEPOINT " + name;
         tx.sql() << "RELEASE SAVEPOINT " + name;

@@ -35,7 +35,7 @@ class Tx {
   Dialect dialect() const { return dialect_; }
   // Runs `fn` after the outermost transaction commits, never after a rollback:
   // cache evictions, waking a sender. Hooks run in order on the committing thread
-  // and must not throw.
+  // and must not throw. Hooks added inside a savepoint that rolls back are dropped.
   void AfterCommit(std::function<void()> fn);
 
  private:
@@ -92,6 +92,10 @@ class Database {
  private:
   Database(Dialect dialect, size_t pool_size);
   Dialect dialect_;
+  // SQLite: copies the WAL back into the database on a thread of its own, so that a
+  // commit never waits for a checkpoint (declared before the pool: it outlives it).
+  struct Checkpointer;
+  std::unique_ptr<Checkpointer> checkpointer_;
   std::unique_ptr<soci::connection_pool> pool_;
   // SQLite has one writer at a time. Queueing writers of this process here keeps
   // them off SQLite's busy handler, which polls with sleeps of up to 100 ms.

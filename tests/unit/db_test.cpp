@@ -3,6 +3,7 @@
 #include "platform/db.h"
 
 #include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <stdexcept>
 #include <thread>
@@ -41,6 +42,7 @@ class TempDb {
     db->Read([&](soci::session& sql) { sql << "SELECT COUNT(*) FROM " + table, soci::into(n); });
     return n;
   }
+  std::string path() const { return (dir_ / "t.db").string(); }
   std::unique_ptr<db::Database> db;
 
  private:
@@ -100,6 +102,40 @@ TEST(Tx, AfterCommitHooksRunOnlyOnceCommitted) {
   }),
                std::runtime_error);
   EXPECT_EQ(ran, 11) << "never after a rollback";
+  // A part rolled back to its savepoint takes its hooks with it (a message the
+  // gateway could not store is never logged as stored); the rest commit.
+  t.db->Write([&](db::Tx& tx) {
+    tx.AfterCommit([&] { ran += 100; });
+    EXPECT_THROW(t.db->Write([&](db::Tx& inner) {
+      inner.AfterCommit([&] { ran = -1; });
+      throw std::runtime_error("this part fails");
+    }),
+                 std::runtime_error);
+    t.db->Write([&](db::Tx& inner) { inner.AfterCommit([&] { ran += 1000; }); });
+  });
+  EXPECT_EQ(ran, 1111);
+}
+
+TEST(Database, TheWalIsCopiedBackIntoTheDatabaseAsItGrows) {
+  TempDb t;
+  // Until a checkpoint, new pages live only in the WAL: the database file keeps its
+  // size. About 5 MB of commits cross the 1,000 pages at which the checkpointer
+  // (a thread of its own, not the committing one) copies them back.
+  const auto file = t.path();
+  const auto before = std::filesystem::file_size(file);
+  std::string blob(4000, 'x');
+  for (int i = 0; i < 1200; ++i) {
+    t.db->Write([&](soci::session& sql) {
+      sql << "INSERT INTO notes (id, text) VALUES (:i, :t)", soci::use(i), soci::use(blob);
+    });
+  }
+  bool copied = false;
+  for (int tries = 0; tries < 500 && !copied; ++tries) {
+    copied = std::filesystem::file_size(file) > before + (2u << 20);
+    if (!copied) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_TRUE(copied) << "the database file stayed at " << std::filesystem::file_size(file);
+  EXPECT_EQ(t.Count(), 1200);
 }
 
 TEST(Tx, WritersOnTwoThreadsStillQueue) {
