@@ -34,18 +34,30 @@ class Gateway {
   // Takes one RFC 5322 message: stores it (the same Message-ID again is a
   // duplicate, not a second entry) and does what E1-E4 say, in one transaction.
   // Throws NotAMessage (mime.h) for input that is not a message; a database error
-  // propagates (the caller answers "try again later": nothing was written).
-  // `also` runs in the same transaction (the IMAP poller's cursor), even for a
-  // duplicate.
-  Outcome Ingest(const std::string& raw, const std::function<void(db::Tx&)>& also = nullptr);
+  // propagates (the caller answers "try again later": nothing was written). Called
+  // inside a caller's transaction (the IMAP poller's batch), it is a savepoint of
+  // it: a message that fails leaves the others; its log line waits for the commit.
+  Outcome Ingest(const std::string& raw);
+
+  // Ingest in two steps, so that a batch's parsing (no database) can run on
+  // another thread while the batch before is stored.
+  struct Parsed {
+    Message message;
+    std::string id;      // its Message-ID, or one derived from its bytes
+    std::string sender;  // as stored
+  };
+  Parsed Parse(const std::string& raw) const;  // throws NotAMessage
+  Outcome Ingest(const Parsed& parsed, const std::string& raw);
+
+  const Limits& limits() const { return limits_; }
 
   // The original message behind a ticket entry, for download ("" when none).
   std::string Original(const staff::Actor& actor, int64_t ticket_id, int64_t entry_id);
 
  private:
-  // The use case's one transaction; `out` says what became of the message.
-  void Store(const Message& m, const std::string& raw, const std::string& id,
-             const std::string& sender, const std::function<void(db::Tx&)>& also, Outcome& out);
+  // The use case's writes; `out` says what became of the message.
+  void Store(db::Tx& tx, const Message& m, const std::string& raw, const std::string& id,
+             const std::string& sender, Outcome& out);
 
   db::Database& db_;
   const Clock& clock_;

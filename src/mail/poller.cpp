@@ -3,7 +3,11 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <future>
+#include <map>
+#include <optional>
 #include <set>
+#include <vector>
 
 #include <soci/soci.h>
 
@@ -20,6 +24,11 @@ namespace {
 constexpr const char* kPolledAt = "mail.imap_polled_at";
 // "UIDVALIDITY:UID" of the last message committed from the mailbox.
 constexpr const char* kCursor = "mail.imap_cursor";
+// Messages stored in one transaction, each in its own savepoint: few enough that
+// other writers wait at most a fraction of a second, many enough that a backlog
+// moves at the speed of the database rather than of its commits.
+constexpr size_t kBatchMessages = 50;
+constexpr size_t kBatchBytes = 16u << 20;
 
 int64_t Number(const std::optional<std::string>& v, int64_t fallback) {
   if (!v || v->empty() || v->size() > 18 ||
@@ -70,55 +79,150 @@ std::string PollImap(db::Database& db, Gateway& gateway, const SecretBox& secret
       if (u > after) uids.insert(u);
     }
   }
-  size_t stored = 0, dropped = 0, failed = 0;
-  // Committed messages are marked seen in batches: one command per 100, never
-  // before their commit.
-  std::vector<int64_t> committed;
-  auto mark_seen = [&] {
-    client.SetSeen(committed, true);
-    committed.clear();
+  if (uids.empty()) return "";
+
+  // One batch as read and parsed: the UIDs it took from the list, and those still
+  // in the mailbox with their message or why it is not one.
+  struct Item {
+    int64_t uid = 0;
+    std::string raw;
+    std::optional<Gateway::Parsed> parsed;
+    std::string not_a_message;
   };
-  for (int64_t uid : uids) {
-    if (std::chrono::steady_clock::now() - started > std::chrono::seconds(budget_seconds)) break;
-    int64_t high = std::max(after, uid);
-    auto advance = [&](db::Tx& tx) {
-      settings::Set(tx.sql(), kCursor, std::to_string(validity) + ":" + std::to_string(high),
-                    FormatIsoUtc(now));
-    };
+  struct Batch {
+    std::vector<int64_t> uids;
+    std::vector<Item> items;
+  };
+  const std::vector<int64_t> wanted(uids.begin(), uids.end());
+  size_t next_uid = 0;  // into `wanted`; moved only by the task that reads
+  // A message over the gateway's limit is fetched only as far as the gateway keeps it.
+  const size_t max_bytes = gateway.limits().max_message_bytes + 1;
+  auto mark_seen = [&](const std::vector<int64_t>& committed) {
     try {
-      std::string raw = client.Fetch(uid);
-      try {
-        gateway.Ingest(raw, advance);
-        ++stored;
-      } catch (const NotAMessage& e) {
-        // Deliberately dropped: nothing to keep, nothing to try again.
-        db.Write(std::function<void(db::Tx&)>(advance));
-        log::Info("mail: IMAP UID " + std::to_string(uid) + " is not a message (" + e.what() +
-                  "); skipped");
-        ++dropped;
-      }
-      after = high;
-      committed.push_back(uid);
-      if (committed.size() >= 100) mark_seen();
+      client.SetSeen(committed, true);
     } catch (const std::exception& e) {
-      // Not stored: unseen again, so the next poll (on any node) reads it again.
-      ++failed;
-      log::Info("mail: IMAP UID " + std::to_string(uid) + " not stored, will retry: " + e.what());
+      // Stored but still unseen: the next poll finds them stored (duplicates) and
+      // marks them then.
+      log::Info(std::string("mail: IMAP could not mark messages seen: ") + e.what());
+    }
+  };
+  // Marks the messages committed so far \Seen (only once committed), then reads the
+  // next batch: up to kBatchMessages messages and kBatchBytes bytes (at least one
+  // message). The client is this task's alone while it runs.
+  auto read = [&](const std::vector<int64_t>& seen) {
+    mark_seen(seen);
+    std::vector<int64_t> ask(wanted.begin() + static_cast<std::ptrdiff_t>(next_uid),
+                             wanted.begin() + static_cast<std::ptrdiff_t>(std::min(
+                                                  wanted.size(), next_uid + kBatchMessages)));
+    std::map<int64_t, int64_t> sizes = client.Sizes(ask);
+    Batch batch;
+    std::vector<int64_t> fetch;
+    size_t bytes = 0;
+    for (int64_t uid : ask) {
+      auto size = sizes.find(uid);
+      if (size != sizes.end()) {
+        size_t b = std::min(static_cast<size_t>(std::max<int64_t>(size->second, 0)), max_bytes);
+        if (!fetch.empty() && bytes + b > kBatchBytes) break;
+        fetch.push_back(uid);
+        bytes += b;
+      }  // else gone from the mailbox meanwhile
+      batch.uids.push_back(uid);
+    }
+    next_uid += batch.uids.size();
+    std::map<int64_t, std::string> bodies = client.Fetch(fetch, max_bytes);
+    for (int64_t uid : fetch) {
+      auto it = bodies.find(uid);
+      if (it == bodies.end()) continue;  // gone meanwhile
+      Item item{uid, std::move(it->second), std::nullopt, ""};
       try {
-        client.SetSeen({uid}, false);
-      } catch (const std::exception&) {
+        item.parsed = gateway.Parse(item.raw);
+      } catch (const NotAMessage& e) {
+        item.not_a_message = e.what();
       }
-      break;  // the database or the mailbox is failing: stop this poll
+      batch.items.push_back(std::move(item));
+    }
+    return batch;
+  };
+
+  size_t stored = 0, dropped = 0, failed = 0;
+  auto out_of_time = [&] {
+    return std::chrono::steady_clock::now() - started > std::chrono::seconds(budget_seconds);
+  };
+  std::vector<int64_t> to_mark;  // committed, not yet marked \Seen
+  std::future<Batch> next = std::async(std::launch::async, read, std::vector<int64_t>());
+  while (next.valid()) {
+    Batch batch;
+    try {
+      batch = next.get();
+    } catch (const std::exception& e) {
+      log::Info(std::string("mail: IMAP could not read messages, will retry: ") + e.what());
+      ++failed;
+      break;
+    }
+    // The next batch is read and parsed on another thread while this one is stored.
+    if (next_uid < wanted.size() && !out_of_time()) {
+      next = std::async(std::launch::async, read, std::move(to_mark));
+      to_mark.clear();
+    }
+    const std::vector<Item>& items = batch.items;
+    std::vector<int64_t> taken;
+    size_t batch_stored = 0, batch_dropped = 0;
+    bool stop = false;
+    int64_t high = after;
+    try {
+      db.Write([&](db::Tx& tx) {
+        for (const Item& item : items) {
+          if (item.parsed) {
+            try {
+              gateway.Ingest(*item.parsed, item.raw);  // a savepoint: a failure leaves the others
+              ++batch_stored;
+            } catch (const std::exception& e) {
+              // Not stored: still unseen, so the next poll (on any node) reads it again.
+              log::Info("mail: IMAP UID " + std::to_string(item.uid) +
+                        " not stored, will retry: " + e.what());
+              stop = true;  // the database is failing: stop this poll
+              break;
+            }
+          } else {
+            // Deliberately dropped: nothing to keep, nothing to try again.
+            log::Info("mail: IMAP UID " + std::to_string(item.uid) + " is not a message (" +
+                      item.not_a_message + "); skipped");
+            ++batch_dropped;
+          }
+          taken.push_back(item.uid);
+          high = std::max(high, item.uid);
+        }
+        // Past the batch's messages that are gone from the mailbox too, unless one
+        // is to be read again.
+        if (!stop && !batch.uids.empty()) high = std::max(high, batch.uids.back());
+        if (high > after) {
+          settings::Set(tx.sql(), kCursor, std::to_string(validity) + ":" + std::to_string(high),
+                        FormatIsoUtc(now));
+        }
+      });
+    } catch (const std::exception& e) {
+      // The batch did not commit: none of it is stored, all of it stays unseen.
+      log::Info(std::string("mail: IMAP batch not stored, will retry: ") + e.what());
+      failed += items.size();
+      break;
+    }
+    after = high;
+    stored += batch_stored;
+    dropped += batch_dropped;
+    to_mark.insert(to_mark.end(), taken.begin(), taken.end());
+    if (stop) {
+      ++failed;
+      break;
     }
   }
-  try {
-    mark_seen();
-  } catch (const std::exception& e) {
-    // Stored but still unseen: the next poll finds them stored (duplicates) and
-    // marks them then.
-    log::Info(std::string("mail: IMAP could not mark messages seen: ") + e.what());
+  if (next.valid()) {
+    try {
+      next.get();  // the client is free again
+    } catch (const std::exception&) {
+      // Read again next time.
+    }
   }
-  if (uids.empty()) return "";
+  if (!to_mark.empty()) mark_seen(to_mark);
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   char took[32];
   std::snprintf(took, sizeof took, "%.2f", secs);

@@ -400,6 +400,24 @@ TEST_F(Mail, TheOriginalMessageIsKeptAndDownloadsWhole) {
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(r.body, raw);
   EXPECT_NE(r.Header("content-disposition").find(".eml"), std::string::npos);
+  // Kept as text, as it came; bytes that are not text (Latin-1, a NUL) are kept
+  // too, byte for byte.
+  EXPECT_EQ(server_.Query("SELECT raw_encoding FROM mail_messages")[0][0], "text");
+  std::string binary =
+      "From: priya@acme.example\r\nSubject: caf\xe9\r\nMessage-ID: <latin1@acme.example>\r\n"
+      "Content-Type: text/plain; charset=iso-8859-1\r\n\r\nna\xefve ";
+  binary += std::string(1, '\0') + " body\r\n";
+  Ingest(binary);
+  t = LatestTicket();
+  entry = t["entries"][1]["id"];
+  r = server_.Api(admin_, "GET",
+                  "/tickets/" + std::to_string(t["id"].get<int64_t>()) + "/entries/" +
+                      std::to_string(entry) + "/original");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, binary);
+  EXPECT_EQ(server_.Query("SELECT raw_encoding FROM mail_messages WHERE message_id = "
+                          "'latin1@acme.example'")[0][0],
+            "base64");
 }
 
 TEST_F(Mail, TheAcknowledgementAndReplyTemplatesAreEditableAndChecked) {
@@ -616,6 +634,45 @@ TEST_F(Mail, AMessageThePollerCouldNotStoreStaysUnseenAndIsTakenNextTime) {
   EXPECT_TRUE(Eventually([&] { return Count("mail_messages") == 1 && imap.Unseen() == 0; }, 20))
       << Count("mail_messages") << " stored, " << imap.Unseen() << " unseen";
   EXPECT_EQ(Count("tickets"), 1);
+}
+
+// A backlog comes in batches, each in one transaction with a savepoint per
+// message: a message that cannot be stored leaves the ones before it stored and
+// seen, and stays unseen with the ones after it until the next poll takes them.
+TEST_F(Mail, ThePollerTakesABacklogInBatchesAndAFailingMessageHoldsBackOnlyItselfAndLater) {
+  if (!ImapServer::Available()) GTEST_SKIP() << "Dovecot needs root and dovecot-imapd";
+  if (OnPostgres()) GTEST_SKIP() << "the failure is made with a SQLite trigger";
+  ImapServer imap;
+  server_.Sql(
+      "CREATE TRIGGER poison BEFORE INSERT ON mail_messages WHEN NEW.subject = 'poison' BEGIN "
+      "SELECT RAISE(ABORT, 'database or disk is full'); END");
+  const int total = 120;  // three batches of at most 50
+  for (int i = 1; i <= total; ++i) {
+    std::string subject = i == 60 ? "poison" : "Backlog " + std::to_string(i);
+    imap.Deliver("From: person" + std::to_string(i) + "@acme.example\r\nTo: help@msp.example\r\n" +
+                 "Subject: " + subject + "\r\nMessage-ID: <backlog-" + std::to_string(i) +
+                 "@acme.example>\r\n\r\nThe printer again.\r\n");
+  }
+  ASSERT_EQ(server_
+                .Api(admin_, "PATCH", "/api/v1/settings",
+                     {{"imap_url", imap.url()}, {"imap_password", ImapServer::password()}})
+                .status,
+            200);
+  // The first batch (50) and the nine before the poison in the second are stored
+  // and seen; the poison and the 60 after it are not, and stay unseen.
+  EXPECT_TRUE(Eventually([&] { return Count("mail_messages") == 59 && imap.Unseen() == 61; }, 30))
+      << Count("mail_messages") << " stored, " << imap.Unseen() << " unseen";
+  EXPECT_EQ(Count("tickets"), 59);
+  EXPECT_EQ(server_.Query("SELECT COUNT(*) FROM mail_messages WHERE subject = 'poison'")[0][0],
+            "0");
+  // Fixed: the next poll takes the rest, each once.
+  server_.Sql("DROP TRIGGER poison");
+  server_.AdvanceClock(61);
+  EXPECT_TRUE(Eventually([&] { return Count("mail_messages") == total && imap.Unseen() == 0; }, 30))
+      << Count("mail_messages") << " stored, " << imap.Unseen() << " unseen";
+  EXPECT_EQ(Count("tickets"), total);
+  EXPECT_EQ(server_.Query("SELECT COUNT(DISTINCT message_id) FROM mail_messages")[0][0],
+            std::to_string(total));
 }
 
 }  // namespace
