@@ -618,11 +618,14 @@ Contact ClientService::CreateContact(const staff::Actor& actor, int64_t client_i
 ClientService::SenderMatch ClientService::MatchSenderIn(db::Tx& tx, const std::string& email) {
   SenderMatch m;
   soci::session& sql = tx.sql();
-  m.contacts = store::ContactsAtActiveClients(sql, NameKey(email));
+  m.contacts = store::ContactsAtActiveClients(sql, NameKey(email), &m.client_names);
   size_t at = email.rfind('@');
   if (at != std::string::npos) {
     if (auto domain = text::NormalizeDomain(email.substr(at + 1))) {
-      if (auto owner = store::FindActiveDomainOwner(sql, *domain, 0)) m.domain_client = owner->id;
+      if (auto owner = store::FindActiveDomainOwner(sql, *domain, 0)) {
+        m.domain_client = owner->id;
+        m.client_names[owner->id] = owner->name;
+      }
     }
   }
   return m;

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -135,6 +136,7 @@ class ClientService {
   struct SenderMatch {
     std::vector<std::pair<int64_t, int64_t>> contacts;
     std::optional<int64_t> domain_client;
+    std::map<int64_t, std::string> client_names;  // of every client above
   };
   SenderMatch MatchSenderIn(db::Tx& tx, const std::string& email);
   // A sender the gateway routed by domain becomes a contact there (audited as

@@ -691,14 +691,17 @@ std::optional<int64_t> FindContactByEmail(soci::session& sql, int64_t client_id,
   return id;
 }
 
-std::vector<std::pair<int64_t, int64_t>> ContactsAtActiveClients(soci::session& sql,
-                                                                 const std::string& email_key) {
+std::vector<std::pair<int64_t, int64_t>> ContactsAtActiveClients(
+    soci::session& sql, const std::string& email_key, std::map<int64_t, std::string>* names) {
   std::vector<std::pair<int64_t, int64_t>> out;
   soci::rowset<soci::row> rs =
-      (sql.prepare << "SELECT k.id, k.client_id FROM contacts k JOIN clients c ON c.id = "
+      (sql.prepare << "SELECT k.id, k.client_id, c.name FROM contacts k JOIN clients c ON c.id = "
                       "k.client_id WHERE k.email_key = :k AND c.archived_at IS NULL ORDER BY k.id",
        soci::use(email_key));
-  for (const auto& r : rs) out.emplace_back(db::RowInt(r, 0), db::RowInt(r, 1));
+  for (const auto& r : rs) {
+    out.emplace_back(db::RowInt(r, 0), db::RowInt(r, 1));
+    if (names) (*names)[db::RowInt(r, 1)] = db::RowText(r, 2);
+  }
   return out;
 }
 
@@ -713,7 +716,7 @@ int64_t InsertContact(soci::session& sql, const Contact& c, const std::string& n
       soci::use(cid), soci::use(c.name), soci::use(c.email), soci::use(key), soci::use(c.phone),
       soci::use(c.job_title), soci::use(vip), soci::use(portal), soci::use(billing),
       soci::use(primary), soci::use(now), soci::use(now), soci::into(id);
-  search::SetTerms(sql, search::Kind::kContact, id, ContactTerms(c));
+  search::AddTerms(sql, search::Kind::kContact, id, ContactTerms(c));
   return id;
 }
 

@@ -103,9 +103,10 @@ void ReindexContacts(soci::session& sql);
 std::optional<int64_t> FindContactByEmail(soci::session& sql, int64_t client_id,
                                           const std::string& email_key, int64_t exclude_id);
 // E2: the contacts with this email key whose client is active (not archived or
-// merged away), as (contact id, client id).
-std::vector<std::pair<int64_t, int64_t>> ContactsAtActiveClients(soci::session& sql,
-                                                                 const std::string& email_key);
+// merged away), as (contact id, client id); their clients' names into `names`.
+std::vector<std::pair<int64_t, int64_t>> ContactsAtActiveClients(
+    soci::session& sql, const std::string& email_key,
+    std::map<int64_t, std::string>* names = nullptr);
 int64_t InsertContact(soci::session& sql, const Contact& c, const std::string& now);
 void UpdateContact(soci::session& sql, const Contact& c, const std::string& now);
 void ClearPrimaryTechnical(soci::session& sql, int64_t client_id, int64_t except_id);

@@ -324,20 +324,40 @@ std::string TrimQuoted(std::string_view input) {
     std::string t = text::Trim(l);
     return t.size() >= 10 && t.find_first_not_of('_') == std::string::npos;
   };
+  // What a line must have for a pattern to match it at all, checked first: almost
+  // no line of a message has it, and the patterns cost far more than these checks.
+  static constexpr const char* kSpace = " \t\r\n\f\v";
+  auto ends_with_colon = [](const std::string& l) {
+    size_t e = l.find_last_not_of(kSpace);
+    return e != std::string::npos && l[e] == ':';
+  };
+  auto header_like = [](const std::string& l, std::string_view initials) {
+    size_t b = l.find_first_not_of(" \t\r\n\f\v*");
+    if (b == std::string::npos || l.find(':', b) == std::string::npos) return false;
+    char c = static_cast<char>(std::tolower(static_cast<unsigned char>(l[b])));
+    return initials.find(c) != std::string_view::npos;
+  };
+  auto from_line = [&](const std::string& l) {
+    return l.size() < 1000 && header_like(l, "fvd") && std::regex_match(l, kHeaderFrom);
+  };
   size_t cut = lines.size();
   for (size_t n = 0; n < lines.size() && cut == lines.size(); ++n) {
     const std::string& l = lines[n];
     if (l.size() > 1000) continue;  // no pattern is that long; keep regex time bounded
     // "On Mon, 1 Dec 2026 at 10:00, Jane Doe <jane@acme.example>" may wrap before "wrote:".
     bool wrapped_wrote = n + 1 < lines.size() && lines[n + 1].size() < 1000 &&
-                         l.rfind("On ", 0) == 0 && std::regex_match(l + " " + lines[n + 1], kWrote);
+                         l.rfind("On ", 0) == 0 && ends_with_colon(lines[n + 1]) &&
+                         std::regex_match(l + " " + lines[n + 1], kWrote);
     // Outlook's rule above its header block.
-    bool rule = is_rule(l) && n + 1 < lines.size() && std::regex_match(lines[n + 1], kHeaderFrom);
-    if (std::regex_match(l, kWrote) || std::regex_match(l, kOriginal) || wrapped_wrote || rule) {
+    bool rule = is_rule(l) && n + 1 < lines.size() && from_line(lines[n + 1]);
+    if ((ends_with_colon(l) && std::regex_match(l, kWrote)) ||
+        (l.find("--") != std::string::npos && std::regex_match(l, kOriginal)) || wrapped_wrote ||
+        rule) {
       cut = n;
-    } else if (std::regex_match(l, kHeaderFrom)) {
+    } else if (from_line(l)) {
       for (size_t k = n + 1; k < lines.size() && k <= n + 3; ++k) {
-        if (lines[k].size() < 1000 && std::regex_match(lines[k], kHeaderSent)) {
+        if (lines[k].size() < 1000 && header_like(lines[k], "sdge") &&
+            std::regex_match(lines[k], kHeaderSent)) {
           cut = n;
           break;
         }

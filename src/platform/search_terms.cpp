@@ -145,7 +145,12 @@ void SetTerms(soci::session& sql, Kind kind, int64_t id, const std::vector<std::
   long long oid = id;
   sql << std::string("DELETE FROM ") + Table(kind) + " WHERE " + IdColumn(kind) + " = :id",
       soci::use(oid);
+  AddTerms(sql, kind, id, terms);
+}
+
+void AddTerms(soci::session& sql, Kind kind, int64_t id, const std::vector<std::string>& terms) {
   if (terms.empty()) return;
+  long long oid = id;
   std::string term;
   soci::statement st = (sql.prepare << std::string("INSERT INTO ") + Table(kind) + " (" +
                                            IdColumn(kind) + ", term) VALUES (:id, :term)",

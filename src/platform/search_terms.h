@@ -35,6 +35,8 @@ enum class Kind { kContact, kEndpoint, kTicket };
 
 // Replaces the terms of object `id` with `terms` (from TermsOf).
 void SetTerms(soci::session& sql, Kind kind, int64_t id, const std::vector<std::string>& terms);
+// The same for an object just inserted, which has none yet.
+void AddTerms(soci::session& sql, Kind kind, int64_t id, const std::vector<std::string>& terms);
 
 // The end of the range of terms starting with `word`: a term t starts with it when
 // word <= t < PrefixEnd(word) (an index range scan, in both dialects).

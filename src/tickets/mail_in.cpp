@@ -66,10 +66,16 @@ std::pair<Ticket, Entry> TicketService::OpenFromMailIn(db::Tx& tx, const Inbound
   t.client_id = client_id;
   t.contact_id = contact_id;
   t.source = source;
-  if (contact_id && clients_.GetContact(Gateway(), *contact_id).roles.vip) {
-    t.vip = true;  // P3
-    t.priority = VipPriority(t.priority);
+  if (contact_id) {
+    clients::Contact c = clients_.GetContact(Gateway(), *contact_id);
+    t.contact_name = c.name;
+    t.contact_email = c.email;
+    if (c.roles.vip) {
+      t.vip = true;  // P3
+      t.priority = VipPriority(t.priority);
+    }
   }
+  if (client_id) t.client_name = store::ClientName(sql, *client_id);
   DueTimes due = DueFor(now, t.priority, StoredSla(sql));
   t.first_response_due_at = due.first_response;
   t.resolution_due_at = due.resolution;
@@ -84,7 +90,8 @@ std::pair<Ticket, Entry> TicketService::OpenFromMailIn(db::Tx& tx, const Inbound
       sql, Gateway().Who(),
       {"create", "ticket", t.id, t.client_id,
        "Opened ticket #" + std::to_string(t.number) + " " + t.subject + " from " + e.from, "", ""});
-  return {*store::FindTicket(sql, t.id), e};
+  t.created_at = t.updated_at = now_iso;
+  return {t, e};
 }
 
 Entry TicketService::AddMailReplyIn(db::Tx& tx, int64_t id, const InboundMail& m, bool via_portal) {

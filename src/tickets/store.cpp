@@ -87,9 +87,8 @@ struct Row {
         source(SourceName(t.source)) {}
 };
 
-void IndexTerms(soci::session& sql, const Ticket& t) {
-  search::SetTerms(sql, search::Kind::kTicket, t.id,
-                   search::TermsOf({t.subject, std::to_string(t.number)}));
+std::vector<std::string> TicketTerms(const Ticket& t) {
+  return search::TermsOf({t.subject, std::to_string(t.number)});
 }
 
 // WHERE fragments, all constant; the values are bound in the same order (Bind).
@@ -242,9 +241,7 @@ int64_t InsertTicket(soci::session& sql, const Ticket& t, const std::string& now
       soci::use(v.endpoint_id, v.endpoint_i), soci::use(v.site_id, v.site_i), soci::use(v.source),
       soci::use(v.frd, v.frd_i), soci::use(v.rd, v.rd_i), soci::use(now), soci::use(now),
       soci::into(id);
-  Ticket indexed = t;
-  indexed.id = id;
-  IndexTerms(sql, indexed);
+  search::AddTerms(sql, search::Kind::kTicket, id, TicketTerms(t));
   return id;
 }
 
@@ -262,7 +259,7 @@ void UpdateTicket(soci::session& sql, const Ticket& t, const std::string& now,
       soci::use(v.endpoint_id, v.endpoint_i), soci::use(v.site_id, v.site_i),
       soci::use(v.frd, v.frd_i), soci::use(v.rd, v.rd_i), soci::use(v.fra, v.fra_i),
       soci::use(v.ra, v.ra_i), soci::use(now), soci::use(id);
-  if (subject_changed) IndexTerms(sql, t);
+  if (subject_changed) search::SetTerms(sql, search::Kind::kTicket, t.id, TicketTerms(t));
 }
 
 std::optional<Ticket> FindTicket(soci::session& sql, int64_t id) {
@@ -426,6 +423,13 @@ std::vector<std::string> Participants(soci::session& sql, int64_t ticket_id) {
        soci::use(tid));
   for (const auto& e : rs) out.push_back(e);
   return out;
+}
+
+std::string ClientName(soci::session& sql, int64_t client_id) {
+  long long id = client_id;
+  std::string name;
+  sql << "SELECT name FROM clients WHERE id = :id", soci::use(id), soci::into(name);
+  return name;
 }
 
 std::optional<int64_t> TicketIdByNumber(soci::session& sql, int64_t number) {

@@ -68,6 +68,8 @@ std::optional<std::pair<Attachment, std::string>> FindAttachment(soci::session& 
 void AddParticipant(soci::session& sql, int64_t ticket_id, const std::string& email);
 std::vector<std::string> Participants(soci::session& sql, int64_t ticket_id);
 std::optional<int64_t> TicketIdByNumber(soci::session& sql, int64_t number);
+// A client's name, as a ticket shows it ("" if there is no such client).
+std::string ClientName(soci::session& sql, int64_t client_id);
 // The sender of the email that opened a ticket (its first public entry that came by
 // mail), "" when none.
 std::string FirstMailSender(soci::session& sql, int64_t ticket_id);
