@@ -4,6 +4,7 @@
 
 #include "platform/crypto.h"
 #include "platform/db.h"
+#include "platform/text.h"
 
 namespace opsmerge::mail::store {
 
@@ -19,13 +20,16 @@ void Insert(soci::session& sql, const Record& r) {
             size = static_cast<long long>(r.raw.size());
   soci::indicator ti = r.ticket_id ? soci::i_ok : soci::i_null;
   soci::indicator ei = r.entry_id ? soci::i_ok : soci::i_null;
-  std::string raw = crypto::Base64(r.raw);
+  // Text as it came (both databases keep any valid UTF-8 without NUL); else base64.
+  const bool text = r.raw.find('\0') == std::string::npos && text::IsValidUtf8(r.raw);
+  const std::string encoded = text ? std::string() : crypto::Base64(r.raw);
+  const std::string encoding = text ? "text" : "base64";
   sql << "INSERT INTO mail_messages (message_id, sender, subject, outcome, reason, ticket_id, "
-         "entry_id, size, raw, received_at) VALUES (:m, :s, :sub, :o, :r, :t, :e, :size, :raw, "
-         ":at)",
+         "entry_id, size, raw, raw_encoding, received_at) VALUES (:m, :s, :sub, :o, :r, :t, :e, "
+         ":size, :raw, :enc, :at)",
       soci::use(r.message_id), soci::use(r.sender), soci::use(r.subject), soci::use(r.outcome),
-      soci::use(r.reason), soci::use(tid, ti), soci::use(eid, ei), soci::use(size), soci::use(raw),
-      soci::use(r.received_at);
+      soci::use(r.reason), soci::use(tid, ti), soci::use(eid, ei), soci::use(size),
+      soci::use(text ? r.raw : encoded), soci::use(encoding), soci::use(r.received_at);
 }
 
 std::optional<int64_t> TicketOfReceived(soci::session& sql, const std::string& message_id) {
@@ -41,10 +45,12 @@ std::optional<int64_t> TicketOfReceived(soci::session& sql, const std::string& m
 std::optional<std::pair<int64_t, std::string>> RawOfEntry(soci::session& sql, int64_t entry_id) {
   long long eid = entry_id;
   soci::rowset<soci::row> rs =
-      (sql.prepare << "SELECT ticket_id, raw FROM mail_messages WHERE entry_id = :e",
+      (sql.prepare << "SELECT ticket_id, raw, raw_encoding FROM mail_messages WHERE entry_id = :e",
        soci::use(eid));
   for (const auto& r : rs) {
-    return std::make_pair(db::RowInt(r, 0), crypto::FromBase64(db::RowText(r, 1)));
+    std::string raw = db::RowText(r, 1);
+    return std::make_pair(db::RowInt(r, 0),
+                          db::RowText(r, 2) == "text" ? raw : crypto::FromBase64(raw));
   }
   return std::nullopt;
 }
