@@ -19,7 +19,6 @@
 #include <vector>
 
 #include <arpa/inet.h>
-#include <netdb.h>
 #include <netinet/in.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -64,14 +63,27 @@ int Deliver(const std::string& url, const std::string& key, const std::string& m
   if (colon == std::string::npos) return -1;
   std::string host = hostport.substr(0, colon), port = hostport.substr(colon + 1);
   if (host.size() > 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
-  addrinfo hints{};
-  hints.ai_socktype = SOCK_STREAM;
-  hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
-  addrinfo* ai = nullptr;
-  if (getaddrinfo(host.c_str(), port.c_str(), &hints, &ai) != 0 || !ai) return -1;
-  int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  int connected = fd >= 0 ? connect(fd, ai->ai_addr, ai->ai_addrlen) : -1;
-  freeaddrinfo(ai);
+  // The address serve wrote is numeric (no name service: the program is static).
+  char* end = nullptr;
+  unsigned long port_number = std::strtoul(port.c_str(), &end, 10);
+  if (port.empty() || *end != '\0' || port_number == 0 || port_number > 65535) return -1;
+  sockaddr_storage address{};
+  socklen_t length = 0;
+  if (auto* v4 = reinterpret_cast<sockaddr_in*>(&address);
+      inet_pton(AF_INET, host.c_str(), &v4->sin_addr) == 1) {
+    v4->sin_family = AF_INET;
+    v4->sin_port = htons(static_cast<uint16_t>(port_number));
+    length = sizeof(sockaddr_in);
+  } else if (auto* v6 = reinterpret_cast<sockaddr_in6*>(&address);
+             inet_pton(AF_INET6, host.c_str(), &v6->sin6_addr) == 1) {
+    v6->sin6_family = AF_INET6;
+    v6->sin6_port = htons(static_cast<uint16_t>(port_number));
+    length = sizeof(sockaddr_in6);
+  } else {
+    return -1;
+  }
+  int fd = socket(address.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  int connected = fd >= 0 ? connect(fd, reinterpret_cast<sockaddr*>(&address), length) : -1;
   if (connected != 0) {
     if (fd >= 0) close(fd);
     return -1;
