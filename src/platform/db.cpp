@@ -27,6 +27,7 @@ void ConfigureSqlite(soci::session& sql) {
   sql << "PRAGMA synchronous=NORMAL";
   sql << "PRAGMA foreign_keys=ON";
   sql << "PRAGMA busy_timeout=10000";
+  sql << "PRAGMA temp_store=MEMORY";
 }
 
 std::string Trim(const std::string& s) {
