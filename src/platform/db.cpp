@@ -93,8 +93,7 @@ struct Database::Checkpointer {
     sqlite_api::sqlite3_busy_timeout(conn, 10000);
     // A connection learns that the database is in WAL mode (and opens the WAL) at
     // its first read; until then a checkpoint on it does nothing.
-    sqlite_api::sqlite3_exec(conn, "SELECT COUNT(*) FROM sqlite_master", nullptr, nullptr,
-                             nullptr);
+    sqlite_api::sqlite3_exec(conn, "SELECT COUNT(*) FROM sqlite_master", nullptr, nullptr, nullptr);
     thread = std::thread([this] { Run(); });
   }
   ~Checkpointer() {
