@@ -312,8 +312,12 @@ struct Client::Impl {
       size_t space = r->text.find(' ');
       if (space == std::string::npos || r->text.compare(0, space, tag) != 0) continue;  // "+ ..."
       std::string status = r->text.substr(space + 1);
-      if (!StartsWithNoCase(status, "OK")) throw std::runtime_error("IMAP " + what + ": " + status);
-      return;
+      if (StartsWithNoCase(status, "OK")) return;
+      std::string error = "IMAP ";
+      error += what;
+      error += ": ";
+      error += status;
+      throw std::runtime_error(error);
     }
   }
 
