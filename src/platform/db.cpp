@@ -129,17 +129,27 @@ struct Database::Checkpointer {
       cv.wait(lock, [&] { return due || stop; });
       if (stop) return;
       due = false;
+      running = true;
       lock.unlock();
       sqlite_api::sqlite3_wal_checkpoint_v2(conn, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr,
                                             nullptr);
       lock.lock();
+      running = false;
+      idle.notify_all();
     }
+  }
+
+  bool WaitIdle(std::chrono::milliseconds limit) {
+    std::unique_lock<std::mutex> lock(mu);
+    return idle.wait_for(lock, limit, [&] { return !due && !running; });
   }
 
   sqlite3* conn = nullptr;
   std::mutex mu;
   std::condition_variable cv;
+  std::condition_variable idle;
   bool due = false;
+  bool running = false;
   bool stop = false;
   std::thread thread;
 };
@@ -349,6 +359,10 @@ bool Database::TryLease(const std::string& name, const std::string& holder, int6
     sql << "SELECT holder FROM leases WHERE name = :n", soci::use(name), soci::into(current);
   });
   return current == holder;
+}
+
+bool Database::WaitForCheckpointer(std::chrono::milliseconds limit) {
+  return !checkpointer_ || checkpointer_->WaitIdle(limit);
 }
 
 void Database::ReleaseLease(const std::string& name, const std::string& holder) {

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -88,6 +89,10 @@ class Database {
   bool TryLease(const std::string& name, const std::string& holder, int64_t now,
                 int64_t ttl_seconds);
   void ReleaseLease(const std::string& name, const std::string& holder);
+
+  // SQLite: waits until the WAL checkpointer has nothing due and nothing running
+  // (at most `limit`); true once idle. For shutdown paths and tests.
+  bool WaitForCheckpointer(std::chrono::milliseconds limit);
 
  private:
   Database(Dialect dialect, size_t pool_size);

@@ -434,7 +434,6 @@ int Wine::Run(const std::vector<std::string>& args, std::string* out) {
     std::string output = ReadFile(dir + "/run.out") + ReadFile(dir + "/run.err");
     int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128;
     if (code != 0 && attempt < 4 && output.find("ShellExecuteEx failed") != std::string::npos) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(200));
       continue;
     }
     if (out) *out = output;

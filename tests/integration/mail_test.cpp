@@ -82,6 +82,13 @@ class Mail : public ::testing::Test {
     EXPECT_EQ(r.status, 200) << r.body;
     return r.Json();
   }
+  // Points the poller at a test mailbox, as an admin does in Settings.
+  int ConnectMailbox(const ImapServer& imap) {
+    return server_
+        .Api(admin_, "PATCH", "/api/v1/settings",
+             {{"imap_url", imap.url()}, {"imap_password", ImapServer::password()}})
+        .status;
+  }
   int64_t Count(const std::string& table) {
     return std::stoll(server_.Query("SELECT COUNT(*) FROM " + table)[0][0]);
   }
@@ -565,11 +572,7 @@ TEST_F(Mail, TheImapPollerTakesEachNewMessageOnceAndMarksItSeenAfterItIsStored) 
   imap.Deliver(Fixture("auto_submitted.eml"));
   imap.Deliver(Fixture("not_a_message.bin"));
   ASSERT_EQ(imap.Unseen(), 4u);
-  ASSERT_EQ(server_
-                .Api(admin_, "PATCH", "/api/v1/settings",
-                     {{"imap_url", imap.url()}, {"imap_password", ImapServer::password()}})
-                .status,
-            200);
+  ASSERT_EQ(ConnectMailbox(imap), 200);
   // The scheduler polls (no earlier poll: at once).
   EXPECT_TRUE(Eventually([&] { return Count("mail_messages") == 3 && imap.Unseen() == 0; }, 20))
       << Count("mail_messages") << " stored, " << imap.Unseen() << " unseen";
@@ -613,11 +616,7 @@ TEST_F(Mail, AMessageThePollerCouldNotStoreStaysUnseenAndIsTakenNextTime) {
       "CREATE TRIGGER full_disk BEFORE INSERT ON mail_messages BEGIN "
       "SELECT RAISE(ABORT, 'database or disk is full'); END");
   imap.Deliver(Fixture("gmail_new.eml"));
-  ASSERT_EQ(server_
-                .Api(admin_, "PATCH", "/api/v1/settings",
-                     {{"imap_url", imap.url()}, {"imap_password", ImapServer::password()}})
-                .status,
-            200);
+  ASSERT_EQ(ConnectMailbox(imap), 200);
   // The poll ran (it moved its clock mark) and stored nothing; the message is unseen.
   EXPECT_TRUE(Eventually(
       [&] {
@@ -653,11 +652,7 @@ TEST_F(Mail, ThePollerTakesABacklogInBatchesAndAFailingMessageHoldsBackOnlyItsel
                  "Subject: " + subject + "\r\nMessage-ID: <backlog-" + std::to_string(i) +
                  "@acme.example>\r\n\r\nThe printer again.\r\n");
   }
-  ASSERT_EQ(server_
-                .Api(admin_, "PATCH", "/api/v1/settings",
-                     {{"imap_url", imap.url()}, {"imap_password", ImapServer::password()}})
-                .status,
-            200);
+  ASSERT_EQ(ConnectMailbox(imap), 200);
   // The first batch (50) and the nine before the poison in the second are stored
   // and seen; the poison and the 60 after it are not, and stay unseen.
   EXPECT_TRUE(Eventually([&] { return Count("mail_messages") == 59 && imap.Unseen() == 61; }, 30))
