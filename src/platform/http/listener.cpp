@@ -399,6 +399,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   void Close() {
     Disarm();
+    // The upload slot comes back before the client can see the close, not only
+    // when the last operation in flight lets go of the connection.
+    ReleaseLarge();
     beast::error_code ec;
     socket_.close(ec);
   }
