@@ -313,6 +313,9 @@ int Serve(const Config& config) {
               << "/setup?token=" << token << "\n(valid 24 hours, once)" << std::endl;
   }
 
+  // Mail a request queues (a reply, a sign-in link) goes out when its transaction
+  // commits, not up to a period later.
+  outbox::OnQueued([&scheduler] { scheduler.RunSoon("mail-send"); });
   scheduler.Start();
 
   int sig = 0;
@@ -320,6 +323,7 @@ int Serve(const Config& config) {
   log::Info("stopping on signal " + std::to_string(sig));
   scheduler.Stop();
   server.Stop();
+  outbox::OnQueued(nullptr);
   return 0;
 }
 

@@ -241,6 +241,14 @@ thread_local Current g_current;
 
 void Tx::AfterCommit(std::function<void()> fn) { after_commit_.push_back(std::move(fn)); }
 
+void AfterCommit(soci::session& sql, std::function<void()> fn) {
+  if (g_current.tx != nullptr && &g_current.tx->sql() == &sql) {
+    g_current.tx->AfterCommit(std::move(fn));
+  } else {
+    fn();
+  }
+}
+
 void Database::Write(const std::function<void(Tx&)>& fn) {
   if (g_current.db == this) {
     Tx& tx = *g_current.tx;

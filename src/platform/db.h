@@ -107,6 +107,11 @@ class Database {
   std::mutex sqlite_writer_;
 };
 
+// Tx::AfterCommit for code that holds only the session (a helper called with
+// tx.sql()): `fn` runs after the transaction `sql` belongs to on this thread
+// commits; at once when `sql` is in none (its statements were committed as they ran).
+void AfterCommit(soci::session& sql, std::function<void()> fn);
+
 // "postgresql://user:pass@host:port/db?sslmode=require" as libpq key=value text.
 std::string PostgresConnInfo(const std::string& url);
 

@@ -199,6 +199,12 @@ std::string Fill(const std::string& tpl, const std::map<std::string, std::string
   return out;
 }
 
+namespace {
+std::function<void()> g_on_queued;  // see OnQueued
+}  // namespace
+
+void OnQueued(std::function<void()> notice) { g_on_queued = std::move(notice); }
+
 std::string Enqueue(soci::session& sql, const Mail& mail, int64_t now) {
   std::string id = "<" + crypto::RandomHex(16) + "@" + DomainOf(mail.from) + ">";
   std::string message = Build(mail, id, now);
@@ -209,6 +215,7 @@ std::string Enqueue(soci::session& sql, const Mail& mail, int64_t now) {
          "created_at) VALUES (:r, :m, :s, :t, :b, :n, :c)",
       soci::use(mail.ref), soci::use(id), soci::use(mail.from), soci::use(to), soci::use(message),
       soci::use(at), soci::use(created);
+  if (g_on_queued) db::AfterCommit(sql, g_on_queued);
   return id;
 }
 

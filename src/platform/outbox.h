@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -58,8 +59,15 @@ std::string Fill(const std::string& tpl, const std::map<std::string, std::string
 // Date. Header values never hold CR or LF from input.
 std::string Build(const Mail& mail, const std::string& message_id, int64_t now);
 
-// Queues `mail`; returns its Message-ID ("<hex@domain of from>").
+// Queues `mail`; returns its Message-ID ("<hex@domain of from>"). Once the
+// transaction commits, the OnQueued notice runs.
 std::string Enqueue(soci::session& sql, const Mail& mail, int64_t now);
+
+// What runs after each commit that queued mail: the server asks its scheduler to
+// send now rather than at the mail job's next period. Set once at start-up before
+// any thread queues mail, and cleared after they have all stopped; unset (a
+// command-line run), queued mail waits for a server's next pass.
+void OnQueued(std::function<void()> notice);
 
 // The Message-IDs queued for `ref`, oldest first (a reply's References).
 std::vector<std::string> SentFor(soci::session& sql, const std::string& ref);

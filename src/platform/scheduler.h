@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <functional>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -50,6 +51,13 @@ class Scheduler {
   // test sets the clock back. A pass that read the old clock cannot claim a
   // period after the reset.
   void ResetClock(const std::function<void()>& set_clock);
+  // Asks for the job `name` to run in a pass that starts now, whether or not its
+  // period is over: work that arrived and should not wait for the period, such as
+  // mail just queued. Still only on the node holding the job's lease, so never on
+  // two nodes at once; on another node the job runs at its period there. Requests
+  // before the pass starts are merged into one run. Thread-safe, cheap, and
+  // harmless after Stop.
+  void RunSoon(const std::string& name);
 
   const std::string& node_id() const { return node_id_; }
 
@@ -63,10 +71,11 @@ class Scheduler {
   const std::chrono::milliseconds tick_;
   std::vector<Job> jobs_;
   std::thread thread_;
-  std::mutex mu_;    // guards stopping_
+  std::mutex mu_;    // guards stopping_ and soon_
   std::mutex pass_;  // one Tick at a time
   std::condition_variable wake_;
   bool stopping_ = false;
+  std::set<std::string> soon_;  // jobs RunSoon asked for, taken by the next pass
 };
 
 // "host:pid:random": unique per process, readable in job_runs.

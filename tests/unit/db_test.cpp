@@ -18,6 +18,7 @@
 #include "clients/service.h"
 #include "platform/clock.h"
 #include "platform/errors.h"
+#include "platform/scheduler.h"
 
 namespace opsmerge {
 namespace {
@@ -114,6 +115,65 @@ TEST(Tx, AfterCommitHooksRunOnlyOnceCommitted) {
     t.db->Write([&](db::Tx& inner) { inner.AfterCommit([&] { ran += 1000; }); });
   });
   EXPECT_EQ(ran, 1111);
+}
+
+// Code that holds only the session (the mail queue) hooks the commit the same way.
+TEST(Tx, AfterCommitByTheSessionFollowsItsTransaction) {
+  TempDb t;
+  int ran = 0;
+  t.db->Write([&](soci::session& sql) {
+    Insert(sql, 1);
+    db::AfterCommit(sql, [&] { ran++; });
+    EXPECT_EQ(ran, 0) << "not before the commit";
+  });
+  EXPECT_EQ(ran, 1);
+  EXPECT_THROW(t.db->Write([&](soci::session& sql) {
+    db::AfterCommit(sql, [&] { ran = -1; });
+    throw std::runtime_error("rolled back");
+  }),
+               std::runtime_error);
+  EXPECT_EQ(ran, 1) << "never after a rollback";
+  // A session in no transaction committed each statement as it ran: at once.
+  t.db->Read([&](soci::session& sql) { db::AfterCommit(sql, [&] { ran += 10; }); });
+  EXPECT_EQ(ran, 11);
+}
+
+class TestClock final : public Clock {
+ public:
+  int64_t NowUnix() const override { return now; }
+  int64_t now = 1'800'000'000;
+};
+
+// Work that arrives (mail just queued) runs at once instead of at its period, and
+// still only where the job's lease is held.
+TEST(Scheduler, RunSoonRunsAJobBeforeItsPeriodOnlyOnTheLeaseHolder) {
+  TempDb t;
+  TestClock clock;
+  int a_runs = 0, b_runs = 0;
+  Scheduler a(*t.db, clock, "node-a", 30), b(*t.db, clock, "node-b", 30);
+  a.Add({"mail-send", 15, [&] { return std::to_string(++a_runs); }});
+  b.Add({"mail-send", 15, [&] { return std::to_string(++b_runs); }});
+  a.Tick();  // node A takes the lease and runs this period
+  EXPECT_EQ(a_runs, 1);
+  a.Tick();
+  EXPECT_EQ(a_runs, 1) << "the period is not over";
+  a.RunSoon("mail-send");
+  a.RunSoon("mail-send");  // merged with the first
+  a.Tick();
+  EXPECT_EQ(a_runs, 2) << "asked for: run now, once";
+  a.Tick();
+  EXPECT_EQ(a_runs, 2) << "the request was taken";
+  // Node B does not hold the lease: a request there waits for A's next period.
+  b.RunSoon("mail-send");
+  b.Tick();
+  EXPECT_EQ(b_runs, 0);
+  // The period's own run is unchanged by the early one.
+  clock.now += 15;
+  a.Tick();
+  EXPECT_EQ(a_runs, 3);
+  a.RunSoon("no-such-job");
+  a.Tick();
+  EXPECT_EQ(a_runs, 3);
 }
 
 TEST(Database, TheWalIsCopiedBackIntoTheDatabaseAsItGrows) {
