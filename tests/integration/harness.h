@@ -2,12 +2,18 @@
 
 #include <functional>
 #include <map>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
+
+namespace soci {
+class session;
+}
 
 // Integration tests drive the real `opsmerge` binary over HTTP: each Server is a
 // child process on an ephemeral loopback port with its own temporary data dir.
@@ -29,6 +35,8 @@ bool OnPostgres();
 // A new, empty database for the suite's dialect: a PostgreSQL URL, or "" for SQLite
 // (then use a fresh data dir). DropDatabase removes a URL FreshDatabase made.
 std::string FreshDatabase();
+// The same with every migration already applied (what each Server gets).
+std::string MigratedDatabase();
 void DropDatabase(const std::string& url);
 // Runs a SELECT on a database: PostgreSQL at `pg_url`, else SQLite in `data_dir`.
 std::vector<std::vector<std::string>> QueryDatabase(const std::string& data_dir,
@@ -107,7 +115,14 @@ class Server {
   int port_ = 0;
   int pid_ = 0;
   std::string binary_;
+  // PostgreSQL: one session for Sql and Query, opened on first use (a connection
+  // is a forked backend; one per query was most of the PostgreSQL shards' CPU).
+  mutable std::mutex pg_mu_;
+  mutable std::unique_ptr<soci::session> pg_;
   void Launch(const std::vector<std::string>& args);
+  // Runs `fn` on this server's database: the kept PostgreSQL session, or a SQLite
+  // session of its own (cheap, and never left holding the file).
+  void WithSession(const std::function<void(soci::session&)>& fn) const;
 };
 
 // A real opsmerge-agent process with its own config file in a temporary dir:
