@@ -253,14 +253,18 @@ Templates Templates::Load(bool strict) {
   for (std::string_view name : assets::List(prefix)) {
     std::string n(name.substr(prefix.size()));
     if (n.size() <= ext.size() || n.compare(n.size() - ext.size(), ext.size(), ext) != 0) continue;
-    std::string source(*assets::Find(name));
-    mst::mustache check{source};
-    if (!check.is_valid()) {
-      throw std::runtime_error("template " + n + ": " + check.error_message());
-    }
-    t.sources_[n.substr(0, n.size() - ext.size())] = std::move(source);
+    t.sources_[n.substr(0, n.size() - ext.size())] = std::string(*assets::Find(name));
   }
   return t;
+}
+
+void Templates::Validate() const {
+  for (const auto& [name, source] : sources_) {
+    mst::mustache check{source};
+    if (!check.is_valid()) {
+      throw std::runtime_error("template " + name + ": " + check.error_message());
+    }
+  }
 }
 
 std::string Templates::Render(const std::string& name, const nlohmann::json& view) const {

@@ -20,11 +20,14 @@ nlohmann::json OpenMap(nlohmann::json map);
 
 class Templates {
  public:
-  // Throws std::runtime_error naming the template if one fails to parse. `strict`
-  // (the test build): Render refuses any view that leaves a name of the template
-  // unresolved, so a typo or a missing member fails a test instead of rendering
-  // blank.
+  // The embedded templates. `strict` (the test build): Render refuses any view that
+  // leaves a name of the template unresolved, so a typo or a missing member fails a
+  // test instead of rendering blank. Load does not parse them: they cannot change
+  // after the build, and the unit tests run Validate on every one (parsing them all
+  // was most of a start-up, and every command and test starts one).
   static Templates Load(bool strict = false);
+  // Throws std::runtime_error naming the first template that fails to parse.
+  void Validate() const;
   // Strict mode only: called with every template (and partial) a render drew, so
   // the test build can tell which templates no test ever rendered.
   void SetObserver(std::function<void(const std::string&)> observer) {

@@ -15,6 +15,10 @@ namespace {
 
 TEST(Templates, AllParseAndEscapeByDefault) {
   Templates t = Templates::Load();
+  EXPECT_NO_THROW(t.Validate());
+  EXPECT_THROW(Templates::FromSources({{"good", "{{x}}"}, {"bad", "{{#open}} never closed"}}, false)
+                   .Validate(),
+               std::runtime_error);
   std::string out =
       t.Render("layout/error", {{"heading", "<b>x</b>"}, {"message", "\"quoted\" & 'single'"}});
   EXPECT_NE(out.find("&lt;b&gt;x&lt;/b&gt;"), std::string::npos);
