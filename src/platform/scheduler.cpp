@@ -27,17 +27,22 @@ void Scheduler::Add(Job job) { jobs_.push_back(std::move(job)); }
 
 void Scheduler::Start() {
   thread_ = std::thread([this] {
-    auto interval = tick_;
+    // A full pass every tick_; a request (RunSoon) in between wakes a pass over the
+    // requested jobs alone, so a stream of mail neither renews every lease per
+    // message nor puts off the next full pass.
+    auto next_full = std::chrono::steady_clock::now();
     std::unique_lock<std::mutex> lock(mu_);
     while (!stopping_) {
+      bool full = std::chrono::steady_clock::now() >= next_full;
       lock.unlock();
       try {
-        Tick();
+        Pass(full);
       } catch (const std::exception& e) {
         log::Error(std::string("scheduler: ") + e.what());
       }
       lock.lock();
-      wake_.wait_for(lock, interval, [this] { return stopping_ || !soon_.empty(); });
+      if (full) next_full = std::chrono::steady_clock::now() + tick_;
+      wake_.wait_until(lock, next_full, [this] { return stopping_ || !soon_.empty(); });
     }
   });
 }
@@ -95,7 +100,11 @@ void Scheduler::RunSoon(const std::string& name) {
   wake_.notify_all();
 }
 
-void Scheduler::Tick() {
+void Scheduler::Tick() { Pass(true); }
+
+void Scheduler::TickRequested() { Pass(false); }
+
+void Scheduler::Pass(bool all) {
   std::lock_guard<std::mutex> pass(pass_);
   // Taken inside the pass: a request made before a Tick returns has run by then.
   std::set<std::string> soon;
@@ -104,10 +113,12 @@ void Scheduler::Tick() {
     soon.swap(soon_);
   }
   for (const Job& job : jobs_) {
+    bool requested = soon.count(job.name) > 0;
+    if (!all && !requested) continue;
     int64_t now = clock_.NowUnix();
     if (!db_.TryLease("job:" + job.name, node_id_, now, lease_seconds_)) continue;
     // A run asked for now leaves the period's own run (and its job_runs row) as it was.
-    if (soon.count(job.name) == 0 && !ClaimPeriod(job, now)) continue;
+    if (!requested && !ClaimPeriod(job, now)) continue;
     try {
       std::string result = job.run();
       // A frequent job with nothing to do (the mail queue) says so with "".

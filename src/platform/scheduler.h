@@ -46,6 +46,9 @@ class Scheduler {
   // while the background loop's pass runs waits for it, so when Tick returns every
   // job that was due has finished (the test build's /__test__/tick relies on it).
   void Tick();
+  // A pass over only the jobs RunSoon asked for (what the background loop runs when
+  // a request wakes it between two full passes).
+  void TickRequested();
   // Between two passes (never during one), calls `set_clock` and forgets when
   // each job last ran, so the next tick runs them all: the test build, when a
   // test sets the clock back. A pass that read the old clock cannot claim a
@@ -63,6 +66,7 @@ class Scheduler {
 
  private:
   bool ClaimPeriod(const Job& job, int64_t now);
+  void Pass(bool all);  // all jobs, or only those requested
 
   db::Database& db_;
   const Clock& clock_;

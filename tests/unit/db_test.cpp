@@ -176,6 +176,30 @@ TEST(Scheduler, RunSoonRunsAJobBeforeItsPeriodOnlyOnTheLeaseHolder) {
   EXPECT_EQ(a_runs, 3);
 }
 
+// Between full passes a request wakes a pass over the requested job alone: a
+// stream of queued mail does not run (or renew the lease of) every other job.
+TEST(Scheduler, ARequestedPassRunsOnlyWhatWasAskedFor) {
+  TempDb t;
+  TestClock clock;
+  int mail = 0, cleanup = 0;
+  Scheduler s(*t.db, clock, "node-a", 30);
+  s.Add({"mail-send", 15, [&] { return std::to_string(++mail); }});
+  s.Add({"cleanup", 15, [&] { return std::to_string(++cleanup); }});
+  s.Tick();
+  ASSERT_EQ(mail, 1);
+  ASSERT_EQ(cleanup, 1);
+  clock.now += 15;  // both periods over
+  s.RunSoon("mail-send");
+  s.TickRequested();
+  EXPECT_EQ(mail, 2);
+  EXPECT_EQ(cleanup, 1) << "a due job waits for the full pass";
+  s.TickRequested();
+  EXPECT_EQ(mail, 2) << "nothing asked for, nothing run";
+  s.Tick();
+  EXPECT_EQ(mail, 3) << "the period's own run still happens";
+  EXPECT_EQ(cleanup, 2);
+}
+
 TEST(Database, TheWalIsCopiedBackIntoTheDatabaseAsItGrows) {
   TempDb t;
   // Until a checkpoint, new pages live only in the WAL: the database file keeps its
